@@ -1,0 +1,123 @@
+/** Byte helpers: hex, base64, UTF-8, comparison. Portable (no Node Buffer). */
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
+  return s;
+}
+
+export function fromHex(hex: string): Uint8Array {
+  const clean = hex.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new TypeError('invalid hex string');
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+B64_INDEX['-'.charCodeAt(0)] = 62;
+B64_INDEX['_'.charCodeAt(0)] = 63;
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
+  }
+  return s;
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Decodes standard or URL-safe base64 (padding optional). Throws TypeError on bad input. */
+export function fromBase64(s: string): Uint8Array {
+  const clean = s.replace(/=+$/, '');
+  if (clean.length % 4 === 1) throw new TypeError('invalid base64 length');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let acc = 0;
+  let o = 0;
+  for (let i = 0; i < clean.length; i++) {
+    const c = clean.charCodeAt(i);
+    const v = c < 128 ? B64_INDEX[c]! : -1;
+    if (v < 0) throw new TypeError('invalid base64 character');
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const latin1 = new TextDecoder('latin1');
+
+export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+/** Strict UTF-8 decode: throws TypeError on invalid sequences. */
+export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);
+export const fromLatin1 = (b: Uint8Array): string => latin1.decode(b);
+export const ascii = (s: string): Uint8Array => {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+};
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+export function bytesToBigInt(b: Uint8Array): bigint {
+  if (b.length === 0) return 0n;
+  return BigInt(`0x${toHex(b)}`);
+}
+
+export function bigIntToBytes(n: bigint, length?: number): Uint8Array {
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  const raw = fromHex(hex);
+  if (length === undefined) return raw;
+  if (raw.length > length) throw new RangeError('integer does not fit');
+  const out = new Uint8Array(length);
+  out.set(raw, length - raw.length);
+  return out;
+}
+
+/** Copies into a fresh ArrayBuffer-backed array (Web Crypto wants BufferSource it owns). */
+export function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
