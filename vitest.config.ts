@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    reporters: ['default', './test/reporters/summary.ts'],
+    // One DynamoDB Local for the whole run, started on first use (test/support/dynamodb.ts).
+    globalSetup: ['test/setup/dynamodb.global.ts'],
   },
 });

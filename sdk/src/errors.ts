@@ -39,6 +39,20 @@ export const ERROR_CODES = [
   'ERR_NETWORK',
   'ERR_SANDBOX',
   'ERR_CONFIG',
+  'ERR_CCCD_ID_INVALID',
+  // Service problem codes (RFC 9457 `code`, SERVICE-CONTRACT.md "Errors"), surfaced by the client
+  'ERR_REQUEST_REPLAYED',
+  'ERR_UNAUTHORIZED',
+  'ERR_NOT_FOUND',
+  'ERR_METHOD_NOT_ALLOWED',
+  'ERR_PAYLOAD_TOO_LARGE',
+  'ERR_MALFORMED_JSON',
+  'ERR_VALIDATION',
+  'ERR_RATE_LIMITED',
+  'ERR_IDEMPOTENCY_CONFLICT',
+  'ERR_CHALLENGE_INVALID',
+  'ERR_STORE_UNAVAILABLE',
+  'ERR_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,83 @@
+/**
+ * The `chipid` CLI contract (issue 2): `inspect` JSON fields and `verify` report/exit codes, run as a
+ * user would (`npx chipid …` resolves to sdk/bin/chipid.mjs). Data: BSI TR-03105-5 reference set.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { toBase64 } from '../lib/bytes.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../../bin/chipid.mjs', import.meta.url).pathname;
+const vec = (p: string) => toBase64(new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url))));
+const dir = mkdtempSync(join(tmpdir(), 'chipid-cli-'));
+const dumpFile = join(dir, 'bsi.json');
+writeFileSync(
+  dumpFile,
+  JSON.stringify({
+    format: 'chipid.dump/1',
+    com: vec('bsi-tr03105/EF_COM.bin'),
+    sod: vec('bsi-tr03105/EF_SOD.bin'),
+    dg1: vec('bsi-tr03105/Datagroup1.bin'),
+    dg2: vec('bsi-tr03105/Datagroup2.bin'),
+    dg14: vec('bsi-tr03105/Datagroup14.bin'),
+  }),
+);
+const cscaFile = new URL('../../../test/vectors/slovenia-passport/csca_si_448831f1.cer', import.meta.url).pathname;
+
+async function chipid(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('chipid CLI', () => {
+  it('inspect prints DG1 fields as in the MRZ and the SOD summary', async () => {
+    const r = await chipid('inspect', dumpFile);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.dg1).toMatchObject({
+      documentCode: 'P',
+      issuingState: 'D',
+      documentNumber: 'C11T002JM',
+      dateOfBirth: '960812',
+      dateOfExpiry: '231031',
+      sex: 'F',
+      nationality: 'D',
+      surname: 'MUSTERMANN',
+      givenNames: 'ERIKA',
+    });
+    expect(out.sod).toMatchObject({ hashAlgorithm: 'SHA-256', signatureAlgorithm: 'rsassa-pss-SHA-256' });
+    expect(out.sod.dataGroups).toEqual([1, 2, 3, 4, 14]);
+    expect(out.dg2.faces[0].format).toBe('jp2'); // the BSI face is JPEG 2000
+  });
+
+  it('verify reports each check and exits 1 when the chain is untrusted', async () => {
+    const r = await chipid('verify', dumpFile, '--csca', cscaFile, '--at', '2014-06-01');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.valid).toBe(false);
+    const byName = Object.fromEntries(out.checks.map((c: { name: string; ok: boolean; code?: string }) => [c.name, c]));
+    expect(byName['sod.signature'].ok).toBe(true);
+    expect(byName['dg1.hash'].ok).toBe(true);
+    expect(byName['ds.chain']).toMatchObject({ ok: false, code: 'ds_untrusted' });
+  });
+
+  it('unusable input exits 2 with a one-line error', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ format: 'chipid.dump/1', sod: 'AAAA', dg1: 'AAAA', extra: 1 }));
+    const r = await chipid('verify', bad, '--csca', cscaFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('ERR_DUMP_INVALID');
+    expect((await chipid('verify', join(dir, 'missing.json'), '--csca', cscaFile)).code).toBe(2);
+    expect((await chipid('inspect')).code).toBe(2);
+  });
+});

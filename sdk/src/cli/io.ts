@@ -1,0 +1,38 @@
+/** File helpers shared by the CLI commands (Node only). */
+import { readFileSync } from 'node:fs';
+import { ChipIdError } from '../errors.ts';
+import { type ChipDump, type ChipDumpJSON, parseDump } from '../icao/dump.ts';
+
+/** Reads and validates a `chipid.dump/1` file. Throws ChipIdError (exit 2) when unusable. */
+export function readDumpFile(path: string): { json: ChipDumpJSON; dump: ChipDump } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ChipIdError('ERR_DUMP_INVALID', `cannot read ${path}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ChipIdError('ERR_DUMP_INVALID', `${path} is not JSON`, { cause });
+  }
+  const dump = parseDump(json);
+  return { json: json as ChipDumpJSON, dump };
+}
+
+/** PEM text or DER bytes of a certificate/CRL file. */
+export function readPemOrDer(path: string): Uint8Array | string {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (cause) {
+    throw new ChipIdError('ERR_CONFIG', `cannot read ${path}`, { cause });
+  }
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
+  return head.includes('-----BEGIN') ? new TextDecoder().decode(bytes) : bytes;
+}
+
+export function printJSON(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

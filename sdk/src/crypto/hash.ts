@@ -1,0 +1,41 @@
+/** Hash functions of Doc 9303 Part 12 §4 (SHA-1/224/256/384/512): Web Crypto, noble for SHA-224. */
+import { sha224 } from '@noble/hashes/sha2.js';
+import { OID } from '../asn1/oid.ts';
+import { CryptoError } from '../errors.ts';
+import { own } from '../lib/bytes.ts';
+
+export type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+export const HASH_OID: Readonly<Record<string, HashName>> = {
+  [OID.sha1]: 'SHA-1',
+  [OID.sha224]: 'SHA-224',
+  [OID.sha256]: 'SHA-256',
+  [OID.sha384]: 'SHA-384',
+  [OID.sha512]: 'SHA-512',
+};
+
+export const HASH_LENGTH: Readonly<Record<HashName, number>> = {
+  'SHA-1': 20,
+  'SHA-224': 28,
+  'SHA-256': 32,
+  'SHA-384': 48,
+  'SHA-512': 64,
+};
+
+/** Hash name for a digest-algorithm OID; throws `ERR_ALG_UNSUPPORTED` for others. */
+export function hashFromOID(oid: string): HashName {
+  const h = HASH_OID[oid];
+  if (!h) throw new CryptoError('ERR_ALG_UNSUPPORTED', `hash: unsupported digest algorithm ${oid}`);
+  return h;
+}
+
+/**
+ * Digest of `data`.
+ *
+ * @example
+ * const h = await digest('SHA-256', dg1Bytes);
+ */
+export async function digest(name: HashName, data: Uint8Array): Promise<Uint8Array> {
+  if (name === 'SHA-224') return sha224(data);
+  return new Uint8Array(await crypto.subtle.digest(name, own(data)));
+}

@@ -1,0 +1,199 @@
+/**
+ * Passive authentication against real chip data:
+ * - Slovenian passport SOD + DS + CSCA (ZeroPass/port-py-server test vectors; see test/vectors/SOURCES.md),
+ *   sha256WithRSAEncryption, chain valid only "as of" 2020-01-01.
+ * - BSI TR-03105-5 reference data set SOD (RSASSA-PSS / SHA-256), CSCA not published.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ChipIdError } from '../errors.ts';
+import type { ChipDump } from '../icao/dump.ts';
+import { parseSOD } from '../icao/sod.ts';
+import { parseCRL } from './crl.ts';
+import { createTrustStore, verifyPassive } from './passive-auth.ts';
+import { parseSPKI } from './keys.ts';
+import { parseCertificate } from './x509.ts';
+
+const v = (p: string) => new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url)));
+const SI = {
+  sod: v('slovenia-passport/ef.sod_si_454CB206.bin'),
+  dg15: v('slovenia-passport/ef.dg15_ef.sod_si_454CB206.bin'),
+  csca: v('slovenia-passport/csca_si_448831f1.cer'),
+  dsc: v('slovenia-passport/dsc_si_448833b8.cer'),
+};
+const BSI = {
+  sod: v('bsi-tr03105/EF_SOD.bin'),
+  dg1: v('bsi-tr03105/Datagroup1.bin'),
+  dg2: v('bsi-tr03105/Datagroup2.bin'),
+  dg14: v('bsi-tr03105/Datagroup14.bin'),
+  dg15: v('bsi-tr03105/Datagroup15.bin'),
+};
+const AS_OF = new Date('2020-01-01T00:00:00Z');
+// The Slovenian data has no DG1: a minimal TD3 DG1 with issuing state SVN stands in for the country
+// check only (its hash is expected NOT to match the SOD).
+const SI_DG1 = new Uint8Array([0x61, 0x08, 0x5f, 0x1f, 0x05, ...new TextEncoder().encode('P<SVN')]);
+
+const byName = (checks: { name: string; ok: boolean; code?: string }[]) =>
+  Object.fromEntries(checks.map((c) => [c.name, c.code ?? 'ok']));
+
+const flip = (b: Uint8Array, i: number) => {
+  const c = b.slice();
+  c[i]! ^= 0x01;
+  return c;
+};
+
+describe('X.509 and SOD parsing (real data)', () => {
+  it('parses the Slovenian CSCA and DS certificates', () => {
+    const csca = parseCertificate(SI.csca);
+    const ds = parseCertificate(SI.dsc);
+    expect(csca.subject.country).toBe('SI');
+    expect(csca.basicConstraints?.ca).toBe(true);
+    expect(csca.keyUsage?.keyCertSign).toBe(true);
+    expect(ds.issuer.key).toBe(csca.subject.key);
+    expect(ds.keyUsage?.digitalSignature).toBe(true);
+    expect(ds.notBefore.toISOString()).toBe('2014-05-08T00:00:00.000Z'.slice(0, 10) + ds.notBefore.toISOString().slice(10));
+    expect(ds.publicKey.kind).toBe('rsa');
+  });
+
+  it('parses the SODs: hash algorithm, data group list, DS certificate', () => {
+    const si = parseSOD(SI.sod);
+    expect(si.hashAlgorithm).toBe('SHA-256');
+    expect([...si.dataGroupHashes.keys()]).toEqual([1, 2, 3, 14, 15]);
+    expect(si.documentSigner?.raw).toEqual(SI.dsc);
+    const bsi = parseSOD(BSI.sod);
+    expect([...bsi.dataGroupHashes.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 14]);
+    expect(bsi.documentSigner?.subject.text).toContain('CN=HJP PB DS');
+  });
+});
+
+describe('passive authentication', () => {
+  it('Slovenian passport: signature, chain, DG15 hash all verify as of 2020-01-01', async () => {
+    const r = await verifyPassive({ sod: SI.sod, dg1: SI_DG1, dg15: SI.dg15 }, { cscas: [SI.csca], at: AS_OF });
+    const c = byName(r.checks);
+    expect(c).toMatchObject({
+      'sod.parse': 'ok',
+      'sod.signed-attributes': 'ok',
+      'sod.signature': 'ok',
+      'ds.chain': 'ok',
+      'ds.validity': 'ok',
+      'csca.validity': 'ok',
+      'ds.profile': 'ok',
+      country: 'ok',
+      'dg15.hash': 'ok',
+      'dg1.hash': 'dg_hash_mismatch',
+    });
+    expect(r.signatureAlgorithm).toBe('rsa-pkcs1-v1_5-SHA-256');
+    expect(r.valid).toBe(false);
+  });
+
+  it('the same chain is expired today (validation time matters)', async () => {
+    const r = await verifyPassive(
+      { sod: SI.sod, dg1: SI_DG1, dg15: SI.dg15 },
+      { cscas: [SI.csca], at: new Date('2026-01-01') },
+    );
+    const c = byName(r.checks);
+    expect(c['ds.validity']).toBe('ds_expired');
+    expect(c['csca.validity']).toBe('csca_expired');
+  });
+
+  it('BSI TR-03105: RSASSA-PSS SOD signature and DG hashes verify; chain untrusted without its CSCA', async () => {
+    const dump: ChipDump = { sod: BSI.sod, dg1: BSI.dg1, dg2: BSI.dg2, dg14: BSI.dg14 };
+    const r = await verifyPassive(dump, { cscas: [SI.csca], at: new Date('2014-06-01') });
+    const c = byName(r.checks);
+    expect(r.signatureAlgorithm).toBe('rsassa-pss-SHA-256');
+    expect(c).toMatchObject({
+      'sod.signature': 'ok',
+      'ds.chain': 'ds_untrusted',
+      country: 'ok',
+      'dg1.hash': 'ok',
+      'dg2.hash': 'ok',
+      'dg14.hash': 'ok',
+    });
+  });
+
+  it('a DG the SOD does not list is reported (BSI DG15 is not covered by its SOD)', async () => {
+    const r = await verifyPassive({ sod: BSI.sod, dg1: BSI.dg1, dg15: BSI.dg15 }, { cscas: [], at: new Date('2014-06-01') });
+    expect(byName(r.checks)['dg15.hash']).toBe('dg_not_in_sod');
+  });
+
+  describe('tamper matrix (each change rejected with its code)', () => {
+    const base = { sod: SI.sod, dg1: SI_DG1, dg15: SI.dg15 };
+    const run = async (d: ChipDump) => byName((await verifyPassive(d, { cscas: [SI.csca], at: AS_OF })).checks);
+    const sod = parseSOD(SI.sod);
+    const offsetOf = (part: Uint8Array) => part.byteOffset - SI.sod.byteOffset;
+
+    it('DG15 flipped → dg_hash_mismatch', async () => {
+      expect((await run({ ...base, dg15: flip(SI.dg15, 40) }))['dg15.hash']).toBe('dg_hash_mismatch');
+    });
+    it('SOD content (a DG hash) flipped → signed attributes fail', async () => {
+      const i = offsetOf(sod.dataGroupHashes.get(2)!);
+      const c = await run({ ...base, sod: flip(SI.sod, i) });
+      expect(c['sod.signed-attributes']).toBe('sod_signed_attributes_invalid');
+      expect(c['sod.signature']).toBe('sod_signature_invalid');
+    });
+    it('SOD signature flipped → sod_signature_invalid', async () => {
+      const i = offsetOf(sod.signerInfo.signature) + 10;
+      const c = await run({ ...base, sod: flip(SI.sod, i) });
+      expect(c['sod.signed-attributes']).toBe('ok');
+      expect(c['sod.signature']).toBe('sod_signature_invalid');
+    });
+    it('DS certificate (inside the SOD) flipped → ds_untrusted', async () => {
+      const ds = sod.documentSigner!;
+      const i = offsetOf(ds.tbs) + ds.tbs.length - 40; // inside the extensions
+      const c = await run({ ...base, sod: flip(SI.sod, i) });
+      expect(c['ds.chain']).toBe('ds_untrusted');
+    });
+    it('wrong trust anchor → ds_untrusted', async () => {
+      const r = await verifyPassive(base, { cscas: [], at: AS_OF });
+      expect(byName(r.checks)['ds.chain']).toBe('ds_untrusted');
+    });
+    it('country mismatch (DG1 says another state) → country_mismatch', async () => {
+      const dg1 = new Uint8Array([0x61, 0x08, 0x5f, 0x1f, 0x05, ...new TextEncoder().encode('P<HRV')]);
+      expect((await run({ ...base, dg1 }))['country']).toBe('country_mismatch');
+    });
+  });
+
+  it('trust store caches the chain verdict per DS', async () => {
+    const trust = createTrustStore({ cscas: [SI.csca] });
+    await verifyPassive({ sod: SI.sod, dg1: SI_DG1 }, { trust, at: AS_OF });
+    expect(trust.chainCache.size).toBe(1);
+    await verifyPassive({ sod: SI.sod, dg1: SI_DG1 }, { trust, at: AS_OF });
+    expect(trust.chainCache.size).toBe(1);
+  });
+
+  it('property: mutated SODs never throw — every failure is a check', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(SI.sod.length - 1), fc.integer({ min: 1, max: 255 }), async (i, x) => {
+        const sod = SI.sod.slice();
+        sod[i]! ^= x;
+        const r = await verifyPassive({ sod, dg1: SI_DG1, dg15: SI.dg15 }, { cscas: [SI.csca], at: AS_OF });
+        expect(r.valid).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: random and truncated bytes into every parser only give ChipIdError', () => {
+    const parsers = [parseSOD, parseCertificate, parseCRL, parseSPKI] as ((b: Uint8Array) => unknown)[];
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.nat(SI.sod.length).map((n) => SI.sod.subarray(0, n)),
+          fc.nat(SI.dsc.length).map((n) => SI.dsc.subarray(0, n)),
+        ),
+        (bytes) => {
+          for (const p of parsers) {
+            try {
+              p(bytes);
+            } catch (e) {
+              expect(e).toBeInstanceOf(ChipIdError);
+            }
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * Passive authentication — Doc 9303 Part 11 §5.1 with the PKI of Part 12: the SOD is signed by a
+ * Document Signer whose certificate chains to a trusted CSCA, and every data group read hashes to
+ * the value the SOD signs. Each step is reported on its own with a stable reason code.
+ */
+import { type Node, parseOne, children } from '../asn1/der.ts';
+import { OID } from '../asn1/oid.ts';
+import { isChipIdError } from '../errors.ts';
+import { icaoToAlpha2 } from '../icao/country.ts';
+import type { ChipDump } from '../icao/dump.ts';
+import { parseSOD, type SOD } from '../icao/sod.ts';
+import { equalBytes, fromLatin1 } from '../lib/bytes.ts';
+import type { ReasonCode } from '../reasons.ts';
+import { type CRL, parseCRL } from './crl.ts';
+import { digest } from './hash.ts';
+import { schemeName, signatureScheme, verifySignature } from './signature.ts';
+import { type Certificate, readCertificates } from './x509.ts';
+
+/** One step of a verification, e.g. `{ name: 'sod.signature', ok: false, code: 'sod_signature_invalid' }`. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  code?: ReasonCode;
+  /** Short explanation naming the rule (never personal data). */
+  detail?: string;
+}
+
+export interface PassiveAuthReport {
+  valid: boolean;
+  checks: Check[];
+  sod: SOD | undefined;
+  documentSigner: Certificate | undefined;
+  csca: Certificate | undefined;
+  /** Data groups present in the dump and covered by the SOD. */
+  dataGroups: number[];
+  /** Signature scheme of the SOD, e.g. `ecdsa-SHA-256`. */
+  signatureAlgorithm: string | undefined;
+}
+
+/** Trust anchors of one environment with everything derivable from them cached. */
+export interface TrustStore {
+  readonly cscas: readonly Certificate[];
+  readonly crls: readonly CRL[];
+  /** @internal DS DER (latin1) → chain verdict. */
+  readonly chainCache: Map<string, Promise<ChainVerdict>>;
+  /** @internal CRL verification, once per store. */
+  crlsByIssuer: Promise<Map<string, CRL[]>> | undefined;
+}
+
+interface ChainVerdict {
+  csca: Certificate | undefined;
+  /** Some CSCA with the DS issuer's name exists (else: foreign/unknown issuer). */
+  issuerKnown: boolean;
+}
+
+export interface TrustStoreInput {
+  /** CSCA certificates: DER bytes, PEM text (one or more blocks) or parsed certificates. */
+  cscas: readonly (Uint8Array | string | Certificate)[];
+  /** CRLs from the CSCAs (DER or PEM). */
+  crls?: readonly (Uint8Array | string)[];
+}
+
+/**
+ * Builds a trust store (parse once, reuse for every verification: chain verdicts are cached per
+ * Document Signer certificate).
+ *
+ * @example
+ * const trust = createTrustStore({ cscas: [cscaPem] });
+ * const report = await verifyPassive(dump, { trust });
+ */
+export function createTrustStore(input: TrustStoreInput): TrustStore {
+  const cscas = input.cscas.flatMap((c) =>
+    c instanceof Uint8Array || typeof c === 'string' ? readCertificates(c) : [c],
+  );
+  const crls = (input.crls ?? []).map((c) => parseCRL(c));
+  return { cscas, crls, chainCache: new Map(), crlsByIssuer: undefined };
+}
+
+export interface PassiveAuthOptions {
+  /** A prepared trust store (preferred), or `cscas`/`crls` to build one for this call. */
+  trust?: TrustStore;
+  cscas?: TrustStoreInput['cscas'];
+  crls?: TrustStoreInput['crls'];
+  /** Validation time for certificate validity (default: now). */
+  at?: Date;
+}
+
+const withinValidity = (c: Certificate, at: Date) => c.notBefore.getTime() <= at.getTime() && at.getTime() <= c.notAfter.getTime();
+
+function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict> {
+  const id = fromLatin1(ds.raw);
+  let v = trust.chainCache.get(id);
+  if (!v) {
+    v = (async () => {
+      const candidates = trust.cscas.filter(
+        (c) =>
+          c.subject.key === ds.issuer.key &&
+          (!ds.authorityKeyId || !c.subjectKeyId || equalBytes(ds.authorityKeyId, c.subjectKeyId)),
+      );
+      for (const csca of candidates) {
+        try {
+          if (await verifySignature(csca.publicKey, signatureScheme(ds.signatureAlgorithm), ds.tbs, ds.signature))
+            return { csca, issuerKnown: true };
+        } catch {
+          // Unsupported algorithm for this candidate: try the next one.
+        }
+      }
+      return { csca: undefined, issuerKnown: candidates.length > 0 };
+    })();
+    if (trust.chainCache.size > 4096) trust.chainCache.clear();
+    trust.chainCache.set(id, v);
+  }
+  return v;
+}
+
+function verifiedCRLs(trust: TrustStore): Promise<Map<string, CRL[]>> {
+  trust.crlsByIssuer ??= (async () => {
+    const out = new Map<string, CRL[]>();
+    for (const crl of trust.crls) {
+      for (const csca of trust.cscas.filter((c) => c.subject.key === crl.issuer.key)) {
+        let ok = false;
+        try {
+          ok = await verifySignature(csca.publicKey, signatureScheme(crl.signatureAlgorithm), crl.tbs, crl.signature);
+        } catch {
+          ok = false;
+        }
+        if (ok) {
+          const list = out.get(crl.issuer.key) ?? [];
+          list.push(crl);
+          out.set(crl.issuer.key, list);
+          break;
+        }
+      }
+    }
+    return out;
+  })();
+  return trust.crlsByIssuer;
+}
+
+/** Issuing state (MRZ positions 3–5, the same in TD1/TD2/TD3) straight from DG1's 5F1F. */
+function issuingStateOf(dg1: Uint8Array): string | undefined {
+  try {
+    const outer = parseOne(dg1, { der: false });
+    const mrz = children(outer, { der: false }).find((n: Node) => n.id === 0x5f1f);
+    return mrz ? fromLatin1(mrz.value.subarray(2, 5)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const DG_FILES = [
+  ['dg1', 1],
+  ['dg2', 2],
+  ['dg13', 13],
+  ['dg14', 14],
+  ['dg15', 15],
+] as const;
+
+/**
+ * Passive authentication of a chip dump.
+ *
+ * Never throws on bad chip data: malformed input is a failed check (`sod_invalid`…).
+ *
+ * @example
+ * const report = await verifyPassive(parseDump(json), { cscas: [cscaPem], at: new Date() });
+ * if (!report.valid) console.log(report.checks.filter((c) => !c.ok));
+ */
+export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): Promise<PassiveAuthReport> {
+  const trust = opts.trust ?? createTrustStore({ cscas: opts.cscas ?? [], crls: opts.crls ?? [] });
+  const at = opts.at ?? new Date();
+  const checks: Check[] = [];
+  const report: PassiveAuthReport = {
+    valid: false,
+    checks,
+    sod: undefined,
+    documentSigner: undefined,
+    csca: undefined,
+    dataGroups: [],
+    signatureAlgorithm: undefined,
+  };
+  const fail = (name: string, code: ReasonCode, detail: string) => checks.push({ name, ok: false, code, detail });
+  const pass = (name: string, detail?: string) => checks.push(detail ? { name, ok: true, detail } : { name, ok: true });
+
+  let sod: SOD;
+  try {
+    sod = parseSOD(dump.sod);
+  } catch (e) {
+    fail('sod.parse', 'sod_invalid', isChipIdError(e) ? e.message : 'sod: malformed');
+    return report;
+  }
+  report.sod = sod;
+  pass('sod.parse');
+
+  // Data group hashes first: cheap, independent of the PKI.
+  const hashing = Promise.all(
+    DG_FILES.map(async ([key, n]) => {
+      const bytes = dump[key];
+      if (!bytes) return;
+      const expected = sod.dataGroupHashes.get(n);
+      if (!expected) return { n, listed: false, ok: false };
+      return { n, listed: true, ok: equalBytes(await digest(sod.hashAlgorithm, bytes), expected) };
+    }),
+  );
+
+  const ds = sod.documentSigner;
+  const si = sod.signerInfo;
+  if (!ds) {
+    fail('ds.present', 'ds_invalid', 'sod: no Document Signer certificate matches the SignerInfo');
+  } else {
+    report.documentSigner = ds;
+    pass('ds.present');
+  }
+
+  // Signed attributes: content-type and message-digest (RFC 5652 §5.3, §11.1–11.2).
+  let attrsOk = false;
+  if (!si.signedAttributes || si.contentType !== OID.ldsSecurityObject || !si.messageDigest) {
+    fail('sod.signed-attributes', 'sod_signed_attributes_invalid', 'sod: signed attributes missing or wrong content type');
+  } else if (!equalBytes(await digest(si.digestAlgorithm, sod.eContent), si.messageDigest)) {
+    fail('sod.signed-attributes', 'sod_signed_attributes_invalid', 'sod: message-digest does not match the content');
+  } else {
+    attrsOk = true;
+    pass('sod.signed-attributes');
+  }
+
+  if (ds) {
+    // The SOD signature.
+    try {
+      const scheme = signatureScheme(si.signatureAlgorithm, si.digestAlgorithm);
+      report.signatureAlgorithm = schemeName(scheme);
+      const ok = attrsOk && (await verifySignature(ds.publicKey, scheme, si.signedAttributes!, si.signature));
+      if (ok) pass('sod.signature');
+      else fail('sod.signature', 'sod_signature_invalid', 'sod: signature does not verify with the Document Signer key');
+    } catch (e) {
+      fail('sod.signature', 'algorithm_unsupported', isChipIdError(e) ? e.message : 'sod: unsupported signature');
+    }
+
+    // The chain DS → CSCA.
+    const verdict = await chainVerdict(trust, ds);
+    const csca = verdict.csca;
+    if (!csca) {
+      fail(
+        'ds.chain',
+        'ds_untrusted',
+        verdict.issuerKnown
+          ? 'ds: certificate signature does not verify with the trusted CSCA'
+          : 'ds: issuer is not a trusted CSCA',
+      );
+    } else {
+      report.csca = csca;
+      pass('ds.chain');
+      if (withinValidity(csca, at)) pass('csca.validity');
+      else fail('csca.validity', 'csca_expired', 'csca: outside its validity period at the validation time');
+      const cscaFit = csca.basicConstraints?.ca === true && csca.keyUsage?.keyCertSign !== false;
+      const dsFit = ds.basicConstraints?.ca !== true && (!ds.keyUsage || ds.keyUsage.digitalSignature);
+      if (cscaFit && dsFit) pass('ds.profile');
+      else fail('ds.profile', 'ds_invalid', cscaFit ? 'ds: key usage does not allow document signing' : 'csca: not a CA certificate');
+      const crls = (await verifiedCRLs(trust)).get(csca.subject.key);
+      if (crls && crls.length > 0) {
+        if (crls.some((c) => c.revoked.has(ds.serialHex))) fail('ds.revocation', 'ds_revoked', 'ds: serial number is on the CSCA CRL');
+        else pass('ds.revocation', 'not on the CSCA CRL');
+      }
+    }
+    if (withinValidity(ds, at)) pass('ds.validity');
+    else fail('ds.validity', 'ds_expired', 'ds: outside its validity period at the validation time');
+
+    // Country: DG1 issuing state ↔ DS ↔ CSCA (Part 12 §5: a CSCA signs for its own state only).
+    const state = issuingStateOf(dump.dg1);
+    const alpha2 = state ? icaoToAlpha2(state) : undefined;
+    const dsC = ds.subject.country;
+    const cscaC = csca?.subject.country;
+    if (!alpha2) fail('country', 'country_mismatch', 'dg1: issuing state is not a known country code');
+    else if (dsC !== alpha2 || (cscaC !== undefined && cscaC !== alpha2) || ds.issuer.country !== alpha2)
+      fail('country', 'country_mismatch', 'issuing state does not match the DS/CSCA country');
+    else pass('country');
+  }
+
+  const hashes = await hashing;
+  for (const h of hashes) {
+    if (!h) continue;
+    if (!h.listed) fail(`dg${h.n}.hash`, 'dg_not_in_sod', `dg${h.n}: not listed in the SOD`);
+    else if (!h.ok) fail(`dg${h.n}.hash`, 'dg_hash_mismatch', `dg${h.n}: hash does not match the SOD`);
+    else {
+      pass(`dg${h.n}.hash`);
+      report.dataGroups.push(h.n);
+    }
+  }
+  report.valid = checks.every((c) => c.ok);
+  return report;
+}
+

@@ -1,0 +1,132 @@
+/**
+ * A JSON-friendly description of a chip dump: every elementary file parsed (Doc 9303 Part 10),
+ * no verification. Used by `chipid inspect` and the sandbox console.
+ */
+import { parseSPKI } from '../crypto/keys.ts';
+import { schemeName, signatureScheme } from '../crypto/signature.ts';
+import { isChipIdError } from '../errors.ts';
+import { toBase64 } from '../lib/bytes.ts';
+import { parseCOM } from './com.ts';
+import { parseDG1 } from './dg1.ts';
+import { parseDG13 } from './dg13.ts';
+import { parseDG14 } from './dg14.ts';
+import { parseDG15 } from './dg15.ts';
+import { parseDG2 } from './dg2.ts';
+import type { ChipDump } from './dump.ts';
+import { parseSOD } from './sod.ts';
+
+type Section = Record<string, unknown> | { error: { code: string; message: string } };
+
+function section(fn: () => Record<string, unknown>): Section {
+  try {
+    return fn();
+  } catch (e) {
+    return {
+      error: isChipIdError(e) ? { code: e.code, message: e.message } : { code: 'ERR_LDS_INVALID', message: 'malformed' },
+    };
+  }
+}
+
+export interface DescribeOptions {
+  /** Include the DG2 face image(s) as base64 (for display). Default false. */
+  images?: boolean;
+}
+
+/**
+ * Describes every file of a dump. Files that fail to parse get `{ error: { code, message } }`.
+ *
+ * @example
+ * const info = describeDump(parseDump(json));
+ * info.dg1.documentNumber;
+ */
+export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record<string, Section> {
+  const out: Record<string, Section> = {};
+  if (dump.com) out.com = section(() => ({ ...parseCOM(dump.com!) }));
+  out.dg1 = section(() => {
+    const { mrz } = parseDG1(dump.dg1);
+    return {
+      format: mrz.format,
+      documentCode: mrz.documentCode,
+      issuingState: mrz.issuingState,
+      documentNumber: mrz.documentNumber,
+      dateOfBirth: mrz.dateOfBirth,
+      dateOfExpiry: mrz.dateOfExpiry,
+      sex: mrz.sex,
+      nationality: mrz.nationality,
+      surname: mrz.surname,
+      givenNames: mrz.givenNames,
+      optionalData: mrz.optionalData,
+      ...(mrz.optionalData2 !== undefined ? { optionalData2: mrz.optionalData2 } : {}),
+      checkDigitsValid: mrz.valid,
+    };
+  });
+  if (dump.dg2) {
+    out.dg2 = section(() => ({
+      faces: parseDG2(dump.dg2!).map((f) => ({
+        format: f.format,
+        bytes: f.image.length,
+        ...(f.width ? { width: f.width } : {}),
+        ...(f.height ? { height: f.height } : {}),
+        ...(opts.images ? { image: toBase64(f.image) } : {}),
+      })),
+    }));
+  }
+  if (dump.dg13) {
+    out.dg13 = section(() => {
+      const { fields, ...named } = parseDG13(dump.dg13!) as unknown as Record<string, unknown> & { fields?: unknown };
+      return { ...named, fields };
+    });
+  }
+  if (dump.dg14) {
+    out.dg14 = section(() => ({
+      securityInfos: parseDG14(dump.dg14!).securityInfos.map((i) => {
+        const { raw: _raw, ...rest } = i as typeof i & { raw?: unknown };
+        return JSON.parse(JSON.stringify(rest, (_k, v) => (v instanceof Uint8Array ? toBase64(v) : typeof v === 'bigint' ? v.toString() : v)));
+      }),
+    }));
+  }
+  if (dump.dg15) {
+    out.dg15 = section(() => {
+      const { key } = parseDG15(dump.dg15!);
+      return key.kind === 'rsa'
+        ? { algorithm: 'RSA', bits: key.bits }
+        : { algorithm: 'EC', curve: key.curve.name ?? 'explicit', bits: key.curve.byteLength * 8 };
+    });
+  }
+  out.sod = section(() => {
+    const sod = parseSOD(dump.sod);
+    const si = sod.signerInfo;
+    let signatureAlgorithm: string;
+    try {
+      signatureAlgorithm = schemeName(signatureScheme(si.signatureAlgorithm, si.digestAlgorithm));
+    } catch {
+      signatureAlgorithm = si.signatureAlgorithm.oid;
+    }
+    const ds = sod.documentSigner;
+    return {
+      hashAlgorithm: sod.hashAlgorithm,
+      signatureAlgorithm,
+      dataGroups: [...sod.dataGroupHashes.keys()].sort((a, b) => a - b),
+      ...(sod.ldsVersion ? { ldsVersion: sod.ldsVersion } : {}),
+      ...(si.signingTime ? { signingTime: si.signingTime.toISOString() } : {}),
+      ...(ds
+        ? {
+            documentSigner: {
+              subject: ds.subject.text,
+              issuer: ds.issuer.text,
+              serialNumber: ds.serialHex,
+              notBefore: ds.notBefore.toISOString(),
+              notAfter: ds.notAfter.toISOString(),
+              publicKey: describeKey(ds.spki),
+            },
+          }
+        : {}),
+    };
+  });
+  return out;
+}
+
+function describeKey(spki: Uint8Array): string {
+  const k = parseSPKI(spki);
+  return k.kind === 'rsa' ? `RSA-${k.bits}` : `EC ${k.curve.name ?? 'explicit'}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Chip dump — `chipid.dump/1`, what an app read from the chip (DESIGN.md "Wire formats").
+ *
+ * Each value is the standard base64 of the raw elementary file, outer LDS tag included.
+ */
+import { z } from 'zod';
+import { LDSError } from '../errors.ts';
+import { fromBase64, own, toBase64Url, utf8 } from '../lib/bytes.ts';
+
+export const DUMP_FORMAT = 'chipid.dump/1' as const;
+
+/** Largest accepted elementary file (DG2 faces are ~15–150 KB; leaves room for high-res JPEG 2000). */
+export const MAX_EF_BASE64_LENGTH = 1_400_000;
+
+const b64 = z
+  .string()
+  .max(MAX_EF_BASE64_LENGTH)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64');
+
+/** zod schema of the dump JSON (unknown fields rejected). */
+export const chipDumpSchema = z
+  .object({
+    format: z.literal(DUMP_FORMAT),
+    com: b64.optional(),
+    sod: b64.min(1),
+    dg1: b64.min(1),
+    dg2: b64.optional(),
+    dg13: b64.optional(),
+    dg14: b64.optional(),
+    dg15: b64.optional(),
+    aa: z
+      .object({ challenge: b64.min(1).max(1024), signature: b64.min(1).max(2048) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** The dump as JSON (base64 strings). */
+export type ChipDumpJSON = z.infer<typeof chipDumpSchema>;
+
+/** Names of the elementary files a dump can carry, with their data group numbers. */
+export const DUMP_FILES = { com: 0, dg1: 1, dg2: 2, dg13: 13, dg14: 14, dg15: 15 } as const;
+export type DumpFileName = keyof typeof DUMP_FILES;
+
+/** The dump with every file decoded to bytes. */
+export interface ChipDump {
+  com?: Uint8Array;
+  sod: Uint8Array;
+  dg1: Uint8Array;
+  dg2?: Uint8Array;
+  dg13?: Uint8Array;
+  dg14?: Uint8Array;
+  dg15?: Uint8Array;
+  aa?: { challenge: Uint8Array; signature: Uint8Array };
+}
+
+/**
+ * Validates and decodes a `chipid.dump/1` JSON value.
+ *
+ * @throws LDSError `ERR_DUMP_INVALID` naming the offending field (never its value).
+ * @example
+ * const dump = parseDump(JSON.parse(text));
+ * const dg1 = parseDG1(dump.dg1);
+ */
+export function parseDump(json: unknown): ChipDump {
+  const r = chipDumpSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(root)';
+    throw new LDSError('ERR_DUMP_INVALID', `dump: invalid field ${where}: ${issue?.message ?? 'invalid'}`, {
+      cause: r.error,
+    });
+  }
+  const d = r.data;
+  const dec = (name: string, s: string) => {
+    try {
+      return fromBase64(s);
+    } catch (cause) {
+      throw new LDSError('ERR_DUMP_INVALID', `dump: ${name} is not valid base64`, { cause });
+    }
+  };
+  const out: ChipDump = { sod: dec('sod', d.sod), dg1: dec('dg1', d.dg1) };
+  for (const k of ['com', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
+    const v = d[k];
+    if (v !== undefined) out[k] = dec(k, v);
+  }
+  if (d.aa) out.aa = { challenge: dec('aa.challenge', d.aa.challenge), signature: dec('aa.signature', d.aa.signature) };
+  return out;
+}
+
+/**
+ * Canonical form of a dump: the JSON object with keys sorted (RFC 8785 JCS for this all-string
+ * structure), no whitespace. `chip_digest` is SHA-256 over its UTF-8 bytes, base64url.
+ */
+export function canonicalDump(json: ChipDumpJSON): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(
+        Object.keys(v as Record<string, unknown>)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(json));
+}
+
+/**
+ * `chip_digest` claim value: base64url(SHA-256(canonical dump)).
+ *
+ * @example
+ * const digest = await chipDigest(dumpJson); // put in the request JWS
+ */
+export async function chipDigest(json: ChipDumpJSON): Promise<string> {
+  const h = await crypto.subtle.digest('SHA-256', own(utf8(canonicalDump(json))));
+  return toBase64Url(new Uint8Array(h));
+}
