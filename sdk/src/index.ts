@@ -5,7 +5,7 @@
  * `@chipid/sdk/asn1` (DER reader/writer).
  */
 export { type CRL, parseCRL } from './crypto/crl.ts';
-export { type HashName } from './crypto/hash.ts';
+export type { HashName } from './crypto/hash.ts';
 export { type ECPublicKey, type PublicKey, parseSPKI, type RSAPublicKey } from './crypto/keys.ts';
 export {
   type Check,
@@ -30,10 +30,10 @@ export {
   LDSError,
 } from './errors.ts';
 export { verifyActiveAuth } from './icao/active-auth.ts';
-export { cccdIdInfo, type DG13, parseDG13 } from './icao/dg13.ts';
-export { type DG1, parseDG1 } from './icao/dg1.ts';
-export { parseDG15 } from './icao/dg15.ts';
 export { describeDump } from './icao/describe.ts';
+export { type DG1, parseDG1 } from './icao/dg1.ts';
+export { cccdIdInfo, type DG13, parseDG13 } from './icao/dg13.ts';
+export { parseDG15 } from './icao/dg15.ts';
 export {
   type ChipDump,
   type ChipDumpJSON,

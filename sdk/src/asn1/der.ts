@@ -76,7 +76,8 @@ export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): No
       tag = tag * 128 + (b & 0x7f);
       if ((b & 0x80) === 0) break;
     }
-    if (tag < 0x1f && der) throw new ASN1Error('ERR_ASN1_NOT_DER', 'asn1: tag number not minimal', base + start);
+    if (tag < 0x1f && der)
+      throw new ASN1Error('ERR_ASN1_NOT_DER', 'asn1: tag number not minimal', base + start);
   }
   if (pos >= input.length) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: missing length', base + pos);
   let len = input[pos++]!;
@@ -86,7 +87,8 @@ export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): No
   if (len > 0x80) {
     const n = len & 0x7f;
     if (n > 4) throw new ASN1Error('ERR_ASN1_INVALID_LENGTH', 'asn1: length too large', base + pos - 1);
-    if (pos + n > input.length) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: truncated length', base + pos);
+    if (pos + n > input.length)
+      throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: truncated length', base + pos);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + input[pos++]!;
     if (der && (len < 0x80 || (n > 1 && input[pos - n] === 0)))

@@ -71,7 +71,8 @@ export function oid(dotted: string): Uint8Array {
 }
 
 export const octets = (b: Uint8Array): Uint8Array => tlv(0x04, b);
-export const bitString = (b: Uint8Array, unusedBits = 0): Uint8Array => tlv(0x03, Uint8Array.of(unusedBits), b);
+export const bitString = (b: Uint8Array, unusedBits = 0): Uint8Array =>
+  tlv(0x03, Uint8Array.of(unusedBits), b);
 export const nul = (): Uint8Array => Uint8Array.of(0x05, 0x00);
 export const bool = (b: boolean): Uint8Array => tlv(0x01, Uint8Array.of(b ? 0xff : 0));
 export const utf8String = (s: string): Uint8Array => tlv(0x0c, utf8(s));

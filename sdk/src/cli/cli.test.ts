@@ -12,7 +12,8 @@ import { toBase64 } from '../lib/bytes.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/chipid.mjs', import.meta.url).pathname;
-const vec = (p: string) => toBase64(new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url))));
+const vec = (p: string) =>
+  toBase64(new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url))));
 const dir = mkdtempSync(join(tmpdir(), 'chipid-cli-'));
 const dumpFile = join(dir, 'bsi.json');
 writeFileSync(
@@ -26,7 +27,8 @@ writeFileSync(
     dg14: vec('bsi-tr03105/Datagroup14.bin'),
   }),
 );
-const cscaFile = new URL('../../../test/vectors/slovenia-passport/csca_si_448831f1.cer', import.meta.url).pathname;
+const cscaFile = new URL('../../../test/vectors/slovenia-passport/csca_si_448831f1.cer', import.meta.url)
+  .pathname;
 
 async function chipid(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -64,7 +66,9 @@ describe('chipid CLI', () => {
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.valid).toBe(false);
-    const byName = Object.fromEntries(out.checks.map((c: { name: string; ok: boolean; code?: string }) => [c.name, c]));
+    const byName = Object.fromEntries(
+      out.checks.map((c: { name: string; ok: boolean; code?: string }) => [c.name, c]),
+    );
     expect(byName['sod.signature'].ok).toBe(true);
     expect(byName['dg1.hash'].ok).toBe(true);
     expect(byName['ds.chain']).toMatchObject({ ok: false, code: 'ds_untrusted' });

@@ -20,7 +20,9 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (positionals.length !== 1 || !values.csca?.length) {
-    process.stderr.write('usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--at <ISO date>]\n');
+    process.stderr.write(
+      'usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--at <ISO date>]\n',
+    );
     return 2;
   }
   let at: Date | undefined;

@@ -50,7 +50,16 @@ export function parseCRL(input: Uint8Array | string): CRL {
         revoked.set(toHex(serial.value).replace(/^(00)+(?=.)/, ''), date);
       }
     }
-    return { raw: der, tbs: tbsNode.raw, signatureAlgorithm, issuer, thisUpdate, nextUpdate, revoked, signature };
+    return {
+      raw: der,
+      tbs: tbsNode.raw,
+      signatureAlgorithm,
+      issuer,
+      thisUpdate,
+      nextUpdate,
+      revoked,
+      signature,
+    };
   } catch (e) {
     if (isChipIdError(e) && e.code === 'ERR_CRL_INVALID') throw e;
     throw new CryptoError('ERR_CRL_INVALID', 'crl: malformed', { cause: e });

@@ -3,7 +3,16 @@
  * with explicit domain parameters as RFC 3279 §2.3.5 / BSI TR-03111 allow — common in eMRTD PKIs).
  */
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
-import { type Node, parseOne, Reader, readBigInt, readBitString, readOID, readOctets, TAG } from '../asn1/der.ts';
+import {
+  type Node,
+  parseOne,
+  Reader,
+  readBigInt,
+  readBitString,
+  readOctets,
+  readOID,
+  TAG,
+} from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
 import { bytesToBigInt } from '../lib/bytes.ts';
@@ -36,7 +45,8 @@ export interface AlgorithmIdentifier {
 
 export function readAlgorithmIdentifier(node: Node): AlgorithmIdentifier {
   const r = new Reader(node, { der: false });
-  if (node.id !== TAG.SEQUENCE) throw new CryptoError('ERR_KEY_INVALID', 'algorithm identifier: not a sequence');
+  if (node.id !== TAG.SEQUENCE)
+    throw new CryptoError('ERR_KEY_INVALID', 'algorithm identifier: not a sequence');
   const oid = readOID(r.next(TAG.OID));
   const params = r.peek();
   return { oid, params };
@@ -64,7 +74,8 @@ function readECParameters(node: Node): Curve {
     if (!name) throw new CryptoError('ERR_ALG_UNSUPPORTED', `ec key: unsupported named curve ${oid}`);
     return namedCurve(name);
   }
-  if (node.id !== TAG.SEQUENCE) throw new CryptoError('ERR_KEY_INVALID', 'ec key: implicit curve not supported');
+  if (node.id !== TAG.SEQUENCE)
+    throw new CryptoError('ERR_KEY_INVALID', 'ec key: implicit curve not supported');
   // ECParameters ::= SEQUENCE { version, fieldID, curve, base, order, cofactor OPTIONAL }
   const r = new Reader(node, { der: false });
   r.next(TAG.INTEGER);
@@ -128,7 +139,8 @@ export function parseSPKI(input: Uint8Array | Node): PublicKey {
       const k = Reader.of(bytes, TAG.SEQUENCE, { der: false });
       const n = readBigInt(k.next(TAG.INTEGER));
       const e = readBigInt(k.next(TAG.INTEGER));
-      if (n <= 0n || e <= 1n || n % 2n === 0n) throw new CryptoError('ERR_KEY_INVALID', 'rsa key: bad modulus or exponent');
+      if (n <= 0n || e <= 1n || n % 2n === 0n)
+        throw new CryptoError('ERR_KEY_INVALID', 'rsa key: bad modulus or exponent');
       return { kind: 'rsa', n, e, bits: n.toString(2).length, spki: node.raw };
     }
     if (alg.oid === OID.ecPublicKey) {

@@ -11,8 +11,8 @@ import { ChipIdError } from '../errors.ts';
 import type { ChipDump } from '../icao/dump.ts';
 import { parseSOD } from '../icao/sod.ts';
 import { parseCRL } from './crl.ts';
-import { createTrustStore, verifyPassive } from './passive-auth.ts';
 import { parseSPKI } from './keys.ts';
+import { createTrustStore, verifyPassive } from './passive-auth.ts';
 import { parseCertificate } from './x509.ts';
 
 const v = (p: string) => new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url)));
@@ -52,7 +52,9 @@ describe('X.509 and SOD parsing (real data)', () => {
     expect(csca.keyUsage?.keyCertSign).toBe(true);
     expect(ds.issuer.key).toBe(csca.subject.key);
     expect(ds.keyUsage?.digitalSignature).toBe(true);
-    expect(ds.notBefore.toISOString()).toBe('2014-05-08T00:00:00.000Z'.slice(0, 10) + ds.notBefore.toISOString().slice(10));
+    expect(ds.notBefore.toISOString()).toBe(
+      '2014-05-08T00:00:00.000Z'.slice(0, 10) + ds.notBefore.toISOString().slice(10),
+    );
     expect(ds.publicKey.kind).toBe('rsa');
   });
 
@@ -69,7 +71,10 @@ describe('X.509 and SOD parsing (real data)', () => {
 
 describe('passive authentication', () => {
   it('Slovenian passport: signature, chain, DG15 hash all verify as of 2020-01-01', async () => {
-    const r = await verifyPassive({ sod: SI.sod, dg1: SI_DG1, dg15: SI.dg15 }, { cscas: [SI.csca], at: AS_OF });
+    const r = await verifyPassive(
+      { sod: SI.sod, dg1: SI_DG1, dg15: SI.dg15 },
+      { cscas: [SI.csca], at: AS_OF },
+    );
     const c = byName(r.checks);
     expect(c).toMatchObject({
       'sod.parse': 'ok',
@@ -113,13 +118,17 @@ describe('passive authentication', () => {
   });
 
   it('a DG the SOD does not list is reported (BSI DG15 is not covered by its SOD)', async () => {
-    const r = await verifyPassive({ sod: BSI.sod, dg1: BSI.dg1, dg15: BSI.dg15 }, { cscas: [], at: new Date('2014-06-01') });
+    const r = await verifyPassive(
+      { sod: BSI.sod, dg1: BSI.dg1, dg15: BSI.dg15 },
+      { cscas: [], at: new Date('2014-06-01') },
+    );
     expect(byName(r.checks)['dg15.hash']).toBe('dg_not_in_sod');
   });
 
   describe('tamper matrix (each change rejected with its code)', () => {
     const base = { sod: SI.sod, dg1: SI_DG1, dg15: SI.dg15 };
-    const run = async (d: ChipDump) => byName((await verifyPassive(d, { cscas: [SI.csca], at: AS_OF })).checks);
+    const run = async (d: ChipDump) =>
+      byName((await verifyPassive(d, { cscas: [SI.csca], at: AS_OF })).checks);
     const sod = parseSOD(SI.sod);
     const offsetOf = (part: Uint8Array) => part.byteOffset - SI.sod.byteOffset;
 
@@ -150,7 +159,7 @@ describe('passive authentication', () => {
     });
     it('country mismatch (DG1 says another state) → country_mismatch', async () => {
       const dg1 = new Uint8Array([0x61, 0x08, 0x5f, 0x1f, 0x05, ...new TextEncoder().encode('P<HRV')]);
-      expect((await run({ ...base, dg1 }))['country']).toBe('country_mismatch');
+      expect((await run({ ...base, dg1 })).country).toBe('country_mismatch');
     });
   });
 

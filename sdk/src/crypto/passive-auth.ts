@@ -3,7 +3,7 @@
  * Document Signer whose certificate chains to a trusted CSCA, and every data group read hashes to
  * the value the SOD signs. Each step is reported on its own with a stable reason code.
  */
-import { type Node, parseOne, children } from '../asn1/der.ts';
+import { children, type Node, parseOne } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
 import { isChipIdError } from '../errors.ts';
 import { icaoToAlpha2 } from '../icao/country.ts';
@@ -85,7 +85,8 @@ export interface PassiveAuthOptions {
   at?: Date;
 }
 
-const withinValidity = (c: Certificate, at: Date) => c.notBefore.getTime() <= at.getTime() && at.getTime() <= c.notAfter.getTime();
+const withinValidity = (c: Certificate, at: Date) =>
+  c.notBefore.getTime() <= at.getTime() && at.getTime() <= c.notAfter.getTime();
 
 function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict> {
   const id = fromLatin1(ds.raw);
@@ -99,7 +100,14 @@ function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict>
       );
       for (const csca of candidates) {
         try {
-          if (await verifySignature(csca.publicKey, signatureScheme(ds.signatureAlgorithm), ds.tbs, ds.signature))
+          if (
+            await verifySignature(
+              csca.publicKey,
+              signatureScheme(ds.signatureAlgorithm),
+              ds.tbs,
+              ds.signature,
+            )
+          )
             return { csca, issuerKnown: true };
         } catch {
           // Unsupported algorithm for this candidate: try the next one.
@@ -120,7 +128,12 @@ function verifiedCRLs(trust: TrustStore): Promise<Map<string, CRL[]>> {
       for (const csca of trust.cscas.filter((c) => c.subject.key === crl.issuer.key)) {
         let ok = false;
         try {
-          ok = await verifySignature(csca.publicKey, signatureScheme(crl.signatureAlgorithm), crl.tbs, crl.signature);
+          ok = await verifySignature(
+            csca.publicKey,
+            signatureScheme(crl.signatureAlgorithm),
+            crl.tbs,
+            crl.signature,
+          );
         } catch {
           ok = false;
         }
@@ -178,8 +191,10 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
     dataGroups: [],
     signatureAlgorithm: undefined,
   };
-  const fail = (name: string, code: ReasonCode, detail: string) => checks.push({ name, ok: false, code, detail });
-  const pass = (name: string, detail?: string) => checks.push(detail ? { name, ok: true, detail } : { name, ok: true });
+  const fail = (name: string, code: ReasonCode, detail: string) =>
+    checks.push({ name, ok: false, code, detail });
+  const pass = (name: string, detail?: string) =>
+    checks.push(detail ? { name, ok: true, detail } : { name, ok: true });
 
   let sod: SOD;
   try {
@@ -214,9 +229,17 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
   // Signed attributes: content-type and message-digest (RFC 5652 §5.3, §11.1–11.2).
   let attrsOk = false;
   if (!si.signedAttributes || si.contentType !== OID.ldsSecurityObject || !si.messageDigest) {
-    fail('sod.signed-attributes', 'sod_signed_attributes_invalid', 'sod: signed attributes missing or wrong content type');
+    fail(
+      'sod.signed-attributes',
+      'sod_signed_attributes_invalid',
+      'sod: signed attributes missing or wrong content type',
+    );
   } else if (!equalBytes(await digest(si.digestAlgorithm, sod.eContent), si.messageDigest)) {
-    fail('sod.signed-attributes', 'sod_signed_attributes_invalid', 'sod: message-digest does not match the content');
+    fail(
+      'sod.signed-attributes',
+      'sod_signed_attributes_invalid',
+      'sod: message-digest does not match the content',
+    );
   } else {
     attrsOk = true;
     pass('sod.signed-attributes');
@@ -229,9 +252,18 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
       report.signatureAlgorithm = schemeName(scheme);
       const ok = attrsOk && (await verifySignature(ds.publicKey, scheme, si.signedAttributes!, si.signature));
       if (ok) pass('sod.signature');
-      else fail('sod.signature', 'sod_signature_invalid', 'sod: signature does not verify with the Document Signer key');
+      else
+        fail(
+          'sod.signature',
+          'sod_signature_invalid',
+          'sod: signature does not verify with the Document Signer key',
+        );
     } catch (e) {
-      fail('sod.signature', 'algorithm_unsupported', isChipIdError(e) ? e.message : 'sod: unsupported signature');
+      fail(
+        'sod.signature',
+        'algorithm_unsupported',
+        isChipIdError(e) ? e.message : 'sod: unsupported signature',
+      );
     }
 
     // The chain DS → CSCA.
@@ -253,10 +285,16 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
       const cscaFit = csca.basicConstraints?.ca === true && csca.keyUsage?.keyCertSign !== false;
       const dsFit = ds.basicConstraints?.ca !== true && (!ds.keyUsage || ds.keyUsage.digitalSignature);
       if (cscaFit && dsFit) pass('ds.profile');
-      else fail('ds.profile', 'ds_invalid', cscaFit ? 'ds: key usage does not allow document signing' : 'csca: not a CA certificate');
+      else
+        fail(
+          'ds.profile',
+          'ds_invalid',
+          cscaFit ? 'ds: key usage does not allow document signing' : 'csca: not a CA certificate',
+        );
       const crls = (await verifiedCRLs(trust)).get(csca.subject.key);
       if (crls && crls.length > 0) {
-        if (crls.some((c) => c.revoked.has(ds.serialHex))) fail('ds.revocation', 'ds_revoked', 'ds: serial number is on the CSCA CRL');
+        if (crls.some((c) => c.revoked.has(ds.serialHex)))
+          fail('ds.revocation', 'ds_revoked', 'ds: serial number is on the CSCA CRL');
         else pass('ds.revocation', 'not on the CSCA CRL');
       }
     }
@@ -287,4 +325,3 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
   report.valid = checks.every((c) => c.ok);
   return report;
 }
-

@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as der from '../asn1/writer.ts';
 import { OID } from '../asn1/oid.ts';
+import * as der from '../asn1/writer.ts';
 import { bigIntToBytes } from '../lib/bytes.ts';
-import { NAMED_CURVE_OID, NOBLE, type NamedCurve } from './curves.ts';
+import { NAMED_CURVE_OID, type NamedCurve, NOBLE } from './curves.ts';
+import { digest, type HashName } from './hash.ts';
 import { parseSPKI } from './keys.ts';
 import { verifySignature } from './signature.ts';
-import { digest, type HashName } from './hash.ts';
 
 const CURVES = Object.keys(NOBLE) as NamedCurve[];
 
@@ -67,7 +67,9 @@ describe('ECDSA on every eMRTD curve, named and explicit parameters', () => {
     const sig = impl.Signature.fromBytes(impl.sign(h, sk, { prehash: false }));
     const n = impl.Point.CURVE().n;
     const high = new impl.Signature(sig.r, n - sig.s).toBytes('compact');
-    expect(await verifySignature(key, { kind: 'ecdsa', hash: 'SHA-256', format: 'plain' }, msg, high)).toBe(true);
+    expect(await verifySignature(key, { kind: 'ecdsa', hash: 'SHA-256', format: 'plain' }, msg, high)).toBe(
+      true,
+    );
   });
 });
 
@@ -83,7 +85,15 @@ const hasOpenSSL = (() => {
 describe.runIf(hasOpenSSL)('RSA PKCS#1 v1.5 and PSS (signatures by OpenSSL)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chipid-rsa-'));
   const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile]);
+  execFileSync('openssl', [
+    'genpkey',
+    '-algorithm',
+    'RSA',
+    '-pkeyopt',
+    'rsa_keygen_bits:2048',
+    '-out',
+    keyFile,
+  ]);
   const pubDer = execFileSync('openssl', ['pkey', '-in', keyFile, '-pubout', '-outform', 'DER']);
   const key = parseSPKI(new Uint8Array(pubDer));
   const msg = new TextEncoder().encode('LDSSecurityObject');
@@ -129,4 +139,3 @@ describe.runIf(hasOpenSSL)('RSA PKCS#1 v1.5 and PSS (signatures by OpenSSL)', ()
     expect(await verifySignature(key, scheme, msg, bad)).toBe(false);
   });
 });
-

@@ -14,7 +14,13 @@ import { CryptoError } from '../errors.ts';
 import { bigIntToBytes, concat, equalBytes, fromLatin1, own, toBase64Url } from '../lib/bytes.ts';
 import { WEBCRYPTO_CURVES } from './curves.ts';
 import { digest, HASH_LENGTH, type HashName, hashFromOID } from './hash.ts';
-import { type AlgorithmIdentifier, type ECPublicKey, type PublicKey, pointConstructor, type RSAPublicKey } from './keys.ts';
+import {
+  type AlgorithmIdentifier,
+  type ECPublicKey,
+  type PublicKey,
+  pointConstructor,
+  type RSAPublicKey,
+} from './keys.ts';
 
 /** A signature scheme resolved from an AlgorithmIdentifier. */
 export type SignatureScheme =
@@ -52,11 +58,15 @@ function readPSSParams(alg: AlgorithmIdentifier): SignatureScheme {
   if (alg.params && alg.params.id === TAG.SEQUENCE) {
     const r = new Reader(alg.params, { der: false });
     const h = r.optional(0xa0);
-    if (h) hash = hashFromOID(readOID(new Reader(parseOne(h.value, { der: false }), { der: false }).next(TAG.OID)));
+    if (h)
+      hash = hashFromOID(
+        readOID(new Reader(parseOne(h.value, { der: false }), { der: false }).next(TAG.OID)),
+      );
     const m = r.optional(0xa1);
     if (m) {
       const mr = new Reader(parseOne(m.value, { der: false }), { der: false });
-      if (readOID(mr.next(TAG.OID)) !== OID.mgf1) throw new CryptoError('ERR_ALG_UNSUPPORTED', 'pss: unsupported mask generation');
+      if (readOID(mr.next(TAG.OID)) !== OID.mgf1)
+        throw new CryptoError('ERR_ALG_UNSUPPORTED', 'pss: unsupported mask generation');
       mgfHash = hashFromOID(readOID(new Reader(mr.next(TAG.SEQUENCE), { der: false }).next(TAG.OID)));
     }
     const s = r.optional(0xa2);
@@ -65,7 +75,8 @@ function readPSSParams(alg: AlgorithmIdentifier): SignatureScheme {
     if (t && readBigInt(parseOne(t.value, { der: false })) !== 1n)
       throw new CryptoError('ERR_ALG_UNSUPPORTED', 'pss: unsupported trailer field');
   }
-  if (saltLength < 0 || saltLength > 512) throw new CryptoError('ERR_ALG_UNSUPPORTED', 'pss: bad salt length');
+  if (saltLength < 0 || saltLength > 512)
+    throw new CryptoError('ERR_ALG_UNSUPPORTED', 'pss: bad salt length');
   return { kind: 'rsa-pss', hash, mgfHash, saltLength };
 }
 
@@ -126,7 +137,9 @@ function rsaKey(key: RSAPublicKey, algorithm: RsaHashedImportParams): Promise<Cr
 function ecKey(key: ECPublicKey): Promise<CryptoKey> {
   const id = `EC/${key.curve.name}/${fromLatin1(key.point)}`;
   return cached(id, () =>
-    crypto.subtle.importKey('raw', own(key.point), { name: 'ECDSA', namedCurve: key.curve.name! }, false, ['verify']),
+    crypto.subtle.importKey('raw', own(key.point), { name: 'ECDSA', namedCurve: key.curve.name! }, false, [
+      'verify',
+    ]),
   );
 }
 
@@ -220,7 +233,10 @@ const DIGEST_INFO_PREFIX: Readonly<Record<HashName, string>> = {
 async function mgf1(hash: HashName, seed: Uint8Array, len: number): Promise<Uint8Array> {
   const out = new Uint8Array(len);
   for (let c = 0, o = 0; o < len; c++) {
-    const block = await digest(hash, concat(seed, Uint8Array.of(c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255)));
+    const block = await digest(
+      hash,
+      concat(seed, Uint8Array.of(c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255)),
+    );
     out.set(block.subarray(0, Math.min(block.length, len - o)), o);
     o += block.length;
   }
@@ -278,7 +294,9 @@ async function verifyRSA(
   signature: Uint8Array,
 ): Promise<boolean> {
   const webCryptoOk =
-    scheme.hash !== 'SHA-224' && (scheme.kind === 'rsa-pkcs1' || scheme.mgfHash === scheme.hash) && key.bits >= 1024;
+    scheme.hash !== 'SHA-224' &&
+    (scheme.kind === 'rsa-pkcs1' || scheme.mgfHash === scheme.hash) &&
+    key.bits >= 1024;
   if (!webCryptoOk) return verifyRSAManual(key, scheme, message, signature);
   try {
     if (scheme.kind === 'rsa-pkcs1') {
@@ -286,7 +304,12 @@ async function verifyRSA(
       return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', k, own(signature), own(message));
     }
     const k = await rsaKey(key, { name: 'RSA-PSS', hash: scheme.hash });
-    return await crypto.subtle.verify({ name: 'RSA-PSS', saltLength: scheme.saltLength }, k, own(signature), own(message));
+    return await crypto.subtle.verify(
+      { name: 'RSA-PSS', saltLength: scheme.saltLength },
+      k,
+      own(signature),
+      own(message),
+    );
   } catch {
     // Some runtimes refuse unusual exponents or sizes: fall back to the portable path.
     return verifyRSAManual(key, scheme, message, signature);
@@ -308,9 +331,11 @@ export async function verifySignature(
   signature: Uint8Array,
 ): Promise<boolean> {
   if (scheme.kind === 'ecdsa') {
-    if (key.kind !== 'ec') throw new CryptoError('ERR_ALG_UNSUPPORTED', 'signature: ECDSA scheme with a non-EC key');
+    if (key.kind !== 'ec')
+      throw new CryptoError('ERR_ALG_UNSUPPORTED', 'signature: ECDSA scheme with a non-EC key');
     return verifyECDSA(key, scheme.hash, message, signature, scheme.format);
   }
-  if (key.kind !== 'rsa') throw new CryptoError('ERR_ALG_UNSUPPORTED', 'signature: RSA scheme with a non-RSA key');
+  if (key.kind !== 'rsa')
+    throw new CryptoError('ERR_ALG_UNSUPPORTED', 'signature: RSA scheme with a non-RSA key');
   return verifyRSA(key, scheme, message, signature);
 }

@@ -8,7 +8,12 @@ import { aaHashFromDG14, parseDG14 } from '../icao/dg14.ts';
 import { parseDG15 } from '../icao/dg15.ts';
 import type { ChipDump } from '../icao/dump.ts';
 import { equalBytes } from '../lib/bytes.ts';
-import { type Check, type PassiveAuthOptions, type PassiveAuthReport, verifyPassive } from './passive-auth.ts';
+import {
+  type Check,
+  type PassiveAuthOptions,
+  type PassiveAuthReport,
+  verifyPassive,
+} from './passive-auth.ts';
 
 export interface ChipReport extends PassiveAuthReport {
   /**

@@ -103,7 +103,10 @@ export function readName(node: Node): Name {
       attributes.push({ type, value });
     }
   }
-  const country = attributes.find((a) => a.type === OID.countryName)?.value.trim().toUpperCase();
+  const country = attributes
+    .find((a) => a.type === OID.countryName)
+    ?.value.trim()
+    .toUpperCase();
   const key = attributes
     .map((a) => `${a.type}=${a.value.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase()}`)
     .join(',');
@@ -148,7 +151,8 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
   try {
     const der = typeof input === 'string' ? pemToDer(input, 'CERTIFICATE') : input;
     const top = new Reader(parseOne(der, { der: false }), { der: false });
-    if (top.node.id !== TAG.SEQUENCE) throw new CryptoError('ERR_CERT_INVALID', 'certificate: not a sequence');
+    if (top.node.id !== TAG.SEQUENCE)
+      throw new CryptoError('ERR_CERT_INVALID', 'certificate: not a sequence');
     const tbsNode = top.next(TAG.SEQUENCE);
     const signatureAlgorithm = readAlgorithmIdentifier(top.next(TAG.SEQUENCE));
     const sig = readBitString(top.next(TAG.BIT_STRING));

@@ -8,10 +8,10 @@ import { isChipIdError } from '../errors.ts';
 import { toBase64 } from '../lib/bytes.ts';
 import { parseCOM } from './com.ts';
 import { parseDG1 } from './dg1.ts';
+import { parseDG2 } from './dg2.ts';
 import { parseDG13 } from './dg13.ts';
 import { parseDG14 } from './dg14.ts';
 import { parseDG15 } from './dg15.ts';
-import { parseDG2 } from './dg2.ts';
 import type { ChipDump } from './dump.ts';
 import { parseSOD } from './sod.ts';
 
@@ -22,7 +22,9 @@ function section(fn: () => Record<string, unknown>): Section {
     return fn();
   } catch (e) {
     return {
-      error: isChipIdError(e) ? { code: e.code, message: e.message } : { code: 'ERR_LDS_INVALID', message: 'malformed' },
+      error: isChipIdError(e)
+        ? { code: e.code, message: e.message }
+        : { code: 'ERR_LDS_INVALID', message: 'malformed' },
     };
   }
 }
@@ -73,7 +75,9 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
   }
   if (dump.dg13) {
     out.dg13 = section(() => {
-      const { fields, ...named } = parseDG13(dump.dg13!) as unknown as Record<string, unknown> & { fields?: unknown };
+      const { fields, ...named } = parseDG13(dump.dg13!) as unknown as Record<string, unknown> & {
+        fields?: unknown;
+      };
       return { ...named, fields };
     });
   }
@@ -81,7 +85,11 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
     out.dg14 = section(() => ({
       securityInfos: parseDG14(dump.dg14!).securityInfos.map((i) => {
         const { raw: _raw, ...rest } = i as typeof i & { raw?: unknown };
-        return JSON.parse(JSON.stringify(rest, (_k, v) => (v instanceof Uint8Array ? toBase64(v) : typeof v === 'bigint' ? v.toString() : v)));
+        return JSON.parse(
+          JSON.stringify(rest, (_k, v) =>
+            v instanceof Uint8Array ? toBase64(v) : typeof v === 'bigint' ? v.toString() : v,
+          ),
+        );
       }),
     }));
   }

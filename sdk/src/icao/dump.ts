@@ -84,7 +84,11 @@ export function parseDump(json: unknown): ChipDump {
     const v = d[k];
     if (v !== undefined) out[k] = dec(k, v);
   }
-  if (d.aa) out.aa = { challenge: dec('aa.challenge', d.aa.challenge), signature: dec('aa.signature', d.aa.signature) };
+  if (d.aa)
+    out.aa = {
+      challenge: dec('aa.challenge', d.aa.challenge),
+      signature: dec('aa.signature', d.aa.signature),
+    };
   return out;
 }
 

@@ -3,9 +3,20 @@
  * (RFC 5652) wrapping an LDSSecurityObject (OID 2.23.136.1.1.1) with the data group hashes, signed
  * by the Document Signer whose certificate it carries.
  */
-import { children, type Node, parseOne, Reader, readBigInt, readInt, readOctets, readOID, readTime, TAG } from '../asn1/der.ts';
+import {
+  children,
+  type Node,
+  parseOne,
+  Reader,
+  readBigInt,
+  readInt,
+  readOctets,
+  readOID,
+  readTime,
+  TAG,
+} from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
-import { hashFromOID, type HashName } from '../crypto/hash.ts';
+import { type HashName, hashFromOID } from '../crypto/hash.ts';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from '../crypto/keys.ts';
 import { type Certificate, type Name, parseCertificate, readName } from '../crypto/x509.ts';
 import { isChipIdError, LDSError } from '../errors.ts';
@@ -110,7 +121,8 @@ function readLDSSecurityObject(eContent: Uint8Array) {
   for (const item of new Reader(r.next(TAG.SEQUENCE), LAX).rest()) {
     const d = new Reader(item, LAX);
     const n = readInt(d.next(TAG.INTEGER));
-    if (n < 1 || n > 16 || dataGroupHashes.has(n)) throw new LDSError('ERR_SOD_INVALID', 'sod: bad data group number');
+    if (n < 1 || n > 16 || dataGroupHashes.has(n))
+      throw new LDSError('ERR_SOD_INVALID', 'sod: bad data group number');
     dataGroupHashes.set(n, readOctets(d.next(TAG.OCTET_STRING)));
   }
   let ldsVersion: string | undefined;
@@ -126,7 +138,8 @@ function readLDSSecurityObject(eContent: Uint8Array) {
 }
 
 function matches(cert: Certificate, sid: SignerInfo['sid']): boolean {
-  if ('subjectKeyId' in sid) return !!cert.subjectKeyId && toHex(cert.subjectKeyId) === toHex(sid.subjectKeyId);
+  if ('subjectKeyId' in sid)
+    return !!cert.subjectKeyId && toHex(cert.subjectKeyId) === toHex(sid.subjectKeyId);
   return cert.serial === sid.serial && cert.issuer.key === sid.issuer.key;
 }
 
@@ -142,7 +155,8 @@ export function parseSOD(bytes: Uint8Array): SOD {
   try {
     const outer = readNode77(bytes);
     const ci = Reader.of(outer.value, TAG.SEQUENCE, LAX);
-    if (readOID(ci.next(TAG.OID)) !== OID.signedData) throw new LDSError('ERR_SOD_INVALID', 'sod: not CMS SignedData');
+    if (readOID(ci.next(TAG.OID)) !== OID.signedData)
+      throw new LDSError('ERR_SOD_INVALID', 'sod: not CMS SignedData');
     const sdNode = parseOne(ci.next(0xa0).value, LAX);
     const sd = new Reader(sdNode, LAX);
     sd.next(TAG.INTEGER);
@@ -153,10 +167,15 @@ export function parseSOD(bytes: Uint8Array): SOD {
       throw new LDSError('ERR_SOD_INVALID', 'sod: encapsulated content is not an LDSSecurityObject');
     const eContent = readOctets(parseOne(eci.next(0xa0).value, LAX));
     const certsNode = sd.optional(0xa0);
-    const certificates = certsNode ? children(certsNode, LAX).filter((c) => c.id === TAG.SEQUENCE).map((c) => parseCertificate(c.raw)) : [];
+    const certificates = certsNode
+      ? children(certsNode, LAX)
+          .filter((c) => c.id === TAG.SEQUENCE)
+          .map((c) => parseCertificate(c.raw))
+      : [];
     sd.optional(0xa1);
     const signerInfos = children(sd.next(TAG.SET), LAX);
-    if (signerInfos.length !== 1) throw new LDSError('ERR_SOD_INVALID', 'sod: expected exactly one SignerInfo');
+    if (signerInfos.length !== 1)
+      throw new LDSError('ERR_SOD_INVALID', 'sod: expected exactly one SignerInfo');
     const signerInfo = readSignerInfo(signerInfos[0]!);
     const lds = readLDSSecurityObject(eContent);
     return {
