@@ -11,7 +11,16 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { parseOne, Reader, readBigInt, readInt, readOID, TAG } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
 import { CryptoError } from '../errors.ts';
-import { bigIntToBytes, concat, equalBytes, fromLatin1, own, toBase64Url } from '../lib/bytes.ts';
+import {
+  bigIntToBytes,
+  bytesToBigInt,
+  concat,
+  equalBytes,
+  fromLatin1,
+  modPow,
+  own,
+  toBase64Url,
+} from '../lib/bytes.ts';
 import { WEBCRYPTO_CURVES } from './curves.ts';
 import { digest, HASH_LENGTH, type HashName, hashFromOID } from './hash.ts';
 import {
@@ -202,22 +211,11 @@ export async function verifyECDSA(
 
 // ---- RSA ----
 
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    e >>= 1n;
-    b = (b * b) % m;
-  }
-  return r;
-}
-
 /** RSAVP1 (RFC 8017 §5.2.2): s^e mod n as a k-byte string; undefined when s ≥ n. */
 export function rsaPublic(key: RSAPublicKey, signature: Uint8Array): Uint8Array | undefined {
   const k = Math.ceil(key.bits / 8);
   if (signature.length !== k) return undefined;
-  const s = BigInt(`0x${Array.from(signature, (b) => b.toString(16).padStart(2, '0')).join('') || '0'}`);
+  const s = bytesToBigInt(signature);
   if (s >= key.n) return undefined;
   return bigIntToBytes(modPow(s, key.e, key.n), k);
 }

@@ -8,7 +8,7 @@ import { digest, HASH_LENGTH, type HashName } from '../crypto/hash.ts';
 import type { ECPublicKey, PublicKey, RSAPublicKey } from '../crypto/keys.ts';
 import { verifyECDSA } from '../crypto/signature.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
-import { bigIntToBytes, bytesToBigInt, concat, equalBytes } from '../lib/bytes.ts';
+import { bigIntToBytes, bytesToBigInt, concat, equalBytes, modPow } from '../lib/bytes.ts';
 
 export { aaHashFromDG14 } from './dg14.ts';
 
@@ -43,18 +43,6 @@ const TRAILER_HASH: Readonly<Record<number, HashName>> = {
   54: 'SHA-384',
   56: 'SHA-224',
 };
-
-function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
-  let r = 1n;
-  let b = base % mod;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % mod;
-    e >>= 1n;
-    b = (b * b) % mod;
-  }
-  return r;
-}
 
 function checkRSAKey(key: RSAPublicKey): void {
   if (

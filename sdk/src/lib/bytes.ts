@@ -121,3 +121,15 @@ export function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
   out.set(b);
   return out;
 }
+
+/** b^e mod m (square-and-multiply; public exponents only — not constant time). */
+export function modPow(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b %= m;
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % m;
+    e >>= 1n;
+    b = (b * b) % m;
+  }
+  return r;
+}
