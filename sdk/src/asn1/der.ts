@@ -52,12 +52,41 @@ export interface ReadOptions {
   base?: number;
 }
 
-/** Reads one TLV starting at `pos`. Never reads past `input`. */
-export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): Node {
-  const der = opts.der !== false;
-  const base = opts.base ?? 0;
+/**
+ * A node holds positions into its buffer; the `raw`/`value` views are made on first use (typed-array
+ * views are the dominant cost when walking certificates, and most nodes are only traversed).
+ */
+class TLV implements Node {
+  private _raw: Uint8Array | undefined;
+  private _value: Uint8Array | undefined;
+  constructor(
+    readonly buf: Uint8Array,
+    readonly start: number,
+    readonly valueStart: number,
+    readonly end: number,
+    readonly id: number,
+    readonly cls: number,
+    readonly constructed: boolean,
+    readonly tag: number,
+    readonly base: number,
+  ) {}
+  get raw(): Uint8Array {
+    this._raw ??= this.buf.subarray(this.start, this.end);
+    return this._raw;
+  }
+  get value(): Uint8Array {
+    this._value ??= this.buf.subarray(this.valueStart, this.end);
+    return this._value;
+  }
+  get offset(): number {
+    return this.base + this.start;
+  }
+}
+
+/** Reads one TLV from `input` at `pos`, never past `limit`. */
+function readAt(input: Uint8Array, pos: number, limit: number, der: boolean, base: number): TLV {
   const start = pos;
-  if (pos >= input.length) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: missing tag', base + pos);
+  if (pos >= limit) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: missing tag', base + pos);
   const first = input[pos++]!;
   const cls = first >> 6;
   const constructed = (first & 0x20) !== 0;
@@ -67,7 +96,7 @@ export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): No
     // High tag number form: base-128, at most 3 subsequent octets (tags up to 2^21).
     tag = 0;
     for (let n = 0; ; n++) {
-      if (pos >= input.length) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: truncated tag', base + pos);
+      if (pos >= limit) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: truncated tag', base + pos);
       if (n >= 3) throw new ASN1Error('ERR_ASN1_INVALID_TAG', 'asn1: tag number too large', base + start);
       const b = input[pos++]!;
       if (n === 0 && b === 0x80 && der)
@@ -79,7 +108,7 @@ export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): No
     if (tag < 0x1f && der)
       throw new ASN1Error('ERR_ASN1_NOT_DER', 'asn1: tag number not minimal', base + start);
   }
-  if (pos >= input.length) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: missing length', base + pos);
+  if (pos >= limit) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: missing length', base + pos);
   let len = input[pos++]!;
   if (len === 0x80) {
     throw new ASN1Error('ERR_ASN1_INVALID_LENGTH', 'asn1: indefinite length not allowed', base + pos - 1);
@@ -87,24 +116,20 @@ export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): No
   if (len > 0x80) {
     const n = len & 0x7f;
     if (n > 4) throw new ASN1Error('ERR_ASN1_INVALID_LENGTH', 'asn1: length too large', base + pos - 1);
-    if (pos + n > input.length)
-      throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: truncated length', base + pos);
+    if (pos + n > limit) throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: truncated length', base + pos);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + input[pos++]!;
     if (der && (len < 0x80 || (n > 1 && input[pos - n] === 0)))
       throw new ASN1Error('ERR_ASN1_NOT_DER', 'asn1: length not minimally encoded', base + start);
   }
-  if (len > input.length - pos)
+  if (len > limit - pos)
     throw new ASN1Error('ERR_ASN1_TRUNCATED', 'asn1: value runs past the end of input', base + start);
-  return {
-    id,
-    cls,
-    constructed,
-    tag,
-    raw: input.subarray(start, pos + len),
-    value: input.subarray(pos, pos + len),
-    offset: base + start,
-  };
+  return new TLV(input, start, pos, pos + len, id, cls, constructed, tag, base);
+}
+
+/** Reads one TLV starting at `pos`. Never reads past `input`. */
+export function readNode(input: Uint8Array, pos = 0, opts: ReadOptions = {}): Node {
+  return readAt(input, pos, input.length, opts.der !== false, opts.base ?? 0);
 }
 
 /** Reads exactly one TLV spanning the whole input. */
@@ -119,13 +144,23 @@ export function parseOne(input: Uint8Array, opts: ReadOptions = {}): Node {
 export function children(node: Node, opts: ReadOptions = {}): Node[] {
   if (!node.constructed)
     throw new ASN1Error('ERR_ASN1_UNEXPECTED', 'asn1: expected a constructed value', node.offset);
+  const der = opts.der !== false;
   const out: Node[] = [];
-  const base = node.offset + (node.raw.length - node.value.length);
-  let pos = 0;
-  while (pos < node.value.length) {
-    const child = readNode(node.value, pos, { ...opts, base });
+  if (node instanceof TLV) {
+    // Walk the parent's buffer directly: no intermediate views.
+    for (let pos = node.valueStart; pos < node.end; ) {
+      const child = readAt(node.buf, pos, node.end, der, node.base);
+      out.push(child);
+      pos = child.end;
+    }
+    return out;
+  }
+  const value = node.value;
+  const base = node.offset + (node.raw.length - value.length);
+  for (let pos = 0; pos < value.length; ) {
+    const child = readAt(value, pos, value.length, der, base);
     out.push(child);
-    pos += child.raw.length;
+    pos = child.end;
   }
   return out;
 }

@@ -5,7 +5,7 @@
  */
 import { children, type Node, parseOne } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
-import { isChipIdError } from '../errors.ts';
+import { CryptoError, isChipIdError } from '../errors.ts';
 import { icaoToAlpha2 } from '../icao/country.ts';
 import type { ChipDump } from '../icao/dump.ts';
 import { parseSOD, type SOD } from '../icao/sod.ts';
@@ -69,9 +69,14 @@ export interface TrustStoreInput {
  * const report = await verifyPassive(dump, { trust });
  */
 export function createTrustStore(input: TrustStoreInput): TrustStore {
-  const cscas = input.cscas.flatMap((c) =>
-    c instanceof Uint8Array || typeof c === 'string' ? readCertificates(c) : [c],
-  );
+  const cscas = input.cscas.flatMap((c) => {
+    if (c instanceof Uint8Array || typeof c === 'string') return readCertificates(c);
+    if (c && typeof c === 'object' && 'subject' in c && 'publicKey' in c) return [c];
+    throw new CryptoError(
+      'ERR_CERT_INVALID',
+      'trust store: a CSCA must be DER bytes, PEM text or a parsed certificate',
+    );
+  });
   const crls = (input.crls ?? []).map((c) => parseCRL(c));
   return { cscas, crls, chainCache: new Map(), crlsByIssuer: undefined };
 }

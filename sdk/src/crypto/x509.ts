@@ -18,7 +18,7 @@ import {
 } from '../asn1/der.ts';
 import { OID, oidName } from '../asn1/oid.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
-import { fromBase64, toBase64, toHex } from '../lib/bytes.ts';
+import { fromBase64, fromLatin1, toBase64, toHex } from '../lib/bytes.ts';
 import { type AlgorithmIdentifier, type PublicKey, parseSPKI, readAlgorithmIdentifier } from './keys.ts';
 
 export interface NameAttribute {
@@ -148,8 +148,22 @@ export function readExtensions(node: Node): Extension[] {
  * console.log(csca.subject.text, csca.notAfter);
  */
 export function parseCertificate(input: Uint8Array | string): Certificate {
+  const der = typeof input === 'string' ? pemToDer(input, 'CERTIFICATE') : input;
+  // One Document Signer certificate rides along in thousands of SODs: parse it once.
+  const id = fromLatin1(der);
+  const hit = certCache.get(id);
+  if (hit) return hit;
+  const cert = parseCertificateUncached(der);
+  if (certCache.size >= CERT_CACHE_SIZE) certCache.delete(certCache.keys().next().value as string);
+  certCache.set(id, cert);
+  return cert;
+}
+
+const CERT_CACHE_SIZE = 256;
+const certCache = new Map<string, Certificate>();
+
+function parseCertificateUncached(der: Uint8Array): Certificate {
   try {
-    const der = typeof input === 'string' ? pemToDer(input, 'CERTIFICATE') : input;
     const top = new Reader(parseOne(der, { der: false }), { der: false });
     if (top.node.id !== TAG.SEQUENCE)
       throw new CryptoError('ERR_CERT_INVALID', 'certificate: not a sequence');
