@@ -4,6 +4,8 @@
  * Subpaths: `@chipid/sdk/icao` (every elementary file), `@chipid/sdk/sandbox` (test PKI and chips),
  * `@chipid/sdk/asn1` (DER reader/writer).
  */
+
+export * from './client/index.ts';
 export { type CRL, parseCRL } from './crypto/crl.ts';
 export type { HashName } from './crypto/hash.ts';
 export { type ECPublicKey, type PublicKey, parseSPKI, type RSAPublicKey } from './crypto/keys.ts';
@@ -46,3 +48,4 @@ export {
 export { type MRZ, parseMRZ } from './icao/mrz.ts';
 export { parseSOD, type SOD } from './icao/sod.ts';
 export { REASON_CODES, REASONS, type ReasonCode, type VerificationResult } from './reasons.ts';
+export * from './request/index.ts';

@@ -50,8 +50,11 @@ export async function verifyChip(dump: ChipDump, opts: ChipVerifyOptions): Promi
       const { key } = parseDG15(dump.dg15);
       let hash: ReturnType<typeof aaHashFromDG14> | undefined;
       if (dump.dg14) {
+        // Only an ActiveAuthenticationInfo names the AA hash; without one, the scheme's default
+        // applies (RSA 9796-2 trailer BC: SHA-1; ECDSA: SHA-256).
         try {
-          hash = aaHashFromDG14(parseDG14(dump.dg14));
+          const dg14 = parseDG14(dump.dg14);
+          if (dg14.activeAuthentication) hash = aaHashFromDG14(dg14);
         } catch {
           hash = undefined; // DG14's own hash check decides on its integrity
         }

@@ -1,0 +1,37 @@
+/** Hono environment of the Worker: bindings and the per-request variables middleware sets. */
+import type { Bindings, Environment } from './env.ts';
+import type { ClientRecord } from './store/clients.ts';
+import type { StoreContext } from './store/db.ts';
+
+/** What RP authentication established about the caller. */
+export interface RpAuth {
+  clientId: string;
+  env: Environment;
+  client: ClientRecord;
+  store: StoreContext;
+  kid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** The verified JWT claims. */
+  claims: Record<string, unknown>;
+  /** The compact JWS as received. */
+  token: string;
+}
+
+/** Set by the idempotency middleware when the request carries an `Idempotency-Key`. */
+export interface IdempotencyContext {
+  key: string;
+  fingerprint: string;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: {
+    requestId: string;
+    auth: RpAuth;
+    idempotency: IdempotencyContext | undefined;
+    /** Raw request body text (read once, before validation). */
+    bodyText: string;
+  };
+}

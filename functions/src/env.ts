@@ -1,0 +1,69 @@
+/**
+ * Worker configuration — the bindings of SERVICE-CONTRACT.md ("Worker configuration"), parsed once per
+ * isolate. Secrets arrive as bindings; nothing is read from files (Workers have none).
+ */
+import type { JWK } from 'jose';
+
+/** Environment bindings (wrangler `[vars]` + secrets). */
+export interface Bindings {
+  SERVICE_URL: string;
+  TABLE_PREFIX?: string;
+  DYNAMODB_REGION?: string;
+  DYNAMODB_ENDPOINT?: string;
+  AWS_ACCESS_KEY_ID?: string;
+  AWS_SECRET_ACCESS_KEY?: string;
+  ADMIN_TOKEN?: string;
+  PAIRWISE_SECRET?: string;
+  REGISTRY_HMAC_KEY?: string;
+  SERVICE_SIGNING_KEYS?: string;
+  RATE_LIMIT_PER_MINUTE?: string;
+  /** Max attempts of one DynamoDB call (SDK standard retry with backoff); default 3. */
+  DYNAMODB_MAX_ATTEMPTS?: string;
+  /** Per-attempt timeout of one DynamoDB call in ms; default 3000. */
+  DYNAMODB_TIMEOUT_MS?: string;
+}
+
+/** The two separate worlds (DESIGN.md "Environments"). */
+export const ENVIRONMENTS = ['sandbox', 'live'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** `sandbox_abc` → `sandbox`; anything else → undefined. */
+export function envOfClientId(clientId: string): Environment | undefined {
+  if (clientId.startsWith('sandbox_')) return 'sandbox';
+  if (clientId.startsWith('live_')) return 'live';
+  return undefined;
+}
+
+/** `${TABLE_PREFIX}${env}` (default prefix `chipid-`). */
+export function tableName(env: Bindings, which: Environment): string {
+  return `${env.TABLE_PREFIX ?? 'chipid-'}${which}`;
+}
+
+/** The service signing keys: `current` signs, all are published in the JWKS. */
+export interface SigningKeys {
+  current: JWK & { kid: string };
+  next?: JWK & { kid: string };
+  previous?: JWK & { kid: string };
+}
+
+/** Reads a required secret or fails closed with a configuration error (500, nothing leaks). */
+export function requireSecret(env: Bindings, name: keyof Bindings): string {
+  const v = env[name];
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(`missing configuration ${name}`);
+  return v;
+}
+
+/** A binding is missing or malformed: the deployment is broken, not the request. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Positive integer binding with a default. */
+export function intBinding(v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : dflt;
+}

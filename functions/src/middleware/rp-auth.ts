@@ -1,0 +1,237 @@
+/**
+ * Relying-party authentication — a compact JWS signed with one of the client's registered keys,
+ * validated by the rules of RFC 8725 (JWT BCP): an algorithm allow-list (ES256, EdDSA — never `none`
+ * or HS*; the algorithm must also fit the registered key), explicit `typ` per token kind (§3.11),
+ * `aud` = SERVICE_URL (§3.9), `iss` = a known active client whose key is chosen by `kid` among its
+ * registered JWKs — never from the token's `jwk`/`jku`/`x5u`/`x5c` headers —, `iat`/`exp` within a
+ * small clock skew and a bounded lifetime, and `jti` used once (RFC 7519 §4.1.7).
+ *
+ * Two token kinds (SERVICE-CONTRACT.md): `chipid-request+jwt` inside the body of
+ * `POST /v1/verifications` (lifetime ≤ 300 s) and `chipid-auth+jwt` as `Authorization: Bearer` on
+ * every other RP endpoint (lifetime ≤ 60 s, bound to the call by `htm`/`htu`).
+ *
+ * Replays answer 409 `ERR_REQUEST_REPLAYED` (the token was valid, the request is a duplicate), every
+ * other token failure 401 `ERR_UNAUTHORIZED` with `WWW-Authenticate`; a disabled client whose
+ * signature verifies gets 403 `ERR_FORBIDDEN`.
+ */
+import { createMiddleware } from 'hono/factory';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type CryptoKey as JoseKey,
+  type JWK,
+  jwtVerify,
+} from 'jose';
+import type { AppEnv, RpAuth } from '../app-env.ts';
+import { type Bindings, envOfClientId } from '../env.ts';
+import { ApiError } from '../problems.ts';
+import { type ClientKey, getClient } from '../store/clients.ts';
+import { storeFor } from '../store/db.ts';
+import { consumeJti } from '../store/requests.ts';
+
+/** Accepted JWS algorithms (RFC 8725 §3.1): asymmetric only. */
+export const RP_ALGORITHMS = ['ES256', 'EdDSA'] as const;
+/** Tolerated clock difference between RP and service. */
+export const CLOCK_SKEW_SECONDS = 30;
+
+export const TOKEN_KINDS = {
+  request: { typ: 'chipid-request+jwt', maxLifetime: 300 },
+  auth: { typ: 'chipid-auth+jwt', maxLifetime: 60 },
+} as const;
+export type TokenKind = keyof typeof TOKEN_KINDS;
+
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+/** The 401 every token failure gets (the detail names the rule, never token contents). */
+export function unauthorized(detail: string): ApiError {
+  return new ApiError('ERR_UNAUTHORIZED', detail, {
+    headers: { 'WWW-Authenticate': 'Bearer realm="chipid", error="invalid_token"' },
+  });
+}
+
+/** Algorithm that fits a registered public JWK (ES256 for EC P-256, EdDSA for OKP Ed25519). */
+export function algForJwk(jwk: JWK): (typeof RP_ALGORITHMS)[number] | undefined {
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  return undefined;
+}
+
+const keyCache = new Map<string, Promise<JoseKey | Uint8Array>>();
+
+function importKey(clientId: string, k: ClientKey, alg: string): Promise<JoseKey | Uint8Array> {
+  const cacheKey = `${clientId}|${k.kid}|${JSON.stringify(k.jwk)}|${alg}`;
+  let p = keyCache.get(cacheKey);
+  if (!p) {
+    const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, ...pub } = k.jwk;
+    p = importJWK(pub, alg);
+    keyCache.set(cacheKey, p);
+    p.catch(() => keyCache.delete(cacheKey));
+  }
+  return p;
+}
+
+/** Options of one token verification. */
+export interface VerifyTokenOptions {
+  kind: TokenKind;
+  /** `htm`/`htu` to enforce (auth tokens). */
+  binding?: { method: string; path: string };
+  now?: number;
+}
+
+function typMatches(typ: unknown, expected: string): boolean {
+  if (typeof typ !== 'string') return false;
+  const t = typ.toLowerCase();
+  return t === expected || t === `application/${expected}`;
+}
+
+function htuMatches(htu: unknown, path: string, serviceUrl: string): boolean {
+  if (typeof htu !== 'string') return false;
+  if (htu === path) return true;
+  try {
+    const u = new URL(htu);
+    const base = new URL(serviceUrl);
+    return u.origin === base.origin && u.pathname === path && u.search === '' && u.hash === '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies an RP token (signature and claims, not `jti` use) and loads the client.
+ *
+ * @throws ApiError 401 / 403 / 503
+ * @example
+ * const auth = await verifyRpToken(env, jws, { kind: 'request' });
+ */
+export async function verifyRpToken(env: Bindings, token: string, opts: VerifyTokenOptions): Promise<RpAuth> {
+  const kind = TOKEN_KINDS[opts.kind];
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
+  if (typeof token !== 'string' || token.split('.').length !== 3)
+    throw unauthorized('token is not a compact JWS');
+
+  let header: Record<string, unknown>;
+  let unverified: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(token) as Record<string, unknown>;
+    unverified = decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    throw unauthorized('token is not a well-formed JWT');
+  }
+  if (!(RP_ALGORITHMS as readonly unknown[]).includes(header.alg))
+    throw unauthorized('token algorithm not allowed');
+  if (!typMatches(header.typ, kind.typ)) throw unauthorized(`token typ must be ${kind.typ}`);
+  if (typeof header.kid !== 'string' || header.kid.length === 0) throw unauthorized('token kid missing');
+  for (const h of FORBIDDEN_HEADERS) if (h in header) throw unauthorized(`token header ${h} not accepted`);
+
+  const iss = unverified.iss;
+  const which = typeof iss === 'string' ? envOfClientId(iss) : undefined;
+  if (typeof iss !== 'string' || !which) throw unauthorized('token issuer unknown');
+  const store = storeFor(env, which);
+  const client = await getClient(store, iss);
+  const key = client?.keys.find((k) => k.kid === header.kid);
+  if (!client || !key) throw unauthorized('token issuer or key unknown');
+  if (key.status !== 'active') throw unauthorized('token key disabled');
+  const alg = algForJwk(key.jwk);
+  if (!alg || alg !== header.alg) throw unauthorized('token algorithm does not fit the registered key');
+
+  let claims: Record<string, unknown>;
+  try {
+    const publicKey = await importKey(client.clientId, key, alg);
+    const r = await jwtVerify(token, publicKey, {
+      algorithms: [alg],
+      typ: kind.typ,
+      audience: env.SERVICE_URL,
+      issuer: client.clientId,
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+      currentDate: new Date(now * 1000),
+    });
+    claims = r.payload as Record<string, unknown>;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_JWT_EXPIRED') throw unauthorized('token expired');
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw unauthorized('token signature invalid');
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+      const claim = (e as { claim?: string }).claim ?? 'claim';
+      throw unauthorized(`token ${claim} claim invalid`);
+    }
+    throw unauthorized('token invalid');
+  }
+  // Mutually exclusive, explicit checks (RFC 8725 §3.12) beyond what jwtVerify enforces.
+  const iat = claims.iat as number;
+  const exp = claims.exp as number;
+  const jti = claims.jti;
+  if (!Number.isInteger(iat) || !Number.isInteger(exp)) throw unauthorized('token iat/exp must be integers');
+  if (iat > now + CLOCK_SKEW_SECONDS) throw unauthorized('token iat is in the future');
+  if (exp <= iat || exp - iat > kind.maxLifetime)
+    throw unauthorized(`token lifetime must be within ${kind.maxLifetime} s`);
+  if (typeof jti !== 'string' || jti.length < 8 || jti.length > 128)
+    throw unauthorized('token jti must be 8–128 characters');
+  if (claims.aud !== env.SERVICE_URL && !(Array.isArray(claims.aud) && claims.aud.length === 1)) {
+    throw unauthorized('token aud must be the service URL only');
+  }
+  if (opts.binding) {
+    if (claims.htm !== opts.binding.method) throw unauthorized('token htm does not match the request method');
+    if (!htuMatches(claims.htu, opts.binding.path, env.SERVICE_URL))
+      throw unauthorized('token htu does not match the request path');
+  }
+  // Only now, with a verified signature, may the answer tell a disabled client apart.
+  if (client.status !== 'active') throw new ApiError('ERR_FORBIDDEN', 'client disabled');
+  return { clientId: client.clientId, env: which, client, store, kid: key.kid, jti, iat, exp, claims, token };
+}
+
+/** Error thrown when a `jti` was seen before. */
+export function replayed(): ApiError {
+  return new ApiError('ERR_REQUEST_REPLAYED', 'this request token (jti) was already used');
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}
+
+/**
+ * `Authorization: Bearer <chipid-auth+jwt>` on RP endpoints. On safe methods the `jti` is consumed
+ * here; on POSTs the handler consumes it in the same transaction as its own writes (so a failed write
+ * leaves the request retryable).
+ */
+export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('Authorization'));
+  if (!token) throw unauthorized('missing Bearer token');
+  const auth = await verifyRpToken(c.env, token, {
+    kind: 'auth',
+    binding: { method: c.req.method, path: new URL(c.req.url).pathname },
+  });
+  c.set('auth', auth);
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+    if (!(await consumeJti(auth.store, auth.clientId, auth.jti, auth.exp))) throw replayed();
+  }
+  await next();
+});
+
+/** Reads the body once (text) and parses it as JSON: malformed ⇒ 400 `ERR_MALFORMED_JSON`. */
+export async function readJsonBody(c: import('hono').Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  c.set('bodyText', text);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError('ERR_MALFORMED_JSON', 'the request body is not valid JSON');
+  }
+}
+
+/** `POST /v1/verifications`: the `chipid-request+jwt` lives in the body's `request` member. */
+export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const body = await readJsonBody(c);
+  const token = (body as { request?: unknown } | undefined)?.request;
+  if (typeof token !== 'string') {
+    throw new ApiError('ERR_VALIDATION', 'the body must carry the signed request', {
+      errors: [{ pointer: '/request', detail: 'required: compact JWS (chipid-request+jwt)' }],
+    });
+  }
+  c.set('auth', await verifyRpToken(c.env, token, { kind: 'request' }));
+  await next();
+});

@@ -1,0 +1,350 @@
+/**
+ * Admin API (`Authorization: Bearer <ADMIN_TOKEN>`, never an RP key): RP clients (register, rotate
+ * keys, change scope, disable), trust anchors per environment (CSCA certificates and CRLs, Doc 9303
+ * Part 12), and the registry (JSONL import with per-line errors; single-record status updates).
+ * Changes are effective on the next request: clients are read per request and the trust cache is
+ * versioned (store/trust.ts).
+ */
+
+import { parseCertificate, parseCRL } from '@chipid/sdk';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { envOfClientId } from '../env.ts';
+import { fromB64 } from '../lib/crypto.ts';
+import { adminAuth } from '../middleware/admin-auth.ts';
+import { ApiError } from '../problems.ts';
+import {
+  ClientCreateSchema,
+  ClientIdSchema,
+  ClientPatchSchema,
+  ClientViewSchema,
+  EnvParamSchema,
+  problemResponses,
+} from '../schemas.ts';
+import { type ClientKey, type ClientRecord, getClient, putClient } from '../store/clients.ts';
+import { isConditionFailed, storeFor } from '../store/db.ts';
+import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } from '../store/registry.ts';
+import { addTrust, removeTrust } from '../store/trust.ts';
+import { newApp } from '../validation.ts';
+import { parseRegistryLine } from './registry-lines.ts';
+
+function view(r: ClientRecord) {
+  return {
+    clientId: r.clientId,
+    name: r.name,
+    status: r.status,
+    scope: r.scope,
+    keys: r.keys.map((k) => ({ kid: k.kid, status: k.status })),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+type JwkIn = z.infer<typeof ClientCreateSchema>['jwks']['keys'][number];
+
+function toKeys(jwks: JwkIn[]): ClientKey[] {
+  const seen = new Set<string>();
+  return jwks.map((k) => {
+    if (seen.has(k.kid))
+      throw new ApiError('ERR_VALIDATION', 'duplicate kid', {
+        errors: [{ pointer: '/jwks/keys', detail: 'kid values must be unique' }],
+      });
+    seen.add(k.kid);
+    const okEc =
+      k.kty === 'EC' && k.crv === 'P-256' && typeof k.y === 'string' && (k.alg ?? 'ES256') === 'ES256';
+    const okEd =
+      k.kty === 'OKP' && k.crv === 'Ed25519' && k.y === undefined && (k.alg ?? 'EdDSA') === 'EdDSA';
+    if (!okEc && !okEd) {
+      throw new ApiError('ERR_VALIDATION', 'unsupported key', {
+        errors: [
+          {
+            pointer: '/jwks/keys',
+            detail: 'keys must be EC P-256 (ES256) or OKP Ed25519 (EdDSA) public keys',
+          },
+        ],
+      });
+    }
+    const { status, ...jwk } = k;
+    return { kid: k.kid, status: status ?? 'active', jwk: jwk as ClientKey['jwk'] };
+  });
+}
+
+function clientStore(c: Context<AppEnv>, clientId: string) {
+  const which = envOfClientId(clientId);
+  if (!which) throw new ApiError('ERR_VALIDATION', 'client id must start with sandbox_ or live_');
+  return storeFor(c.env, which);
+}
+
+const ClientParam = z.object({ clientId: ClientIdSchema });
+const EnvParam = z.object({ env: EnvParamSchema });
+const TrustIdParam = z.object({
+  env: EnvParamSchema,
+  id: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex id'),
+});
+const TrustBody = z
+  .object({ pem: z.string().max(200_000).optional(), der: z.string().max(400_000).optional() })
+  .strict()
+  .refine((b) => (b.pem === undefined) !== (b.der === undefined), 'exactly one of pem or der');
+const StatusBody = (values: [string, ...string[]]) => z.object({ status: z.enum(values) }).strict();
+
+function decodeTrust(
+  body: { pem?: string | undefined; der?: string | undefined },
+  label: 'CERTIFICATE' | 'X509 CRL',
+): Uint8Array {
+  let der: Uint8Array | undefined;
+  if (body.pem !== undefined) {
+    const m = new RegExp(`-----BEGIN ${label}-----([\\s\\S]+?)-----END ${label}-----`).exec(body.pem);
+    der = m?.[1] ? fromB64(m[1]) : undefined;
+  } else if (body.der !== undefined) {
+    der = fromB64(body.der);
+  }
+  let parses = false;
+  if (der) {
+    try {
+      if (label === 'CERTIFICATE') parseCertificate(der);
+      else parseCRL(der);
+      parses = true;
+    } catch {
+      parses = false;
+    }
+  }
+  if (!der || !parses) {
+    throw new ApiError('ERR_VALIDATION', `not a DER/PEM ${label.toLowerCase()}`, {
+      errors: [
+        {
+          pointer: body.pem !== undefined ? '/pem' : '/der',
+          detail: `expected a ${label} in PEM or base64 DER`,
+        },
+      ],
+    });
+  }
+  return der;
+}
+
+const security = [{ adminBearer: [] }];
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+});
+
+export const adminRoutes = newApp();
+adminRoutes.use('/admin/*', adminAuth);
+
+adminRoutes
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/admin/v1/clients',
+      summary: 'Register an RP client',
+      security,
+      request: jsonBody(ClientCreateSchema),
+      responses: {
+        201: { description: 'Registered', content: { 'application/json': { schema: ClientViewSchema } } },
+        ...problemResponses(400, 401, 409, 503),
+      },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const now = new Date().toISOString();
+      const rec: ClientRecord = {
+        clientId: b.clientId,
+        name: b.name,
+        status: 'active',
+        scope: b.scope,
+        keys: toKeys(b.jwks.keys),
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await putClient(clientStore(c, b.clientId), rec, 'create');
+      } catch (e) {
+        if (isConditionFailed(e)) throw new ApiError('ERR_CONFLICT', 'client already registered');
+        throw e;
+      }
+      return c.json(view(rec), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/admin/v1/clients/{clientId}',
+      summary: 'Read an RP client',
+      security,
+      request: { params: ClientParam },
+      responses: {
+        200: { description: 'Client', content: { 'application/json': { schema: ClientViewSchema } } },
+        ...problemResponses(401, 404, 503),
+      },
+    }),
+    async (c) => {
+      const { clientId } = c.req.valid('param');
+      const rec = await getClient(clientStore(c, clientId), clientId);
+      if (!rec) throw new ApiError('ERR_NOT_FOUND', 'no such client');
+      return c.json(view(rec), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/admin/v1/clients/{clientId}',
+      summary: 'Rotate keys, change scope, disable or enable an RP client',
+      security,
+      request: { params: ClientParam, ...jsonBody(ClientPatchSchema) },
+      responses: {
+        200: { description: 'Updated', content: { 'application/json': { schema: ClientViewSchema } } },
+        ...problemResponses(400, 401, 404, 503),
+      },
+    }),
+    async (c) => {
+      const { clientId } = c.req.valid('param');
+      const b = c.req.valid('json');
+      const s = clientStore(c, clientId);
+      const rec = await getClient(s, clientId);
+      if (!rec) throw new ApiError('ERR_NOT_FOUND', 'no such client');
+      const next: ClientRecord = {
+        ...rec,
+        ...(b.name !== undefined ? { name: b.name } : {}),
+        ...(b.status !== undefined ? { status: b.status } : {}),
+        ...(b.scope !== undefined ? { scope: b.scope } : {}),
+        ...(b.jwks !== undefined ? { keys: toKeys(b.jwks.keys) } : {}),
+        updatedAt: new Date().toISOString(),
+      };
+      try {
+        await putClient(s, next, 'replace');
+      } catch (e) {
+        if (isConditionFailed(e)) throw new ApiError('ERR_NOT_FOUND', 'no such client');
+        throw e;
+      }
+      return c.json(view(next), 200);
+    },
+  );
+
+for (const kind of ['csca', 'crl'] as const) {
+  const plural = `${kind}s`;
+  adminRoutes
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: `/admin/v1/trust/{env}/${plural}`,
+        summary: kind === 'csca' ? 'Add a CSCA certificate to a trust store' : 'Add a CRL to a trust store',
+        security,
+        request: { params: EnvParam, ...jsonBody(TrustBody) },
+        responses: {
+          201: {
+            description: 'Added',
+            content: { 'application/json': { schema: z.object({ id: z.string() }) } },
+          },
+          ...problemResponses(400, 401, 503),
+        },
+      }),
+      async (c) => {
+        const { env } = c.req.valid('param');
+        const der = decodeTrust(c.req.valid('json'), kind === 'csca' ? 'CERTIFICATE' : 'X509 CRL');
+        const id = await addTrust(storeFor(c.env, env), kind, der);
+        return c.json({ id }, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'delete',
+        path: `/admin/v1/trust/{env}/${plural}/{id}`,
+        summary: kind === 'csca' ? 'Remove a CSCA certificate' : 'Remove a CRL',
+        security,
+        request: { params: TrustIdParam },
+        responses: { 204: { description: 'Removed' }, ...problemResponses(401, 404, 503) },
+      }),
+      async (c) => {
+        const { env, id } = c.req.valid('param');
+        if (!(await removeTrust(storeFor(c.env, env), kind, id)))
+          throw new ApiError('ERR_NOT_FOUND', `no such ${kind}`);
+        return c.body(null, 204);
+      },
+    );
+}
+
+const ImportResultSchema = z
+  .object({
+    imported: z.number().int(),
+    failed: z.array(z.object({ line: z.number().int(), code: z.string(), detail: z.string() })),
+  })
+  .openapi('RegistryImportResult');
+
+adminRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/admin/v1/registry/{env}/import',
+    summary: 'Import registry records (JSONL: one citizen or card per line; idempotent upserts)',
+    security,
+    request: {
+      params: EnvParam,
+      body: { content: { 'application/x-ndjson': { schema: z.string() } }, required: true },
+    },
+    responses: {
+      200: { description: 'Import report', content: { 'application/json': { schema: ImportResultSchema } } },
+      ...problemResponses(400, 401, 413, 503),
+    },
+  }),
+  async (c) => {
+    const { env } = c.req.valid('param');
+    const secret = c.env.REGISTRY_HMAC_KEY;
+    if (!secret) throw new ApiError('ERR_INTERNAL', 'registry key not configured');
+    const text = await c.req.text();
+    const writes: RegistryWrite[] = [];
+    const failed: { line: number; code: string; detail: string }[] = [];
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      const raw = lines[i]?.trim() ?? '';
+      if (raw === '') continue;
+      const r = await parseRegistryLine(raw, secret);
+      if (r.ok) writes.push(r.write);
+      else failed.push({ line: i + 1, code: r.code, detail: r.detail });
+    }
+    const imported = writes.length ? await upsertRegistry(storeFor(c.env, env), writes) : 0;
+    return c.json({ imported, failed }, 200);
+  },
+);
+
+for (const kind of ['card', 'citizen'] as const) {
+  const param = kind === 'card' ? 'documentNumber' : 'idNumber';
+  adminRoutes.openapi(
+    createRoute({
+      method: 'patch',
+      path: `/admin/v1/registry/{env}/${kind}s/{${param}}`,
+      summary: kind === 'card' ? 'Set a card status' : 'Set a citizen status',
+      security,
+      request: {
+        params: z.object({
+          env: EnvParamSchema,
+          [param]: kind === 'card' ? z.string().regex(/^[A-Z0-9]{6,12}$/) : z.string().regex(/^\d{12}$/),
+        }),
+        ...jsonBody(
+          kind === 'card'
+            ? StatusBody(['active', 'revoked', 'lost', 'replaced'])
+            : StatusBody(['alive', 'deceased']),
+        ),
+      },
+      responses: {
+        200: {
+          description: 'Updated',
+          content: { 'application/json': { schema: z.object({ status: z.string() }) } },
+        },
+        ...problemResponses(400, 401, 404, 503),
+      },
+    }),
+    async (c) => {
+      const params = c.req.valid('param') as Record<string, string>;
+      const { status } = c.req.valid('json') as { status: string };
+      const secret = c.env.REGISTRY_HMAC_KEY;
+      if (!secret) throw new ApiError('ERR_INTERNAL', 'registry key not configured');
+      const key = await registryKey(secret, params[param] ?? '');
+      const ok = await setRegistryStatus(
+        storeFor(c.env, params.env as 'sandbox' | 'live'),
+        kind,
+        key,
+        status,
+      );
+      if (!ok) throw new ApiError('ERR_NOT_FOUND', `no such ${kind}`);
+      return c.json({ status }, 200);
+    },
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * `POST /v1/verifications` (checks 1–5, answer released only after the audit write) and
+ * `GET /v1/verifications/{id}` (the stored outcome, for the calling client only).
+ */
+
+import { chipDumpSchema } from '@chipid/sdk';
+import { createRoute, z } from '@hono/zod-openapi';
+import { idempotency, idempotencyItem, replayAfterRace } from '../middleware/idempotency.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
+import { bearerAuth, replayed, requestAuth } from '../middleware/rp-auth.ts';
+import { ApiError } from '../problems.ts';
+import { problemResponses, VerificationRecordSchema, VerificationResponseSchema } from '../schemas.ts';
+import { jtiPut } from '../store/requests.ts';
+import { commitVerification, getVerification } from '../store/verifications.ts';
+import { newApp } from '../validation.ts';
+import { prepareVerification } from '../verify/pipeline.ts';
+
+const VerificationRequestSchema = z
+  .object({
+    request: z.string().min(1).max(16_384).openapi({ description: 'compact JWS, typ chipid-request+jwt' }),
+    chip: chipDumpSchema,
+  })
+  .strict()
+  .openapi('VerificationRequest');
+
+export const verificationRoutes = newApp()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/verifications',
+      summary: 'Verify a chip read (passive + active authentication, registry) and get a signed assertion',
+      middleware: [requestAuth, rateLimit, idempotency] as const,
+      request: {
+        body: { content: { 'application/json': { schema: VerificationRequestSchema } }, required: true },
+      },
+      responses: {
+        200: {
+          description: 'Outcome with signed assertion',
+          content: { 'application/json': { schema: VerificationResponseSchema } },
+        },
+        ...problemResponses(400, 401, 403, 409, 413, 429, 503),
+      },
+    }),
+    async (c) => {
+      const { chip } = c.req.valid('json');
+      const auth = c.get('auth');
+      const prepared = await prepareVerification(c.env, auth, chip);
+      const idem = idempotencyItem(c, 200, prepared.response);
+      const extra = [
+        jtiPut(auth.store, auth.clientId, auth.jti, auth.exp),
+        ...prepared.consume,
+        ...(idem ? [idem] : []),
+      ];
+      const r = await commitVerification(auth.store, prepared.record, prepared.audit, extra);
+      if (!r.ok) {
+        const idemIndex = idem ? extra.length - 1 : -1;
+        if (r.conflicts.includes(idemIndex)) return await replayAfterRace(c);
+        if (r.conflicts.includes(0)) throw replayed();
+        throw new ApiError('ERR_CHALLENGE_INVALID', 'the challenge was used concurrently');
+      }
+      c.header('Cache-Control', 'no-store');
+      return c.json(prepared.response, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/verifications/{id}',
+      summary: 'Read a verification outcome (calling client only; no personal data)',
+      security: [{ rpBearer: [] }],
+      middleware: [bearerAuth, rateLimit] as const,
+      request: {
+        params: z.object({ id: z.string().regex(/^ver_[A-Za-z0-9_-]{22}$/, 'must be a verification id') }),
+      },
+      responses: {
+        200: {
+          description: 'Outcome',
+          content: { 'application/json': { schema: VerificationRecordSchema } },
+        },
+        ...problemResponses(401, 404, 409, 429, 503),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const auth = c.get('auth');
+      const rec = await getVerification(auth.store, id);
+      // Another client's verification is indistinguishable from a missing one.
+      if (!rec || rec.clientId !== auth.clientId) throw new ApiError('ERR_NOT_FOUND', 'no such verification');
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        {
+          id: rec.id,
+          result: rec.result,
+          reasons: rec.reasons,
+          createdAt: rec.createdAt,
+          checks: rec.checks,
+        },
+        200,
+      );
+    },
+  );

@@ -1,0 +1,141 @@
+/**
+ * Wire schemas (zod, via @hono/zod-openapi so `/openapi.json` is generated from the same schemas that
+ * validate) — SERVICE-CONTRACT.md.
+ */
+import { z } from '@hono/zod-openapi';
+import { PROBLEMS } from './problems.ts';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().url(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]]),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+/** Standard problem responses for a route (RFC 9457). */
+export function problemResponses(...statuses: number[]) {
+  const out: Record<
+    number,
+    { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }
+  > = {};
+  for (const s of statuses) {
+    out[s] = {
+      description: 'Problem (RFC 9457)',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+  return out;
+}
+
+export const ChallengeSchema = z
+  .object({
+    id: z.string().openapi({ example: 'chl_3q2kXb0mYw8rU1dD9f4TQA' }),
+    challenge: z
+      .string()
+      .openapi({ description: '8 random bytes, standard base64', example: 'q83vEjRWeJA=' }),
+    expiresAt: z.string().openapi({ description: 'ISO-8601', example: '2026-11-23T10:00:00.000Z' }),
+  })
+  .openapi('Challenge');
+
+export const ResultSchema = z.enum(['verified', 'rejected', 'inconclusive']);
+
+export const CheckSchema = z
+  .object({
+    name: z.string(),
+    ok: z.boolean(),
+    reasons: z.array(z.string()).optional(),
+    detail: z.string().optional(),
+  })
+  .openapi('Check');
+
+export const VerificationResponseSchema = z
+  .object({
+    id: z.string(),
+    result: ResultSchema,
+    reasons: z.array(z.string()),
+    assertion: z.string().openapi({ description: 'JWT (ES256, typ chipid-assertion+jwt)' }),
+  })
+  .openapi('VerificationResponse');
+
+export const VerificationRecordSchema = z
+  .object({
+    id: z.string(),
+    result: ResultSchema,
+    reasons: z.array(z.string()),
+    createdAt: z.string(),
+    checks: z.array(CheckSchema),
+  })
+  .openapi('Verification');
+
+export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi('JWKS');
+
+const JwkSchema = z
+  .object({
+    kty: z.enum(['EC', 'OKP']),
+    crv: z.enum(['P-256', 'Ed25519']),
+    x: z.string().min(1).max(200),
+    y: z.string().min(1).max(200).optional(),
+    kid: z.string().min(1).max(128),
+    alg: z.enum(['ES256', 'EdDSA']).optional(),
+    use: z.literal('sig').optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+  })
+  .strict();
+
+export const ClientIdSchema = z
+  .string()
+  .regex(/^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/, 'must be sandbox_… or live_… (letters, digits, _ and -)');
+
+export const ClaimNameSchema = z.enum([
+  'given_name',
+  'family_name',
+  'name',
+  'birthdate',
+  'gender',
+  'nationality',
+  'age_over_18',
+  'place_of_origin',
+  'address',
+  'document_number',
+  'id_number',
+]);
+export type ClaimName = z.infer<typeof ClaimNameSchema>;
+
+export const ClientCreateSchema = z
+  .object({
+    clientId: ClientIdSchema,
+    name: z.string().min(1).max(200),
+    scope: z.array(ClaimNameSchema).max(20),
+    jwks: z.object({ keys: z.array(JwkSchema).min(1).max(10) }),
+  })
+  .strict()
+  .openapi('ClientCreate');
+
+export const ClientPatchSchema = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+    scope: z.array(ClaimNameSchema).max(20).optional(),
+    jwks: z.object({ keys: z.array(JwkSchema).min(1).max(10) }).optional(),
+  })
+  .strict()
+  .openapi('ClientPatch');
+
+export const ClientViewSchema = z
+  .object({
+    clientId: z.string(),
+    name: z.string(),
+    status: z.enum(['active', 'disabled']),
+    scope: z.array(z.string()),
+    keys: z.array(z.object({ kid: z.string(), status: z.enum(['active', 'disabled']) })),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Client');
+
+export const EnvParamSchema = z.enum(['sandbox', 'live']);

@@ -1,0 +1,38 @@
+/**
+ * Item keys — the single-table layout of SERVICE-CONTRACT.md ("Environments"): one table per
+ * environment, key `pk` (HASH) + `sk` (RANGE), TTL attribute `ttl`.
+ */
+
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+/** Width of audit sequence numbers (`SEQ#000000000042`), so they sort as strings. */
+export const SEQ_WIDTH = 12;
+
+export const keys = {
+  citizen: (idHash: string): Key => ({ pk: `CIT#${idHash}`, sk: 'CITIZEN' }),
+  card: (docHash: string): Key => ({ pk: `CARD#${docHash}`, sk: 'CARD' }),
+  client: (clientId: string): Key => ({ pk: `CLIENT#${clientId}`, sk: 'CLIENT' }),
+  csca: (sha256Hex: string): Key => ({ pk: 'TRUST', sk: `CSCA#${sha256Hex}` }),
+  crl: (sha256Hex: string): Key => ({ pk: 'TRUST', sk: `CRL#${sha256Hex}` }),
+  /** Trust-store version tag: rewritten with every CSCA/CRL change so isolates reload their cache. */
+  trustMeta: (): Key => ({ pk: 'TRUST', sk: 'META' }),
+  challenge: (id: string): Key => ({ pk: `CHAL#${id}`, sk: 'CHAL' }),
+  jti: (clientId: string, jti: string): Key => ({ pk: `JTI#${clientId}#${jti}`, sk: 'JTI' }),
+  idem: (clientId: string, key: string): Key => ({ pk: `IDEM#${clientId}#${key}`, sk: 'IDEM' }),
+  verification: (id: string): Key => ({ pk: `VER#${id}`, sk: 'VER' }),
+  auditHead: (clientId: string): Key => ({ pk: `AUDIT#${clientId}`, sk: 'HEAD' }),
+  auditSeq: (clientId: string, seq: number): Key => ({
+    pk: `AUDIT#${clientId}`,
+    sk: `SEQ#${String(seq).padStart(SEQ_WIDTH, '0')}`,
+  }),
+  /** Fixed-window rate counter (not in the contract's list: an addition of the Worker, TTL'd). */
+  rate: (clientId: string, window: number): Key => ({ pk: `RATE#${clientId}#${window}`, sk: 'RATE' }),
+} as const;
+
+/** Key as attribute values. */
+export function keyAttrs(k: Key): { pk: { S: string }; sk: { S: string } } {
+  return { pk: { S: k.pk }, sk: { S: k.sk } };
+}

@@ -1,0 +1,144 @@
+/**
+ * Registry — citizens `CIT#<hmac(idNumber)>` / `CITIZEN` and cards `CARD#<hmac(documentNumber)>` /
+ * `CARD`, keyed by HMAC-SHA256 with REGISTRY_HMAC_KEY (base64url) so the table never holds the raw
+ * numbers as keys. Imports are idempotent upserts in BatchWriteItem chunks of 25 with UnprocessedItems
+ * retried with backoff; status updates are single conditional updates.
+ */
+import {
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  GetItemCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { b64url, hmacSha256 } from '../lib/crypto.ts';
+import {
+  guarded,
+  type Item,
+  isConditionFailed,
+  marshal,
+  type StoreContext,
+  storeError,
+  unmarshal,
+} from './db.ts';
+import { keyAttrs, keys } from './keys.ts';
+
+export type CitizenStatus = 'alive' | 'deceased';
+export type CardStatus = 'active' | 'revoked' | 'lost' | 'replaced';
+
+export interface CitizenRecord {
+  /** `YYYY`, `YYYY-MM` or `YYYY-MM-DD`: legacy records may know only part of the date. */
+  birthDate: string;
+  fullName: string;
+  sex: 'M' | 'F' | 'X';
+  status: CitizenStatus;
+  /** Keyed hash of the citizen's current document number (absent when none is recorded). */
+  currentCardKey?: string;
+}
+
+export interface CardRecord {
+  /** Keyed hash of the holder's 12-digit id number. */
+  citizenKey: string;
+  status: CardStatus;
+  issuedOn?: string;
+  expiresOn?: string;
+}
+
+/** Keyed hash of a registry number (base64url HMAC-SHA256). */
+export async function registryKey(secret: string, value: string): Promise<string> {
+  return b64url(await hmacSha256(secret, value));
+}
+
+async function getItem(s: StoreContext, k: { pk: string; sk: string }): Promise<Item | undefined> {
+  const r = await guarded(() =>
+    s.db.send(new GetItemCommand({ TableName: s.table, Key: keyAttrs(k), ConsistentRead: true })),
+  );
+  return r.Item;
+}
+
+export async function getCitizen(s: StoreContext, citizenKey: string): Promise<CitizenRecord | undefined> {
+  const it = await getItem(s, keys.citizen(citizenKey));
+  if (!it) return undefined;
+  const o = unmarshal(it) as unknown as CitizenRecord;
+  const out: CitizenRecord = { birthDate: o.birthDate, fullName: o.fullName, sex: o.sex, status: o.status };
+  if (typeof o.currentCardKey === 'string') out.currentCardKey = o.currentCardKey;
+  return out;
+}
+
+export async function getCard(s: StoreContext, cardKey: string): Promise<CardRecord | undefined> {
+  const it = await getItem(s, keys.card(cardKey));
+  if (!it) return undefined;
+  const o = unmarshal(it) as unknown as CardRecord;
+  const out: CardRecord = { citizenKey: o.citizenKey, status: o.status };
+  if (typeof o.issuedOn === 'string') out.issuedOn = o.issuedOn;
+  if (typeof o.expiresOn === 'string') out.expiresOn = o.expiresOn;
+  return out;
+}
+
+/** A prepared registry upsert. */
+export type RegistryWrite =
+  | { kind: 'citizen'; key: string; record: CitizenRecord }
+  | { kind: 'card'; key: string; record: CardRecord };
+
+function itemOf(w: RegistryWrite, now: string): Item {
+  const k = w.kind === 'citizen' ? keys.citizen(w.key) : keys.card(w.key);
+  return marshal({ ...k, kind: w.kind, ...w.record, updatedAt: now });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Upserts registry records: chunks of 25 (the BatchWriteItem limit), unprocessed items retried with
+ * exponential backoff. Later writes of the same key win (duplicates are collapsed first, since one
+ * batch may not name a key twice).
+ *
+ * @returns how many writes were applied (all, or the call throws a store error)
+ */
+export async function upsertRegistry(s: StoreContext, writes: RegistryWrite[]): Promise<number> {
+  const now = new Date().toISOString();
+  const byKey = new Map<string, WriteRequest>();
+  for (const w of writes) byKey.set(`${w.kind}#${w.key}`, { PutRequest: { Item: itemOf(w, now) } });
+  const all = [...byKey.values()];
+  for (let i = 0; i < all.length; i += 25) {
+    let pending: WriteRequest[] = all.slice(i, i + 25);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > 8) throw storeError(new Error('registry import: unprocessed items after retries'));
+        await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+      const r: BatchWriteItemCommandOutput = await guarded(() =>
+        s.db.send(new BatchWriteItemCommand({ RequestItems: { [s.table]: pending } })),
+      );
+      pending = r.UnprocessedItems?.[s.table] ?? [];
+    }
+  }
+  return writes.length;
+}
+
+/** Sets the status of one card or citizen; false when the record does not exist. */
+export async function setRegistryStatus(
+  s: StoreContext,
+  kind: 'citizen' | 'card',
+  key: string,
+  status: string,
+): Promise<boolean> {
+  const k = kind === 'citizen' ? keys.citizen(key) : keys.card(key);
+  try {
+    await guarded(() =>
+      s.db.send(
+        new UpdateItemCommand({
+          TableName: s.table,
+          Key: keyAttrs(k),
+          UpdateExpression: 'SET #s = :s, updatedAt = :u',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': { S: status }, ':u': { S: new Date().toISOString() } },
+        }),
+      ),
+    );
+    return true;
+  } catch (e) {
+    if (isConditionFailed(e)) return false;
+    throw e;
+  }
+}

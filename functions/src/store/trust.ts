@@ -1,0 +1,125 @@
+/**
+ * Trust store of one environment — CSCA certificates and CRLs (Doc 9303 Part 12) as items under
+ * `TRUST`: `CSCA#<sha256 hex of DER>`, `CRL#<sha256 hex>`, plus `META` holding a random version tag
+ * that every change rewrites in the same transaction. Isolates cache the decoded anchors and reload when the
+ * version moves, so an admin change anywhere is effective on the next verification.
+ */
+import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { b64, fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
+import {
+  cancellationReasons,
+  guarded,
+  isConditionFailed,
+  type StoreContext,
+  storeError,
+  transact,
+} from './db.ts';
+import { keyAttrs, keys } from './keys.ts';
+
+export interface TrustAnchors {
+  /** Random tag written with every change (a counter could repeat after a table is recreated). */
+  version: string;
+  cscas: Uint8Array[];
+  crls: Uint8Array[];
+}
+
+const cache = new Map<string, TrustAnchors>();
+
+/** Forgets this isolate's cached anchors of a table (called after admin changes). */
+export function invalidateTrust(table: string): void {
+  cache.delete(table);
+}
+
+async function version(s: StoreContext): Promise<string> {
+  const r = await guarded(() =>
+    s.db.send(
+      new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.trustMeta()), ConsistentRead: true }),
+    ),
+  );
+  return r.Item?.version?.S ?? 'none';
+}
+
+/** Current CSCAs and CRLs (DER) of the environment. */
+export async function loadTrust(s: StoreContext): Promise<TrustAnchors> {
+  const v = await version(s);
+  const hit = cache.get(s.table);
+  if (hit && hit.version === v) return hit;
+  const cscas: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const r = await guarded(() =>
+      s.db.send(
+        new QueryCommand({
+          TableName: s.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'TRUST' } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      ),
+    );
+    for (const it of r.Items ?? []) {
+      const sk = it.sk?.S ?? '';
+      const der = it.der?.S ? fromB64(it.der.S) : undefined;
+      if (!der) continue;
+      if (sk.startsWith('CSCA#')) cscas.push(der);
+      else if (sk.startsWith('CRL#')) crls.push(der);
+    }
+    start = r.LastEvaluatedKey;
+  } while (start);
+  const anchors = { version: v, cscas, crls };
+  cache.set(s.table, anchors);
+  return anchors;
+}
+
+const bump = (s: StoreContext) => ({
+  Update: {
+    TableName: s.table,
+    Key: keyAttrs(keys.trustMeta()),
+    UpdateExpression: 'SET version = :v',
+    ExpressionAttributeValues: { ':v': { S: randomId('tv_') } },
+  },
+});
+
+/** Adds (idempotently) a CSCA or CRL; returns its id (sha256 hex of the DER). */
+export async function addTrust(s: StoreContext, kind: 'csca' | 'crl', der: Uint8Array): Promise<string> {
+  const id = hex(await sha256(der));
+  const k = kind === 'csca' ? keys.csca(id) : keys.crl(id);
+  await transact(s, [
+    {
+      Put: {
+        TableName: s.table,
+        Item: {
+          ...keyAttrs(k),
+          der: { S: b64(der) },
+          kind: { S: kind },
+          addedAt: { S: new Date().toISOString() },
+        },
+      },
+    },
+    bump(s),
+  ]).catch((e: unknown) => {
+    // No conditions here: a cancellation is a conflicting concurrent write, retryable like an outage.
+    throw storeError(e);
+  });
+  invalidateTrust(s.table);
+  return id;
+}
+
+/** Removes a CSCA or CRL; false when it was not there. */
+export async function removeTrust(s: StoreContext, kind: 'csca' | 'crl', id: string): Promise<boolean> {
+  const k = kind === 'csca' ? keys.csca(id) : keys.crl(id);
+  try {
+    await transact(s, [
+      { Delete: { TableName: s.table, Key: keyAttrs(k), ConditionExpression: 'attribute_exists(pk)' } },
+      bump(s),
+    ]);
+  } catch (e) {
+    if (cancellationReasons(e) || isConditionFailed(e)) return false;
+    throw e;
+  } finally {
+    invalidateTrust(s.table);
+  }
+  return true;
+}

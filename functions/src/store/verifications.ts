@@ -1,0 +1,198 @@
+/**
+ * Verification outcomes `VER#<id>` / `VER` and the per-client audit chain `AUDIT#<clientId>`
+ * (`HEAD` + `SEQ#<n>`). Each audit entry carries `prev` (the previous entry's hash) and `hash` =
+ * SHA-256(prev ‖ canonical JSON of the entry without `hash`), so editing or deleting an entry breaks
+ * every later hash. Entries hold digests and outcomes only — never images or personal data.
+ *
+ * One TransactWriteItems writes the outcome, the audit entry, the new head and whatever the request
+ * consumes (jti, challenge, idempotency record): all or nothing.
+ */
+import { GetItemCommand, QueryCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { canonicalJson, hex, sha256 } from '../lib/crypto.ts';
+import {
+  cancellationReasons,
+  guarded,
+  marshal,
+  type Plain,
+  type StoreContext,
+  transact,
+  unmarshal,
+} from './db.ts';
+import { keyAttrs, keys } from './keys.ts';
+
+export interface CheckOutcome {
+  name: string;
+  ok: boolean;
+  reasons?: string[];
+  detail?: string;
+}
+
+export interface VerificationRecord {
+  id: string;
+  clientId: string;
+  result: 'verified' | 'rejected' | 'inconclusive';
+  reasons: string[];
+  checks: CheckOutcome[];
+  createdAt: string;
+}
+
+/** What the audit log keeps about one verification (digests and outcome only). */
+export interface AuditFacts {
+  verificationId: string;
+  time: string;
+  result: string;
+  reasons: string[];
+  /** base64url SHA-256 of the canonical chip dump (the request's `chip_digest`). */
+  chipDigest: string;
+  /** hex SHA-256 of the request JWS. */
+  requestDigest: string;
+  /** hex SHA-256 of the signed assertion. */
+  assertionDigest: string;
+}
+
+export interface AuditEntry extends AuditFacts {
+  clientId: string;
+  seq: number;
+  prev: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hash of an entry: SHA-256(prev ‖ canonical(entry minus hash)), hex. */
+export async function auditHash(e: Omit<AuditEntry, 'hash'>): Promise<string> {
+  return hex(await sha256(e.prev + canonicalJson(e)));
+}
+
+/** Result of a commit: done, or which consumed item was already taken. */
+export type CommitResult = { ok: true; audit: AuditEntry } | { ok: false; conflicts: number[] };
+
+const MAX_HEAD_RETRIES = 6;
+
+/**
+ * Writes a verification with its audit entry atomically, together with `extra` items (indexes in
+ * `conflicts` refer to `extra`). Retries when another verification of the same client moved the head.
+ */
+export async function commitVerification(
+  s: StoreContext,
+  ver: VerificationRecord,
+  facts: AuditFacts,
+  extra: TransactWriteItem[],
+): Promise<CommitResult> {
+  for (let attempt = 0; ; attempt++) {
+    const head = await guarded(() =>
+      s.db.send(
+        new GetItemCommand({
+          TableName: s.table,
+          Key: keyAttrs(keys.auditHead(ver.clientId)),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const prevSeq = Number(head.Item?.seq?.N ?? '0');
+    const prev = head.Item?.hash?.S ?? GENESIS_HASH;
+    const body: Omit<AuditEntry, 'hash'> = { ...facts, clientId: ver.clientId, seq: prevSeq + 1, prev };
+    const entry: AuditEntry = { ...body, hash: await auditHash(body) };
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: s.table,
+          Item: marshal({ ...keys.verification(ver.id), ...(ver as unknown as Record<string, Plain>) }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: s.table,
+          Item: marshal({
+            ...keys.auditSeq(ver.clientId, entry.seq),
+            ...(entry as unknown as Record<string, Plain>),
+          }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: s.table,
+          Item: marshal({ ...keys.auditHead(ver.clientId), seq: entry.seq, hash: entry.hash }),
+          ...(head.Item
+            ? {
+                ConditionExpression: 'seq = :prev',
+                ExpressionAttributeValues: { ':prev': { N: String(prevSeq) } },
+              }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        },
+      },
+      ...extra,
+    ];
+    try {
+      await transact(s, items);
+      return { ok: true, audit: entry };
+    } catch (e) {
+      const reasons = cancellationReasons(e);
+      if (!reasons) throw e;
+      const conflicts = reasons.slice(3).flatMap((r, i) => (r === 'ConditionalCheckFailed' ? [i] : []));
+      if (conflicts.length > 0) return { ok: false, conflicts };
+      const headMoved =
+        reasons.slice(0, 3).some((r) => r === 'ConditionalCheckFailed') ||
+        reasons.includes('TransactionConflict');
+      if (!headMoved || attempt >= MAX_HEAD_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt * Math.random()));
+    }
+  }
+}
+
+/** Reads one verification; undefined when unknown. */
+export async function getVerification(s: StoreContext, id: string): Promise<VerificationRecord | undefined> {
+  const r = await guarded(() =>
+    s.db.send(
+      new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.verification(id)), ConsistentRead: true }),
+    ),
+  );
+  if (!r.Item) return undefined;
+  const o = unmarshal(r.Item) as unknown as VerificationRecord;
+  return {
+    id: o.id,
+    clientId: o.clientId,
+    result: o.result,
+    reasons: o.reasons,
+    checks: o.checks,
+    createdAt: o.createdAt,
+  };
+}
+
+/** Reads a client's audit chain in order (for verification tools and tests). */
+export async function readAudit(s: StoreContext, clientId: string): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const r = await guarded(() =>
+      s.db.send(
+        new QueryCommand({
+          TableName: s.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
+          ExpressionAttributeValues: { ':pk': { S: `AUDIT#${clientId}` }, ':seq': { S: 'SEQ#' } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      ),
+    );
+    for (const it of r.Items ?? []) {
+      const { pk: _pk, sk: _sk, ...rest } = unmarshal(it);
+      out.push(rest as unknown as AuditEntry);
+    }
+    start = r.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** Checks a chain: every `prev` links and every hash recomputes. Returns the first bad seq, or 0. */
+export async function verifyAuditChain(entries: AuditEntry[]): Promise<number> {
+  let prev = GENESIS_HASH;
+  for (const e of entries) {
+    const { hash, ...body } = e;
+    if (e.prev !== prev || (await auditHash(body)) !== hash) return e.seq;
+    prev = hash;
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+/**
+ * Validation failures → RFC 9457 `ERR_VALIDATION` with `errors[].pointer` (RFC 6901 JSON pointers
+ * into the request body; `/<name>` for path and query parameters). Replaces @hono/zod-openapi's
+ * default hook on every sub-app (`newApp()`).
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './app-env.ts';
+import { ApiError, type ProblemError } from './problems.ts';
+
+/** RFC 6901 pointer of a zod issue path. */
+export function jsonPointer(path: readonly PropertyKey[]): string {
+  return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '';
+}
+
+const WHERE: Record<string, string> = {
+  json: 'body',
+  param: 'path parameter',
+  query: 'query parameter',
+  header: 'header',
+};
+
+/** zod issues → problem errors. Messages come from the schema (never the offending value). */
+export function issuesToErrors(
+  target: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): ProblemError[] {
+  return issues.slice(0, 20).map((i) => ({
+    pointer: jsonPointer(i.path),
+    detail: `${WHERE[target] ?? target}: ${i.message}`,
+  }));
+}
+
+/** An OpenAPIHono whose validation failures are problems. */
+export function newApp(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError('ERR_VALIDATION', 'the request does not match the schema', {
+          errors: issuesToErrors(result.target, result.error.issues),
+        });
+      }
+    },
+  });
+}

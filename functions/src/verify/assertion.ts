@@ -1,0 +1,145 @@
+/**
+ * The identity assertion — a JWT (RFC 7519) signed ES256 with the service's current key, header
+ * `typ: chipid-assertion+jwt` and `kid`; claims per SERVICE-CONTRACT.md with `verified_claims` as in
+ * OpenID Identity Assurance 1.0 (`verification.trust_framework`, `time`, `evidence` of type
+ * `document` with one `check_details` entry per check — `vcrypt` for the chip's cryptographic
+ * features, `data` for the registry —, `document_details`), and only the claims the intersection of
+ * the client's registered scope and the request's scope allows. `age_over_18` is derived from the
+ * birth date without disclosing it. `sub` is pairwise: HMAC(PAIRWISE_SECRET, env:clientId:idNumber).
+ */
+import { SignJWT } from 'jose';
+import type { Bindings, Environment } from '../env.ts';
+import { b64url, hmacSha256, randomId } from '../lib/crypto.ts';
+import { currentSigner } from '../signing.ts';
+import { ageOn, type ChipFacts, isoDate } from './facts.ts';
+import type { BirthPrecision } from './registry-check.ts';
+
+export const ASSERTION_TYP = 'chipid-assertion+jwt';
+export const ASSERTION_LIFETIME_SECONDS = 300;
+
+/** Pairwise subject (two RPs cannot correlate a citizen). */
+export async function pairwiseSub(
+  secret: string,
+  env: Environment,
+  clientId: string,
+  idNumber: string,
+): Promise<string> {
+  return b64url(await hmacSha256(secret, `${env}:${clientId}:${idNumber}`));
+}
+
+/** Registered ∩ requested (unknown names drop out). */
+export function effectiveScope(registered: readonly string[], requested: readonly string[]): Set<string> {
+  const r = new Set(registered);
+  return new Set(requested.filter((s) => r.has(s)));
+}
+
+/** Claims the scope allows, from the chip's facts. */
+export function claimsFor(scope: Set<string>, f: ChipFacts, at: Date): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  if (scope.has('name')) c.name = f.fullName ?? f.mrzName;
+  if (scope.has('family_name') && f.familyName) c.family_name = f.familyName;
+  if (scope.has('given_name') && f.givenName) c.given_name = f.givenName;
+  const birth = isoDate(f.birthDate);
+  if (scope.has('birthdate') && birth) c.birthdate = birth;
+  if (scope.has('age_over_18') && f.birthDate) c.age_over_18 = ageOn(f.birthDate, at) >= 18;
+  if (scope.has('gender') && f.sex) c.gender = f.sex === 'M' ? 'male' : 'female';
+  if (scope.has('nationality') && f.nationality) c.nationality = f.nationality;
+  if (scope.has('place_of_origin') && f.placeOfOrigin) c.place_of_origin = { formatted: f.placeOfOrigin };
+  if (scope.has('address') && f.placeOfResidence) c.address = { formatted: f.placeOfResidence };
+  return c;
+}
+
+export interface CheckSummary {
+  passive: boolean;
+  active: 'passed' | 'failed' | 'absent' | 'unsupported' | 'not_applicable';
+  registry: 'passed' | 'failed' | 'skipped';
+  birthdatePrecision: BirthPrecision;
+}
+
+export interface AssertionInput {
+  env: Environment;
+  clientId: string;
+  verificationId: string;
+  result: 'verified' | 'rejected' | 'inconclusive';
+  reasons: string[];
+  at: Date;
+  checks: CheckSummary;
+  facts?: ChipFacts;
+  scope: Set<string>;
+  registry?: { expiresOn?: string; issuedOn?: string };
+}
+
+/** The `verified_claims` object (OIDC4IDA). Claims only for a verified outcome. */
+export function verifiedClaims(i: AssertionInput, serviceUrl: string): Record<string, unknown> {
+  const time = i.at.toISOString();
+  const org = new URL(serviceUrl).host;
+  const detail = (check: string, method: string, result: string, extra: Record<string, unknown> = {}) => ({
+    check_method: method,
+    organization: org,
+    txn: i.verificationId,
+    time,
+    check,
+    result,
+    ...extra,
+  });
+  const checkDetails = [
+    detail('passive_authentication', 'vcrypt', i.checks.passive ? 'passed' : 'failed'),
+    detail('active_authentication', 'vcrypt', i.checks.active),
+    detail(
+      'registry',
+      'data',
+      i.checks.registry,
+      i.checks.registry === 'skipped' ? {} : { birthdate_precision: i.checks.birthdatePrecision },
+    ),
+  ];
+  const documentDetails: Record<string, unknown> = { type: 'idcard' };
+  if (i.facts) {
+    documentDetails.issuer = { country_code: i.facts.issuingState };
+    if (i.facts.dateOfExpiry) documentDetails.date_of_expiry = i.facts.dateOfExpiry;
+    const issued = i.registry?.issuedOn ?? i.facts.dateOfIssue;
+    if (issued) documentDetails.date_of_issuance = issued;
+    if (i.result === 'verified' && i.scope.has('document_number'))
+      documentDetails.document_number = i.facts.documentNumber;
+    if (i.result === 'verified' && i.scope.has('id_number') && i.facts.idNumber)
+      documentDetails.personal_number = i.facts.idNumber;
+  }
+  return {
+    verification: {
+      trust_framework: i.env === 'live' ? 'chipid' : 'chipid_sandbox',
+      time,
+      verification_process: i.verificationId,
+      evidence: [{ type: 'document', time, check_details: checkDetails, document_details: documentDetails }],
+    },
+    claims: i.result === 'verified' && i.facts ? claimsFor(i.scope, i.facts, i.at) : {},
+  };
+}
+
+/**
+ * Signs the assertion.
+ *
+ * @example
+ * const jwt = await signAssertion(env, input, sub);
+ */
+export async function signAssertion(
+  env: Bindings,
+  i: AssertionInput,
+  sub: string | undefined,
+): Promise<string> {
+  const { key, kid } = await currentSigner(env);
+  const iat = Math.floor(i.at.getTime() / 1000);
+  const jwt = new SignJWT({
+    txn: i.verificationId,
+    result: i.result,
+    reasons: i.reasons,
+    env: i.env,
+    verified_claims: verifiedClaims(i, env.SERVICE_URL),
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: ASSERTION_TYP, kid })
+    .setIssuer(env.SERVICE_URL)
+    .setAudience(i.clientId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ASSERTION_LIFETIME_SECONDS)
+    .setJti(randomId('asr_'));
+  if (sub) jwt.setSubject(sub);
+  return jwt.sign(key);
+}

@@ -1,0 +1,296 @@
+/**
+ * One verification, checks 1–5 of DESIGN.md in order:
+ * (1) the RP request (token verified by the middleware; here `chip_digest`, `purpose`, `scope`,
+ * `challenge_id`), (2) passive authentication against the environment's trust store, (3) Active
+ * Authentication over the service's one-time challenge (clone detection, reported apart: a genuine
+ * chip that fails it is `inconclusive`), (4) the registry — consulted only for chips that passed
+ * passive authentication, so forged data can't probe it —, (5) the audit append, in the same
+ * transaction as the outcome and everything the request consumes. The answer (and its signed
+ * assertion) leaves only after that transaction succeeded.
+ */
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import {
+  type ChipDumpJSON,
+  chipDigest,
+  createTrustStore,
+  parseCertificate,
+  parseCRL,
+  parseDump,
+  type ReasonCode,
+  type TrustStore,
+  verifyChip,
+} from '@chipid/sdk';
+import type { RpAuth } from '../app-env.ts';
+import { type Bindings, ConfigError } from '../env.ts';
+import { fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
+import { ApiError } from '../problems.ts';
+import { type ChallengeRecord, challengeConsume, getChallenge } from '../store/requests.ts';
+import { loadTrust, type TrustAnchors } from '../store/trust.ts';
+import type { CheckOutcome, VerificationRecord } from '../store/verifications.ts';
+import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
+import { type ChipFacts, chipFacts } from './facts.ts';
+import { checkRegistry, type RegistryOutcome } from './registry-check.ts';
+
+/** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
+export const CLONE_CHECK_REASONS: ReadonlySet<ReasonCode> = new Set([
+  'aa_failed',
+  'aa_not_supported',
+  'aa_not_performed',
+  'challenge_invalid',
+]);
+
+const trustStores = new WeakMap<TrustAnchors, TrustStore>();
+
+/** Parsed trust store for the anchors (once per isolate and trust version; bad items skipped). */
+export function trustStoreFor(a: TrustAnchors): TrustStore {
+  let t = trustStores.get(a);
+  if (!t) {
+    const cscas = a.cscas.flatMap((der) => {
+      try {
+        return [parseCertificate(der)];
+      } catch {
+        return [];
+      }
+    });
+    const crls = a.crls.filter((der) => {
+      try {
+        parseCRL(der);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    t = createTrustStore({ cscas, crls });
+    trustStores.set(a, t);
+  }
+  return t;
+}
+
+/** Request claims specific to verifications. */
+interface RequestClaims {
+  purpose: string;
+  scope: string[];
+  chipDigest: string;
+  challengeId?: string;
+}
+
+function requestClaims(claims: Record<string, unknown>): RequestClaims {
+  const errors: { pointer: string; detail: string }[] = [];
+  const { purpose, scope, chip_digest, challenge_id } = claims;
+  if (typeof purpose !== 'string' || purpose.length === 0 || purpose.length > 200) {
+    errors.push({ pointer: '/request', detail: 'claim purpose: a string of 1–200 characters' });
+  }
+  if (
+    !Array.isArray(scope) ||
+    scope.length > 32 ||
+    !scope.every((s) => typeof s === 'string' && s.length <= 64)
+  ) {
+    errors.push({ pointer: '/request', detail: 'claim scope: an array of claim names' });
+  }
+  if (typeof chip_digest !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(chip_digest)) {
+    errors.push({ pointer: '/request', detail: 'claim chip_digest: base64url SHA-256' });
+  }
+  if (
+    challenge_id !== undefined &&
+    (typeof challenge_id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(challenge_id))
+  ) {
+    errors.push({ pointer: '/request', detail: 'claim challenge_id: a challenge id' });
+  }
+  if (errors.length)
+    throw new ApiError('ERR_REQUEST_INVALID', 'the signed request is missing required claims', { errors });
+  const out: RequestClaims = {
+    purpose: purpose as string,
+    scope: scope as string[],
+    chipDigest: chip_digest as string,
+  };
+  if (typeof challenge_id === 'string') out.challengeId = challenge_id;
+  return out;
+}
+
+function usable(ch: ChallengeRecord | undefined, clientId: string, now: number): ch is ChallengeRecord {
+  return !!ch && ch.clientId === clientId && !ch.used && ch.expiresAt > now;
+}
+
+export interface PreparedVerification {
+  response: { id: string; result: VerificationRecord['result']; reasons: string[]; assertion: string };
+  record: VerificationRecord;
+  audit: {
+    verificationId: string;
+    time: string;
+    result: string;
+    reasons: string[];
+    chipDigest: string;
+    requestDigest: string;
+    assertionDigest: string;
+  };
+  /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
+  consume: TransactWriteItem[];
+  challengeUsed: boolean;
+}
+
+/**
+ * Runs checks 1–4 and signs the assertion; the caller commits (check 5) before answering.
+ *
+ * @throws ApiError for request-level failures (400 digest/claims, 503 store)
+ */
+export async function prepareVerification(
+  env: Bindings,
+  auth: RpAuth,
+  chip: ChipDumpJSON,
+  now = new Date(),
+): Promise<PreparedVerification> {
+  // (1) the request.
+  const rc = requestClaims(auth.claims);
+  if ((await chipDigest(chip)) !== rc.chipDigest) {
+    throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
+      errors: [{ pointer: '/chip', detail: 'chip_digest must be base64url SHA-256 of the canonical dump' }],
+    });
+  }
+  let dump: ReturnType<typeof parseDump>;
+  try {
+    dump = parseDump(chip);
+  } catch {
+    throw new ApiError('ERR_VALIDATION', 'the chip dump is not valid', {
+      errors: [{ pointer: '/chip', detail: 'chipid.dump/1' }],
+    });
+  }
+  const registrySecret = env.REGISTRY_HMAC_KEY;
+  const pairwiseSecret = env.PAIRWISE_SECRET;
+  if (!registrySecret || !pairwiseSecret)
+    throw new ConfigError('missing REGISTRY_HMAC_KEY or PAIRWISE_SECRET');
+
+  const id = randomId('ver_');
+  const nowMs = now.getTime();
+  let challenge: ChallengeRecord | undefined;
+  if (rc.challengeId) {
+    const ch = await getChallenge(auth.store, rc.challengeId);
+    if (usable(ch, auth.clientId, nowMs)) challenge = ch;
+  }
+  const expected = challenge ? fromB64(challenge.challenge) : undefined;
+
+  // (2) + (3) the chip.
+  const trust = trustStoreFor(await loadTrust(auth.store));
+  const report = await verifyChip(dump, {
+    trust,
+    at: now,
+    ...(expected ? { expectedChallenge: expected } : {}),
+  });
+  const passiveChecks = report.checks.filter((c) => !c.name.startsWith('aa.'));
+  const hard: ReasonCode[] = [];
+  for (const c of passiveChecks) if (!c.ok && c.code && !hard.includes(c.code)) hard.push(c.code);
+  if (passiveChecks.some((c) => !c.ok) && hard.length === 0) hard.push('sod_invalid');
+  const passiveOk = hard.length === 0;
+
+  let facts: ChipFacts | undefined;
+  if (passiveOk) {
+    try {
+      facts = chipFacts(dump.dg1, dump.dg13, now);
+    } catch {
+      hard.push('dg_malformed');
+    }
+  }
+
+  const soft: ReasonCode[] = [];
+  let active: CheckSummary['active'];
+  if (report.activeAuth === 'unsupported') {
+    active = 'unsupported';
+    soft.push('aa_not_supported');
+  } else if (report.activeAuth === 'absent') {
+    active = 'absent';
+    soft.push('aa_not_performed');
+  } else if (!expected) {
+    // An answer to a challenge the service did not issue (or one unknown, expired, used, foreign)
+    // proves nothing: it could be replayed from another session.
+    active = 'failed';
+    soft.push('challenge_invalid');
+  } else if (report.activeAuth === 'passed') {
+    active = 'passed';
+  } else {
+    active = 'failed';
+    const code = report.checks.find((c) => c.name === 'aa.signature')?.code;
+    soft.push(code === 'challenge_invalid' ? 'challenge_invalid' : 'aa_failed');
+  }
+  if (rc.challengeId && !challenge && !soft.includes('challenge_invalid') && active !== 'unsupported') {
+    soft.push('challenge_invalid');
+  }
+
+  // (4) the registry.
+  let registry: RegistryOutcome | undefined;
+  if (passiveOk && facts) {
+    registry = await checkRegistry(auth.store, registrySecret, facts, now);
+    for (const r of registry.reasons) if (!hard.includes(r)) hard.push(r);
+  }
+
+  const result: VerificationRecord['result'] =
+    hard.length > 0 ? 'rejected' : soft.length > 0 ? 'inconclusive' : 'verified';
+  const reasons = [...hard, ...soft];
+  const summary: CheckSummary = {
+    passive: passiveOk,
+    active: active,
+    registry: registry ? (registry.reasons.length === 0 ? 'passed' : 'failed') : 'skipped',
+    birthdatePrecision: registry?.birthdatePrecision ?? 'none',
+  };
+  const checks: CheckOutcome[] = report.checks.map((c) => {
+    const o: CheckOutcome = { name: c.name, ok: c.ok };
+    if (c.code) o.reasons = [c.code];
+    if (c.detail) o.detail = c.detail;
+    return o;
+  });
+  checks.push({
+    name: 'aa.challenge',
+    ok: !!expected || !rc.challengeId,
+    ...(rc.challengeId && !expected ? { reasons: ['challenge_invalid'] } : {}),
+  });
+  if (registry) {
+    const o: CheckOutcome = { name: 'registry', ok: registry.reasons.length === 0 };
+    if (registry.reasons.length) o.reasons = registry.reasons;
+    const notes = [`birthdate precision: ${registry.birthdatePrecision}`];
+    if (registry.mismatched.length) notes.push(`mismatched fields: ${registry.mismatched.join(', ')}`);
+    o.detail = notes.join('; ');
+    checks.push(o);
+  } else {
+    checks.push({
+      name: 'registry',
+      ok: false,
+      detail: 'not consulted: the chip did not pass passive authentication',
+    });
+  }
+
+  const scope = effectiveScope(auth.client.scope, rc.scope);
+  const sub =
+    passiveOk && facts?.idNumber
+      ? await pairwiseSub(pairwiseSecret, auth.env, auth.clientId, facts.idNumber)
+      : undefined;
+  const assertion = await signAssertion(
+    env,
+    {
+      env: auth.env,
+      clientId: auth.clientId,
+      verificationId: id,
+      result,
+      reasons,
+      at: now,
+      checks: summary,
+      ...(facts ? { facts } : {}),
+      scope,
+      ...(registry ? { registry } : {}),
+    },
+    sub,
+  );
+  const time = now.toISOString();
+  return {
+    response: { id, result, reasons, assertion },
+    record: { id, clientId: auth.clientId, result, reasons, checks, createdAt: time },
+    audit: {
+      verificationId: id,
+      time,
+      result,
+      reasons,
+      chipDigest: rc.chipDigest,
+      requestDigest: hex(await sha256(auth.token)),
+      assertionDigest: hex(await sha256(assertion)),
+    },
+    consume: challenge ? [challengeConsume(auth.store, challenge.id, auth.clientId, nowMs)] : [],
+    challengeUsed: !!challenge,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Check 4 — the registry (DESIGN.md): the card exists, is the citizen's current card, is not revoked,
+ * lost or replaced, is within validity; the citizen exists, is alive and matches the chip (name, birth
+ * date, sex). Legacy records may know only the birth year or year and month: the match uses what the
+ * record knows and says which precision it had.
+ */
+import type { ReasonCode } from '@chipid/sdk';
+import type { StoreContext } from '../store/db.ts';
+import { getCard, getCitizen, registryKey } from '../store/registry.ts';
+import type { ChipFacts } from './facts.ts';
+
+export type BirthPrecision = 'day' | 'month' | 'year' | 'none';
+
+export interface RegistryOutcome {
+  reasons: ReasonCode[];
+  /** Which fields disagreed (names of fields, never values). */
+  mismatched: ('name' | 'birthdate' | 'sex' | 'id_number')[];
+  birthdatePrecision: BirthPrecision;
+  /** Card expiry as the registry knows it (ISO date). */
+  expiresOn?: string;
+  issuedOn?: string;
+}
+
+/** Vietnamese text → MRZ-style A–Z (Doc 9303 Part 3 §6 transliteration: diacritics dropped, Đ → D). */
+export function transliterate(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[đĐ]/g, 'D')
+    .toUpperCase()
+    .replace(/[^A-Z ]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** NFC, case-insensitive, whitespace-collapsed comparison form. */
+export function nameKey(s: string): string {
+  return s.normalize('NFC').toLocaleLowerCase('vi').replace(/\s+/g, ' ').trim();
+}
+
+export function namesMatch(chip: ChipFacts, registryName: string): boolean {
+  if (chip.fullName) return nameKey(chip.fullName) === nameKey(registryName);
+  const reg = transliterate(registryName);
+  if (chip.mrzName === reg) return true;
+  return chip.mrzNameTruncated && reg.startsWith(chip.mrzName);
+}
+
+export function birthMatch(chip: ChipFacts, reg: string): { ok: boolean; precision: BirthPrecision } {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(reg);
+  if (!m) return { ok: false, precision: 'none' };
+  const precision: BirthPrecision = m[3] ? 'day' : m[2] ? 'month' : 'year';
+  const b = chip.birthDate;
+  if (!b) return { ok: false, precision };
+  const ok =
+    b.year === Number(m[1]) &&
+    (m[2] === undefined || b.month === Number(m[2])) &&
+    (m[3] === undefined || b.day === Number(m[3]));
+  return { ok, precision };
+}
+
+/**
+ * Runs the registry check for a chip that passed passive authentication.
+ *
+ * @example
+ * const r = await checkRegistry(store, secret, facts, new Date());
+ */
+export async function checkRegistry(
+  s: StoreContext,
+  secret: string,
+  chip: ChipFacts,
+  at: Date,
+): Promise<RegistryOutcome> {
+  const reasons: ReasonCode[] = [];
+  const mismatched: RegistryOutcome['mismatched'] = [];
+  const out: RegistryOutcome = { reasons, mismatched, birthdatePrecision: 'none' };
+  const today = at.toISOString().slice(0, 10);
+
+  const cardKey = await registryKey(secret, chip.documentNumber);
+  const card = await getCard(s, cardKey);
+  if (chip.dateOfExpiry && chip.dateOfExpiry < today) reasons.push('card_expired');
+  if (!card) {
+    reasons.push('card_unknown');
+    return out;
+  }
+  if (card.expiresOn) out.expiresOn = card.expiresOn;
+  if (card.issuedOn) out.issuedOn = card.issuedOn;
+  if (card.status === 'revoked') reasons.push('card_revoked');
+  if (card.status === 'lost') reasons.push('card_lost');
+  if (card.status === 'replaced') reasons.push('card_replaced');
+  if (card.expiresOn && card.expiresOn < today && !reasons.includes('card_expired'))
+    reasons.push('card_expired');
+
+  const citizenKey = chip.idNumber ? await registryKey(secret, chip.idNumber) : card.citizenKey;
+  if (citizenKey !== card.citizenKey) mismatched.push('id_number');
+  const citizen = await getCitizen(s, citizenKey);
+  if (!citizen) {
+    reasons.push('citizen_unknown');
+  } else {
+    if (citizen.status === 'deceased') reasons.push('citizen_deceased');
+    if (citizen.currentCardKey && citizen.currentCardKey !== cardKey && !reasons.includes('card_replaced')) {
+      reasons.push('card_replaced');
+    }
+    if (!namesMatch(chip, citizen.fullName)) mismatched.push('name');
+    const b = birthMatch(chip, citizen.birthDate);
+    out.birthdatePrecision = b.precision;
+    if (!b.ok) mismatched.push('birthdate');
+    if ((citizen.sex === 'M' || citizen.sex === 'F') && chip.sex && chip.sex !== citizen.sex)
+      mismatched.push('sex');
+  }
+  if (mismatched.length > 0) reasons.push('citizen_mismatch');
+  return out;
+}

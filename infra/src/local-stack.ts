@@ -1,0 +1,603 @@
+/**
+ * Local stack — what `npm start` runs (issue 4, "Local stack"): DynamoDB Local in memory on a free
+ * loopback port, the tables from `tables.ts`, local secrets kept in `.chipid/`, the Worker under
+ * `wrangler dev` on 127.0.0.1, and the sandbox seeded through the admin API of SERVICE-CONTRACT.md
+ * (sandbox CSCA, sandbox registry JSONL, one sandbox client whose private JWK goes to
+ * `.chipid/local.json` as `{ "url", "clientId", "privateJwk" }`).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { type DynamoDBLocal, dynamoClient, freePort, startDynamoDBLocal } from './dynamodb-local.ts';
+import { createTables, DEFAULT_TABLE_PREFIX } from './tables.ts';
+
+/** Repository root (infra/src/../..). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The sandbox client `npm start` registers. */
+export const LOCAL_CLIENT_ID = 'sandbox_local';
+
+/** Every claim the Worker knows (functions' ClaimNameSchema): the local client may ask for all. */
+export const LOCAL_CLIENT_SCOPE = [
+  'given_name',
+  'family_name',
+  'name',
+  'birthdate',
+  'gender',
+  'nationality',
+  'age_over_18',
+  'place_of_origin',
+  'address',
+  'document_number',
+  'id_number',
+] as const;
+
+/** A private EC P-256 JWK with `kid` and `alg`. */
+export type PrivateJwk = JWK & { kid: string; alg: 'ES256'; d: string };
+
+/** Local secrets kept in `.chipid/secrets.json` so restarts reuse them. */
+export interface LocalSecrets {
+  ADMIN_TOKEN: string;
+  PAIRWISE_SECRET: string;
+  REGISTRY_HMAC_KEY: string;
+  SERVICE_SIGNING_KEYS: { current: PrivateJwk; next: PrivateJwk };
+}
+
+/** `.chipid/local.json`: what the CLI (`chipid submit`) and examples read. */
+export interface LocalCredentials {
+  url: string;
+  clientId: string;
+  privateJwk: PrivateJwk;
+}
+
+export interface LocalStackOptions {
+  /** Port for the Worker (default: a free loopback port). */
+  readonly port?: number;
+  /** Folder for secrets and credentials (default `<repo>/.chipid`). */
+  readonly stateDir?: string;
+  /** Table prefix (default `chipid-`). */
+  readonly prefix?: string;
+  /** Progress messages (default: none). */
+  readonly log?: (message: string) => void;
+  /** `inherit` streams wrangler's output to this process's; `quiet` keeps only a tail for errors. */
+  readonly workerOutput?: 'inherit' | 'quiet';
+  /** How long to wait for `/healthz` (default 90 s: the first wrangler bundle is slow). */
+  readonly readyTimeoutMs?: number;
+  /** Aborts start-up (everything already started is stopped). */
+  readonly signal?: AbortSignal;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly clientId: string;
+  readonly privateJwk: PrivateJwk;
+  /** Path of `local.json`. */
+  readonly credentialsPath: string;
+  /** Path of `secrets.json` (ADMIN_TOKEN for the admin API). */
+  readonly secretsPath: string;
+  readonly adminToken: string;
+  readonly dynamodb: Pick<DynamoDBLocal, 'endpoint' | 'kind' | 'port'>;
+  /** Settles (never rejects) with the reason when wrangler or DynamoDB stops by itself; never after `stop()`. */
+  readonly failed: Promise<Error>;
+  /** Stop wrangler, then DynamoDB; wait until both are gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+/** A fresh ES256 private JWK with `kid` (RFC 7638 thumbprint) and `alg`. */
+export async function generateSigningJwk(): Promise<PrivateJwk> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  if (typeof jwk.d !== 'string') throw new Error('generateSigningJwk: exported key has no private part');
+  return { ...jwk, d: jwk.d, kid, alg: 'ES256' };
+}
+
+/** The public half of a private JWK, shaped for the admin API (`kty crv x y kid alg use`). */
+export function publicJwk(jwk: PrivateJwk): JWK & { kid: string } {
+  const { kty, crv, x, y, kid, alg } = jwk;
+  const out: JWK & { kid: string } = { kid, use: 'sig' };
+  if (kty !== undefined) out.kty = kty;
+  if (crv !== undefined) out.crv = crv;
+  if (x !== undefined) out.x = x;
+  if (y !== undefined) out.y = y;
+  if (alg !== undefined) out.alg = alg;
+  return out;
+}
+
+/**
+ * Fresh local secrets: random 256-bit ADMIN_TOKEN, PAIRWISE_SECRET, REGISTRY_HMAC_KEY and two ES256
+ * service keys (`current` signs, `next` is published ahead of rotation).
+ *
+ * @example
+ * const s = await generateSecrets(); // s.SERVICE_SIGNING_KEYS.current.kid
+ */
+export async function generateSecrets(): Promise<LocalSecrets> {
+  const random = () => b64url(randomBytes(32));
+  return {
+    ADMIN_TOKEN: random(),
+    PAIRWISE_SECRET: random(),
+    REGISTRY_HMAC_KEY: random(),
+    SERVICE_SIGNING_KEYS: { current: await generateSigningJwk(), next: await generateSigningJwk() },
+  };
+}
+
+function isPrivateJwk(v: unknown): v is PrivateJwk {
+  if (typeof v !== 'object' || v === null) return false;
+  const j = v as Record<string, unknown>;
+  return (
+    j.kty === 'EC' &&
+    j.crv === 'P-256' &&
+    j.alg === 'ES256' &&
+    ['x', 'y', 'd', 'kid'].every((k) => typeof j[k] === 'string' && (j[k] as string).length > 0)
+  );
+}
+
+function isSecrets(v: unknown): v is LocalSecrets {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const keys = s.SERVICE_SIGNING_KEYS as Record<string, unknown> | undefined;
+  return (
+    ['ADMIN_TOKEN', 'PAIRWISE_SECRET', 'REGISTRY_HMAC_KEY'].every(
+      (k) => typeof s[k] === 'string' && (s[k] as string).length >= 32,
+    ) &&
+    typeof keys === 'object' &&
+    keys !== null &&
+    isPrivateJwk(keys.current) &&
+    isPrivateJwk(keys.next)
+  );
+}
+
+function writePrivate(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The secrets in `<stateDir>/secrets.json`, created (mode 0600) on first use and reused afterwards.
+ *
+ * @example
+ * const { secrets, created } = await loadOrCreateSecrets('.chipid');
+ */
+export async function loadOrCreateSecrets(
+  stateDir: string,
+): Promise<{ secrets: LocalSecrets; created: boolean; path: string }> {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, 'secrets.json');
+  const existing = readJson(path);
+  if (isSecrets(existing)) return { secrets: existing, created: false, path };
+  const secrets = await generateSecrets();
+  writePrivate(path, `${JSON.stringify(secrets, null, 2)}\n`);
+  return { secrets, created: true, path };
+}
+
+/** The local client's key: reused from `<stateDir>/local.json` when present, else fresh. */
+async function loadOrCreateClientKey(stateDir: string, clientId: string): Promise<PrivateJwk> {
+  const existing = readJson(join(stateDir, 'local.json')) as Partial<LocalCredentials> | undefined;
+  if (existing?.clientId === clientId && isPrivateJwk(existing.privateJwk)) return existing.privateJwk;
+  return generateSigningJwk();
+}
+
+/** dotenv line; JSON goes in single quotes (literal in dotenv), plain tokens as they are. */
+function envLine(key: string, value: string): string {
+  if (/^[A-Za-z0-9_\-.:/]*$/.test(value)) return `${key}=${value}`;
+  if (value.includes("'") || value.includes('\n'))
+    throw new Error(`env value for ${key} cannot be written safely`);
+  return `${key}='${value}'`;
+}
+
+/** The Worker's bindings for a local run (SERVICE-CONTRACT "Worker configuration"). */
+export function workerVars(opts: {
+  url: string;
+  dynamodbEndpoint: string;
+  prefix: string;
+  secrets: LocalSecrets;
+}): Record<string, string> {
+  return {
+    SERVICE_URL: opts.url,
+    TABLE_PREFIX: opts.prefix,
+    DYNAMODB_REGION: 'ap-southeast-1',
+    DYNAMODB_ENDPOINT: opts.dynamodbEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    ADMIN_TOKEN: opts.secrets.ADMIN_TOKEN,
+    PAIRWISE_SECRET: opts.secrets.PAIRWISE_SECRET,
+    REGISTRY_HMAC_KEY: opts.secrets.REGISTRY_HMAC_KEY,
+    SERVICE_SIGNING_KEYS: JSON.stringify(opts.secrets.SERVICE_SIGNING_KEYS),
+  };
+}
+
+function wranglerBin(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+}
+
+class Tail {
+  private text = '';
+  push(chunk: Buffer | string): void {
+    this.text = (this.text + chunk.toString()).slice(-6_000);
+  }
+  toString(): string {
+    return this.text.trim();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function abortError(): Error {
+  return new Error('local stack start-up aborted');
+}
+
+interface Wrangler {
+  child: ChildProcess;
+  exited: Promise<void>;
+  output: Tail;
+  stop(): Promise<void>;
+}
+
+const liveGroups = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(process.platform === 'win32' ? child.pid : -child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+function startWrangler(opts: {
+  port: number;
+  envFile: string;
+  stateDir: string;
+  output: 'inherit' | 'quiet';
+}): Promise<Wrangler> {
+  return (async () => {
+    const inspectorPort = await freePort();
+    const args = [
+      wranglerBin(),
+      'dev',
+      '--config',
+      join(REPO_ROOT, 'wrangler.toml'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(opts.port),
+      '--inspector-ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(inspectorPort),
+      '--env-file',
+      opts.envFile,
+      '--persist-to',
+      join(opts.stateDir, 'wrangler-state'),
+      '--show-interactive-dev-session=false',
+    ];
+    const output = new Tail();
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        // Non-interactive: no prompts, no hotkeys.
+        CI: 'true',
+        ...(opts.output === 'quiet' ? { NO_COLOR: '1' } : {}),
+      },
+    });
+    liveGroups.add(child);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        for (const c of liveGroups) killGroup(c, 'SIGKILL');
+      });
+    }
+    for (const [stream, sink] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      stream?.on('data', (c: Buffer) => {
+        output.push(c);
+        if (opts.output === 'inherit') sink.write(c);
+      });
+    }
+    const exited = new Promise<void>((resolve) => {
+      child.once('error', (err) => {
+        output.push(`\n${err.message}`);
+        liveGroups.delete(child);
+        resolve();
+      });
+      child.once('exit', () => {
+        liveGroups.delete(child);
+        resolve();
+      });
+    });
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        killGroup(child, 'SIGTERM');
+        const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 8_000);
+        await exited;
+        clearTimeout(timer);
+        // workerd may outlive wrangler for a moment; make sure nothing of the group stays behind.
+        killGroup(child, 'SIGKILL');
+        if (child.pid !== undefined && process.platform !== 'win32') {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // group empty
+          }
+        }
+      })();
+      return stopping;
+    };
+    return { child, exited, output, stop };
+  })();
+}
+
+async function waitForHealthz(
+  url: string,
+  wrangler: Wrangler,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    if (signal?.aborted) throw abortError();
+    if (wrangler.child.exitCode !== null || wrangler.child.signalCode !== null) {
+      throw new Error(
+        `wrangler dev exited (${wrangler.child.exitCode ?? wrangler.child.signalCode}) before ${url}/healthz answered\n--- wrangler output (tail) ---\n${wrangler.output}`,
+      );
+    }
+    // wrangler keeps watching after a failed bundle; on a start-up that is fatal, so say so now.
+    const out = wrangler.output.toString().replace(/\x1b\[[0-9;]*m/g, '');
+    if (/Build failed/.test(out)) {
+      throw new Error(`wrangler dev could not bundle the Worker\n--- wrangler output (tail) ---\n${out}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3_000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${url}/healthz did not answer 200 within ${timeoutMs} ms (last: ${last})\n--- wrangler output (tail) ---\n${wrangler.output}`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+async function admin(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body: string,
+  contentType: string,
+): Promise<unknown> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    body,
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  if (res.status === 409) return { conflict: true };
+  if (!res.ok) throw new Error(`seed: ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/**
+ * Seed the sandbox through the admin API: the sandbox CSCA, the sandbox registry JSONL and the
+ * local client with its public key and a broad scope.
+ */
+export async function seedSandbox(opts: {
+  url: string;
+  adminToken: string;
+  clientId: string;
+  clientKey: PrivateJwk;
+  registryPath?: string;
+  log?: (message: string) => void;
+}): Promise<{ imported: number; failed: unknown[] }> {
+  const log = opts.log ?? (() => {});
+  const { sandboxCSCA } = await import('@chipid/sdk/sandbox');
+  const { pem } = await sandboxCSCA();
+  await admin(
+    opts.url,
+    opts.adminToken,
+    'POST',
+    '/admin/v1/trust/sandbox/cscas',
+    JSON.stringify({ pem }),
+    'application/json',
+  );
+  log('sandbox CSCA added to the sandbox trust store');
+
+  const registryPath = opts.registryPath ?? join(REPO_ROOT, 'infra', 'seed', 'sandbox-registry.jsonl');
+  const jsonl = readFileSync(registryPath, 'utf8');
+  const out = (await admin(
+    opts.url,
+    opts.adminToken,
+    'POST',
+    '/admin/v1/registry/sandbox/import',
+    jsonl,
+    'application/x-ndjson',
+  )) as {
+    imported?: number;
+    failed?: unknown[];
+  };
+  const imported = out?.imported ?? 0;
+  const failed = out?.failed ?? [];
+  log(
+    `sandbox registry imported: ${imported} records${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
+  );
+  if (failed.length > 0) log(`  failed lines: ${JSON.stringify(failed).slice(0, 1_000)}`);
+
+  await admin(
+    opts.url,
+    opts.adminToken,
+    'POST',
+    '/admin/v1/clients',
+    JSON.stringify({
+      clientId: opts.clientId,
+      name: 'Local sandbox client (npm start)',
+      scope: LOCAL_CLIENT_SCOPE,
+      jwks: { keys: [publicJwk(opts.clientKey)] },
+    }),
+    'application/json',
+  );
+  log(`sandbox client ${opts.clientId} registered`);
+  return { imported, failed };
+}
+
+/**
+ * Start the whole local stack: DynamoDB Local → tables → secrets → wrangler dev → `/healthz` → seed →
+ * `.chipid/local.json`. On any failure everything already started is stopped before rejecting.
+ *
+ * @example
+ * const stack = await startLocalStack({ log: console.log });
+ * console.log(stack.url, stack.clientId);
+ * await stack.stop();
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => {});
+  const stateDir = options.stateDir ?? join(REPO_ROOT, '.chipid');
+  const prefix = options.prefix ?? DEFAULT_TABLE_PREFIX;
+  const signal = options.signal;
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => {});
+  };
+  const checkAbort = () => {
+    if (signal?.aborted) throw abortError();
+  };
+
+  try {
+    // (c) Secrets, reused across restarts.
+    const { secrets, created, path: secretsPath } = await loadOrCreateSecrets(stateDir);
+    log(
+      `${created ? 'generated' : 'reusing'} local secrets in ${relative(process.cwd(), secretsPath) || secretsPath}`,
+    );
+    const clientKey = await loadOrCreateClientKey(stateDir, LOCAL_CLIENT_ID);
+
+    // (a) DynamoDB Local (in memory, free loopback port) and (d) wrangler dev on 127.0.0.1 start in
+    // parallel: the Worker only needs DynamoDB's address to boot, not a running server.
+    const dynamodbPort = await freePort();
+    const port = options.port ?? (await freePort());
+    const url = `http://127.0.0.1:${port}`;
+    const envFile = join(stateDir, 'dev.env');
+    const vars = workerVars({ url, dynamodbEndpoint: `http://127.0.0.1:${dynamodbPort}`, prefix, secrets });
+    writePrivate(
+      envFile,
+      `# Generated by npm start (infra/src/local-stack.ts); local secrets, do not commit.\n${Object.entries(
+        vars,
+      )
+        .map(([k, v]) => envLine(k, v))
+        .join('\n')}\n`,
+    );
+    const t0 = performance.now();
+    const [ddbStarted, wranglerStarted] = await Promise.allSettled([
+      startDynamoDBLocal({ port: dynamodbPort }).then((d) => {
+        cleanups.push(() => d.stop());
+        const name = d.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite';
+        log(`${name} on ${d.endpoint} (in memory, ${Math.round(performance.now() - t0)} ms)`);
+        return d;
+      }),
+      startWrangler({ port, envFile, stateDir, output: options.workerOutput ?? 'quiet' }).then((w) => {
+        cleanups.push(() => w.stop());
+        return w;
+      }),
+    ]);
+    if (ddbStarted.status === 'rejected') throw ddbStarted.reason;
+    if (wranglerStarted.status === 'rejected') throw wranglerStarted.reason;
+    const ddb = ddbStarted.value;
+    const wrangler = wranglerStarted.value;
+    checkAbort();
+
+    // (b) Tables.
+    const client = dynamoClient(ddb.endpoint);
+    try {
+      const t = await createTables(client, { prefix, warn: (m) => log(m.replace(/^chipid: /, '')) });
+      log(`tables: ${[...t.created, ...t.existing].join(', ')} (TTL ${t.ttl})`);
+    } finally {
+      client.destroy();
+    }
+    checkAbort();
+
+    // (e) Ready when /healthz answers.
+    await waitForHealthz(url, wrangler, options.readyTimeoutMs ?? 90_000, signal);
+    log(`Worker ready on ${url} (${Math.round(performance.now() - t0)} ms after start)`);
+
+    // (f) Seed through the admin API.
+    try {
+      await seedSandbox({ url, adminToken: secrets.ADMIN_TOKEN, clientId: LOCAL_CLIENT_ID, clientKey, log });
+    } catch (err) {
+      if (ddb.kind !== 'dynalite') throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `${why}\nThe Worker needs DynamoDB transactions (TransactWriteItems), which dynalite lacks: install Java 17 (java on PATH) so npm start can run DynamoDB Local.`,
+      );
+    }
+    checkAbort();
+
+    // (g) Credentials for the CLI and the examples.
+    const credentialsPath = join(stateDir, 'local.json');
+    const credentials: LocalCredentials = { url, clientId: LOCAL_CLIENT_ID, privateJwk: clientKey };
+    writePrivate(credentialsPath, `${JSON.stringify(credentials, null, 2)}\n`);
+
+    let stopped = false;
+    const stop = async () => {
+      stopped = true;
+      await cleanup();
+    };
+    const failed = Promise.race([
+      wrangler.exited.then(
+        () =>
+          new Error(`wrangler dev stopped unexpectedly\n--- wrangler output (tail) ---\n${wrangler.output}`),
+      ),
+      ddb.exited.then(() => new Error('DynamoDB Local stopped unexpectedly')),
+    ]).then(async (err) => {
+      // Only report failures that stop() did not cause; wait forever otherwise.
+      if (stopped) return new Promise<Error>(() => {});
+      await cleanup();
+      return err;
+    });
+    return {
+      url,
+      clientId: LOCAL_CLIENT_ID,
+      privateJwk: clientKey,
+      credentialsPath,
+      secretsPath,
+      adminToken: secrets.ADMIN_TOKEN,
+      dynamodb: { endpoint: ddb.endpoint, kind: ddb.kind, port: ddb.port },
+      failed,
+      stop,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

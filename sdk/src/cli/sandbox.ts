@@ -1,0 +1,137 @@
+/**
+ * `chipid sandbox` — the sandbox PKI and test chips (issue 3 CLI contract):
+ *   chipid sandbox csca                         sandbox CSCA certificate (PEM) on stdout
+ *   chipid sandbox card --profile <name> [--seed <n>] [--challenge <hex>] --out <dump.json>
+ *                                               writes a chipid.dump/1 file, prints a one-line JSON summary
+ *   chipid sandbox profiles                     profiles with their expected outcome (JSON)
+ *   chipid sandbox registry                     the sandbox registry seed (JSONL)
+ * Exit codes: 0 ok, 2 usage error (unknown profile, bad flag) with a one-line message on stderr.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { fromHex } from '../lib/bytes.ts';
+import {
+  isProfileName,
+  listProfiles,
+  makeCard,
+  PROFILE_NAMES,
+  sandboxCSCA,
+  sandboxRegistryJSONL,
+} from '../sandbox/index.ts';
+
+const USAGE = [
+  'usage: chipid sandbox csca',
+  '       chipid sandbox card --profile <name> [--seed <n>] [--challenge <hex>] [--face-size <bytes>] --out <dump.json|->',
+  '       chipid sandbox profiles',
+  '       chipid sandbox registry',
+  '',
+].join('\n');
+
+class UsageError extends Error {}
+
+function fail(message: string): number {
+  process.stderr.write(`chipid sandbox: ${message}\n`);
+  return 2;
+}
+
+function noArgs(sub: string, rest: string[]): void {
+  if (rest.length) throw new UsageError(`'${sub}' takes no arguments`);
+}
+
+async function card(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      profile: { type: 'string' },
+      seed: { type: 'string' },
+      challenge: { type: 'string' },
+      out: { type: 'string' },
+      'face-size': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const profile = values.profile;
+  if (!profile) throw new UsageError('--profile <name> is required');
+  if (!isProfileName(profile))
+    throw new UsageError(`unknown profile '${profile}' (one of: ${PROFILE_NAMES.join(', ')})`);
+  if (!values.out) throw new UsageError('--out <dump.json> is required (use - for stdout)');
+  let challenge: Uint8Array | undefined;
+  if (values.challenge !== undefined) {
+    if (!/^(?:[0-9a-fA-F]{2}){1,256}$/.test(values.challenge))
+      throw new UsageError('--challenge must be 1–256 bytes of hex');
+    challenge = fromHex(values.challenge);
+  }
+  let faceSize: number | undefined;
+  if (values['face-size'] !== undefined) {
+    faceSize = Number(values['face-size']);
+    if (!Number.isInteger(faceSize) || faceSize < 0 || faceSize > 1_000_000)
+      throw new UsageError('--face-size must be an integer number of bytes ≤ 1000000');
+  }
+  if (values.seed !== undefined && values.seed.length === 0) throw new UsageError('--seed must not be empty');
+  const made = await makeCard({
+    profile,
+    ...(values.seed !== undefined ? { seed: values.seed } : {}),
+    ...(challenge ? { challenge } : {}),
+    ...(faceSize ? { faceSize } : {}),
+  });
+  const text = `${JSON.stringify(made.dump, null, 2)}\n`;
+  if (values.out === '-') {
+    process.stdout.write(text);
+    return 0;
+  }
+  await writeFile(values.out, text);
+  const summary = {
+    profile: made.profile.name,
+    out: values.out,
+    seed: values.seed ?? null,
+    documentNumber: made.card.documentNumber,
+    idNumber: made.citizen.idNumber,
+    files: Object.keys(made.dump).filter((k) => k !== 'format' && k !== 'aa'),
+    aa: made.dump.aa !== undefined,
+    expected: made.profile.expected,
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return 0;
+}
+
+/** Entry point of `chipid sandbox …`. */
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'csca':
+        noArgs(sub, rest);
+        process.stdout.write((await sandboxCSCA()).pem);
+        return 0;
+      case 'profiles':
+        noArgs(sub, rest);
+        process.stdout.write(`${JSON.stringify(listProfiles(), null, 2)}\n`);
+        return 0;
+      case 'registry':
+        noArgs(sub, rest);
+        process.stdout.write(sandboxRegistryJSONL());
+        return 0;
+      case 'card':
+        return await card(rest);
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return 0;
+      case undefined:
+        process.stderr.write(USAGE);
+        return 2;
+      default:
+        return fail(`unknown subcommand '${sub}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return fail(e.message);
+    // parseArgs reports unknown or malformed flags with ERR_PARSE_ARGS_* codes.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      return fail((e as Error).message.split('\n')[0] ?? 'bad arguments');
+    throw e;
+  }
+}

@@ -1,0 +1,204 @@
+/** `chipid submit` against a local stand-in service (node:http): config, output JSON, exit codes. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isChipIdError } from '../errors.ts';
+import type { ChipDumpJSON } from '../icao/dump.ts';
+import { toBase64 } from '../lib/bytes.ts';
+import { makeCard } from '../sandbox/index.ts';
+import { main } from './main.ts';
+import { run } from './submit.ts';
+
+let server: Server;
+let base: string;
+let dir: string;
+let rpJwk: JWK;
+let rpPublic: CryptoKey;
+const CHALLENGE = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
+let nextResult: 'verified' | 'rejected' = 'verified';
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  const rp = await generateKeyPair('EdDSA', { extractable: true });
+  rpJwk = { ...(await exportJWK(rp.privateKey)), kid: 'rp-ed', alg: 'EdDSA' };
+  rpPublic = rp.publicKey;
+  const svc = await generateKeyPair('ES256', { extractable: true });
+  const svcJwk = { ...(await exportJWK(svc.publicKey)), kid: 's1', alg: 'ES256' };
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
+    req.on('end', async () => {
+      if (req.url === '/.well-known/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [svcJwk] }));
+        return;
+      }
+      if (req.url === '/v1/challenges') {
+        res.writeHead(201, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            id: 'ch_9',
+            challenge: toBase64(CHALLENGE),
+            expiresAt: new Date(Date.now() + 6e4).toISOString(),
+          }),
+        );
+        return;
+      }
+      bodies.push(body);
+      const { request, chip } = JSON.parse(body) as { request: string; chip: ChipDumpJSON };
+      const { payload } = await jwtVerify(request, rpPublic, { audience: base });
+      // Stand-in for the service's challenge check: the chip must have signed the issued bytes.
+      const aaOk = payload.challenge_id === undefined || chip.aa?.challenge === toBase64(CHALLENGE);
+      const result = aaOk ? nextResult : 'rejected';
+      const reasons = result === 'verified' ? [] : ['card_revoked'];
+      const assertion = await new SignJWT({ txn: 'ver_7', result, reasons, sub: 'p' })
+        .setProtectedHeader({ alg: 'ES256', typ: 'chipid-assertion+jwt', kid: 's1' })
+        .setIssuer(base)
+        .setAudience(String(payload.iss))
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti('j')
+        .sign(svc.privateKey);
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: 'ver_7', result, reasons, assertion }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = mkdtempSync(join(tmpdir(), 'chipid-submit-'));
+  mkdirSync(join(dir, '.chipid'));
+  writeFileSync(
+    join(dir, '.chipid', 'local.json'),
+    JSON.stringify({ url: base, clientId: 'sandbox_cli', privateJwk: rpJwk }),
+  );
+  writeFileSync(
+    join(dir, 'dump.json'),
+    JSON.stringify({ format: 'chipid.dump/1', sod: 'dwA=', dg1: 'YQA=' }),
+  );
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function captureStdout(): () => string {
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  return () => out;
+}
+
+describe('chipid submit', () => {
+  it('submits with .chipid/local.json, prints the outcome and verified claims, exit 0', async () => {
+    nextResult = 'verified';
+    const out = captureStdout();
+    const code = await run(['dump.json', '--scope', 'given_name, age_over_18', '--purpose', 'cli test'], dir);
+    expect(code).toBe(0);
+    const printed = JSON.parse(out()) as Record<string, unknown>;
+    expect(printed).toMatchObject({ id: 'ver_7', result: 'verified', reasons: [] });
+    expect(typeof printed.assertion).toBe('string');
+    expect(printed.claims).toMatchObject({ txn: 'ver_7', aud: 'sandbox_cli', iss: base });
+    const { request } = JSON.parse(bodies.at(-1)!) as { request: string };
+    const { payload } = await jwtVerify(request, rpPublic);
+    expect(payload).toMatchObject({ scope: ['given_name', 'age_over_18'], purpose: 'cli test' });
+  });
+
+  it('exits 1 on a rejected outcome', async () => {
+    nextResult = 'rejected';
+    const out = captureStdout();
+    expect(await run(['dump.json'], dir)).toBe(1);
+    expect(JSON.parse(out())).toMatchObject({ result: 'rejected', reasons: ['card_revoked'] });
+  });
+
+  it('flags override the config file', async () => {
+    nextResult = 'verified';
+    const other = mkdtempSync(join(tmpdir(), 'chipid-submit-flags-'));
+    try {
+      writeFileSync(join(other, 'key.json'), JSON.stringify({ keys: [rpJwk] }));
+      captureStdout();
+      const code = await run(
+        [join(dir, 'dump.json'), '--url', base, '--client-id', 'sandbox_flags', '--key', 'key.json'],
+        other,
+      );
+      expect(code).toBe(0);
+      const { request } = JSON.parse(bodies.at(-1)!) as { request: string };
+      expect((await jwtVerify(request, rpPublic)).payload.iss).toBe('sandbox_flags');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('--challenge with --profile/--seed: the sandbox chip answers the service challenge', async () => {
+    nextResult = 'verified';
+    const { dump } = await makeCard({ profile: 'valid', seed: '3' });
+    writeFileSync(join(dir, 'card.json'), JSON.stringify(dump));
+    const out = captureStdout();
+    expect(await run(['card.json', '--challenge', '--profile', 'valid', '--seed', '3'], dir)).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ result: 'verified' });
+    const sent = JSON.parse(bodies.at(-1)!) as { request: string; chip: ChipDumpJSON };
+    expect((await jwtVerify(sent.request, rpPublic)).payload.challenge_id).toBe('ch_9');
+    expect(sent.chip.aa?.challenge).toBe(toBase64(CHALLENGE));
+    expect(sent.chip.sod).toBe(dump.sod);
+    // The dump file must be that very card.
+    const e = await run(['card.json', '--challenge', '--profile', 'valid', '--seed', '4'], dir).catch(
+      (x: unknown) => x,
+    );
+    expect(isChipIdError(e) && e.code).toBe('ERR_CONFIG');
+    const e2 = await run(['--profile', 'nope', '--seed', '1'], dir).catch((x: unknown) => x);
+    expect(isChipIdError(e2) && e2.code).toBe('ERR_CONFIG');
+  });
+
+  it('unusable input or config throws ERR_CONFIG / ERR_DUMP_INVALID, which main turns into exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['dump.json', '--challenge'], 'ERR_CONFIG'],
+      [['dump.json', '--profile', 'ok'], 'ERR_CONFIG'],
+      [['dump.json', '--bogus'], 'ERR_CONFIG'],
+      [[], 'ERR_CONFIG'],
+      [['missing.json'], 'ERR_DUMP_INVALID'],
+    ];
+    for (const [args, code] of cases) {
+      const e = await run(args, dir).catch((x: unknown) => x);
+      expect(isChipIdError(e) && e.code, args.join(' ')).toBe(code);
+    }
+    const empty = mkdtempSync(join(tmpdir(), 'chipid-submit-empty-'));
+    try {
+      const e = await run([join(dir, 'dump.json')], empty).catch((x: unknown) => x);
+      expect(isChipIdError(e) && e.code).toBe('ERR_CONFIG');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await main(['submit', join(dir, 'nope.json'), '--url', base])).toBe(2);
+    expect(String(err.mock.calls[0]?.[0])).toMatch(/^chipid submit: .+\n$/);
+  });
+
+  it('a network failure is exit 2 through main', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const args = [
+      'submit',
+      join(dir, 'dump.json'),
+      '--url',
+      'http://127.0.0.1:1',
+      '--client-id',
+      'sandbox_x',
+    ];
+    writeFileSync(join(dir, 'k.json'), JSON.stringify(rpJwk));
+    expect(await main([...args, '--key', join(dir, 'k.json')])).toBe(2);
+    expect(String(err.mock.calls[0]?.[0])).toContain('ERR_NETWORK');
+  });
+});

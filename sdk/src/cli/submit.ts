@@ -1,0 +1,210 @@
+/**
+ * `chipid submit` — sends a chip dump to the chipid service with the SDK client
+ * (SERVICE-CONTRACT.md "RP endpoints") and prints the verified outcome and assertion as JSON.
+ *
+ * Exit codes: 0 verified, 1 rejected or inconclusive, 2 unusable input, configuration or network error
+ * (one line on stderr, from main.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient } from '../client/client.ts';
+import type { Challenge } from '../client/types.ts';
+import { ChipIdError } from '../errors.ts';
+import type { ChipDumpJSON } from '../icao/dump.ts';
+import { printJSON, readDumpFile } from './io.ts';
+
+const HELP = `usage: chipid submit <dump.json> [options]
+       chipid submit --profile <name> --seed <n> [--challenge] [options]
+
+Sends a chipid.dump/1 file to the chipid service (POST /v1/verifications), checks the signed
+assertion against the service's JWKS and prints { id, result, reasons, assertion, claims } as JSON.
+Exit 0 verified, 1 rejected or inconclusive, 2 unusable input, configuration or network error.
+
+Configuration comes from .chipid/local.json in the current directory (written by \`npm start\`:
+{ "url", "clientId", "privateJwk" }); flags override it.
+
+options:
+  --url <U>             service base URL
+  --client-id <C>       relying-party client id (sandbox_… or live_…)
+  --key <file>          private JWK (with kid) of that client, as a JSON file
+  --scope <a,b,…>       claim names to ask for (default: none; e.g. given_name,family_name,age_over_18)
+  --purpose <text>      purpose recorded in the audit log (default: "chipid submit")
+  --challenge           ask the service for a one-time challenge first (active authentication)
+  --profile <name>      rebuild the card with the sandbox chip factory (see \`chipid sandbox profiles\`)
+  --seed <n>            seed of that sandbox card (the one given to \`chipid sandbox card\`)
+  --timeout <ms>        per-attempt timeout (default 15000)
+  -h, --help            this help
+
+--challenge: the chip itself must sign the service's fresh challenge, so a dump file read earlier
+cannot answer it. In the sandbox, give --profile and --seed: the command rebuilds the same card with
+the sandbox virtual chip, which signs the challenge (the dump file, if also given, must be that
+card). With a real card, the reading app does this step (client.challenge() then client.verify()).
+`;
+
+interface LocalConfig {
+  url?: string;
+  clientId?: string;
+  privateJwk?: Record<string, unknown>;
+}
+
+const configError = (msg: string, cause?: unknown): ChipIdError =>
+  new ChipIdError('ERR_CONFIG', msg, cause === undefined ? undefined : { cause });
+
+function readJSONFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw configError(`cannot read ${what} ${path}`, cause);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw configError(`${what} ${path} is not JSON`, cause);
+  }
+}
+
+function loadLocalConfig(cwd: string): LocalConfig {
+  const path = join(cwd, '.chipid', 'local.json');
+  if (!existsSync(path)) return {};
+  const j = readJSONFile(path, 'config');
+  if (!j || typeof j !== 'object' || Array.isArray(j)) throw configError(`${path} must be a JSON object`);
+  const o = j as Record<string, unknown>;
+  const out: LocalConfig = {};
+  if (typeof o.url === 'string') out.url = o.url;
+  if (typeof o.clientId === 'string') out.clientId = o.clientId;
+  if (o.privateJwk && typeof o.privateJwk === 'object')
+    out.privateJwk = o.privateJwk as Record<string, unknown>;
+  return out;
+}
+
+/** A key file holds a private JWK, `{ privateJwk }` (a local.json), or a JWKS whose first private key is used. */
+function readKeyFile(path: string): Record<string, unknown> {
+  const j = readJSONFile(path, 'key file') as Record<string, unknown> | null;
+  if (!j || typeof j !== 'object') throw configError(`key file ${path} must hold a JWK`);
+  if (j.privateJwk && typeof j.privateJwk === 'object') return j.privateJwk as Record<string, unknown>;
+  if (Array.isArray(j.keys)) {
+    const k = (j.keys as unknown[]).find((x) => x && typeof x === 'object' && 'd' in x);
+    if (!k) throw configError(`key file ${path} holds no private key`);
+    return k as Record<string, unknown>;
+  }
+  return j;
+}
+
+/** Rebuilds a sandbox card (and its AA answer) with the SDK's chip factory, as `chipid sandbox card` does. */
+async function sandboxCard(
+  profile: string,
+  seed: string,
+  challenge: Uint8Array | undefined,
+): Promise<ChipDumpJSON> {
+  const { isProfileName, makeCard } = await import('../sandbox/index.ts');
+  if (!isProfileName(profile)) throw configError('unknown sandbox profile (see chipid sandbox profiles)');
+  const card = await makeCard({ profile, seed, ...(challenge ? { challenge } : {}) });
+  if (challenge && !card.dump.aa)
+    throw configError(`sandbox profile ${profile} has no Active Authentication key: drop --challenge`);
+  return card.dump;
+}
+
+export async function run(argv: string[], cwd: string = process.cwd()): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (cause) {
+    throw configError(`${cause instanceof Error ? cause.message : String(cause)} (see chipid submit --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 1) throw configError('expected one dump file (see chipid submit --help)');
+  const dumpPath = positionals[0];
+
+  const local = loadLocalConfig(cwd);
+  const url = values.url ?? local.url;
+  const clientId = values['client-id'] ?? local.clientId;
+  const privateJwk = values.key !== undefined ? readKeyFile(resolve(cwd, values.key)) : local.privateJwk;
+  if (!url) throw configError('no service URL: run `npm start` (writes .chipid/local.json) or pass --url');
+  if (!clientId) throw configError('no client id: pass --client-id or use .chipid/local.json');
+  if (!privateJwk) throw configError('no private key: pass --key <jwk file> or use .chipid/local.json');
+
+  const scope = values.scope
+    ? values.scope
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+  const purpose = values.purpose ?? 'chipid submit';
+  const sandbox = values.profile !== undefined || values.seed !== undefined;
+  if (sandbox) {
+    if (values.profile === undefined || values.seed === undefined)
+      throw configError('--profile and --seed go together');
+    if (values.seed.length === 0) throw configError('--seed must not be empty');
+  }
+  if (values.challenge && !sandbox)
+    throw configError(
+      '--challenge needs --profile and --seed: a saved dump cannot sign a fresh challenge (see --help)',
+    );
+  if (!sandbox && dumpPath === undefined)
+    throw configError('expected a dump file (see chipid submit --help)');
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    if (!/^\d{1,7}$/.test(values.timeout) || Number(values.timeout) === 0)
+      throw configError('--timeout must be a positive number of milliseconds');
+    timeoutMs = Number(values.timeout);
+  }
+
+  const fileDump = dumpPath !== undefined ? readDumpFile(resolve(cwd, dumpPath)).json : undefined;
+  const client = createClient({
+    baseUrl: url,
+    clientId,
+    privateKey: privateJwk,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
+
+  let challenge: Challenge | undefined;
+  let dump: ChipDumpJSON;
+  if (sandbox) {
+    if (values.challenge) challenge = await client.challenge();
+    dump = await sandboxCard(values.profile!, values.seed!, challenge?.challenge);
+    if (fileDump && (fileDump.sod !== dump.sod || fileDump.dg1 !== dump.dg1))
+      throw configError(`${dumpPath} is not the sandbox card ${values.profile} with that seed`);
+  } else {
+    dump = fileDump!;
+  }
+
+  const out = await client.verify(dump, {
+    scope,
+    purpose,
+    ...(challenge ? { challenge: { id: challenge.id, challenge: challenge.challenge } } : {}),
+  });
+  printJSON({
+    id: out.id,
+    result: out.result,
+    reasons: out.reasons,
+    assertion: out.assertion,
+    claims: out.claims,
+  });
+  return out.result === 'verified' ? 0 : 1;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      url: { type: 'string' },
+      'client-id': { type: 'string' },
+      key: { type: 'string' },
+      scope: { type: 'string' },
+      purpose: { type: 'string' },
+      challenge: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      seed: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * Identity assertion verification — RFC 7519 (JWT), RFC 8725 (explicit `typ`, algorithm allow-list,
+ * issuer and audience checks), RFC 7517 (JWKS), OpenID Identity Assurance 1.0 (`verified_claims`).
+ *
+ * Usable on its own by a relying party's backend (no client, no private key needed).
+ */
+
+import type { JSONWebKeySet, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { ClientError } from '../errors.ts';
+import type { FetchLike } from './http.ts';
+import type { AssertionClaims } from './types.ts';
+
+export const ASSERTION_TYP = 'chipid-assertion+jwt' as const;
+/** The only algorithm the service signs assertions with. */
+export const ASSERTION_ALGORITHMS = ['ES256'] as const;
+
+/** Where the service keys come from: a key resolver (jose), a JWKS document, or its URL. */
+export type JWKSInput = JWTVerifyGetKey | JSONWebKeySet | URL | string;
+
+/** Inputs of {@link verifyAssertion}. */
+export interface VerifyAssertionOptions {
+  /** The service URL (`SERVICE_URL`), e.g. `https://api.chipid.dev`; must equal `iss`. */
+  issuer: string;
+  /** Your client id; must be in `aud`. */
+  audience: string;
+  /** The service keys: `createRemoteJWKSet(…)`, a `{ keys: [...] }` document, or the JWKS URL. */
+  jwks: JWKSInput;
+  /** Refuse assertions issued longer ago than this (seconds; uses `iat`). */
+  maxAgeSeconds?: number;
+  /** Clock skew allowed on `exp`/`iat`/`nbf` (seconds, default 5). */
+  clockToleranceSeconds?: number;
+  /** Reference time (default: now). */
+  currentDate?: Date;
+  /** fetch used when `jwks` is a URL (default: the global fetch). */
+  fetch?: FetchLike;
+  /** Timeout of a JWKS fetch when `jwks` is a URL (ms, default 5000). */
+  timeoutMs?: number;
+}
+
+const claimsSchema = z.looseObject({
+  iss: z.string(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  sub: z.string().min(1).optional(),
+  iat: z.number(),
+  exp: z.number(),
+  jti: z.string().min(1),
+  txn: z.string().min(1),
+  result: z.enum(['verified', 'rejected', 'inconclusive']),
+  reasons: z.array(z.string()),
+  verified_claims: z
+    .looseObject({
+      verification: z.looseObject({
+        trust_framework: z.string(),
+        evidence: z.array(z.looseObject({ type: z.string() })),
+      }),
+      claims: z.looseObject({ age_over_18: z.boolean().optional() }),
+    })
+    .optional(),
+});
+
+/** Remote key sets by URL, so repeated verifications reuse one cache (jose refetches on unknown kid). */
+const remoteSets = new Map<string, JWTVerifyGetKey>();
+const MAX_REMOTE_SETS = 16;
+
+/**
+ * A cached remote JWKS resolver for the service (`<url>/.well-known/jwks.json`): keys are cached for
+ * 10 minutes, refetched when an assertion names an unknown `kid` (at most every 30 s).
+ *
+ * @example
+ * const jwks = remoteJWKS('https://api.chipid.dev/.well-known/jwks.json');
+ * await verifyAssertion(jwt, { issuer, audience, jwks });
+ */
+export function remoteJWKS(
+  url: string | URL,
+  opts: { fetch?: FetchLike; timeoutMs?: number } = {},
+): JWTVerifyGetKey {
+  const href = typeof url === 'string' ? url : url.href;
+  const cacheable = opts.fetch === undefined && opts.timeoutMs === undefined;
+  const hit = cacheable ? remoteSets.get(href) : undefined;
+  if (hit) return hit;
+  let u: URL;
+  try {
+    u = new URL(href);
+  } catch (cause) {
+    throw new ClientError('ERR_CONFIG', 'jwks: not a valid URL', { cause });
+  }
+  const f = opts.fetch;
+  const set = createRemoteJWKSet(u, {
+    timeoutDuration: opts.timeoutMs ?? 5000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 600_000,
+    ...(f ? { [customFetch]: (input: string, init: RequestInit) => f(input, init) } : {}),
+  });
+  if (cacheable) {
+    if (remoteSets.size >= MAX_REMOTE_SETS) remoteSets.delete(remoteSets.keys().next().value as string);
+    remoteSets.set(href, set);
+  }
+  return set;
+}
+
+function resolveJWKS(j: JWKSInput, o: VerifyAssertionOptions): JWTVerifyGetKey {
+  if (typeof j === 'function') return j;
+  if (typeof j === 'string' || j instanceof URL) {
+    const r: { fetch?: FetchLike; timeoutMs?: number } = {};
+    if (o.fetch) r.fetch = o.fetch;
+    if (o.timeoutMs !== undefined) r.timeoutMs = o.timeoutMs;
+    return remoteJWKS(j, r);
+  }
+  if (j && typeof j === 'object' && Array.isArray((j as JSONWebKeySet).keys)) {
+    try {
+      return createLocalJWKSet(j as JSONWebKeySet);
+    } catch (cause) {
+      throw new ClientError('ERR_CONFIG', 'jwks: not a valid JSON Web Key Set', { cause });
+    }
+  }
+  throw new ClientError('ERR_CONFIG', 'jwks: expected a key resolver, a { keys } document or a URL');
+}
+
+const invalid = (msg: string, cause?: unknown): ClientError =>
+  new ClientError('ERR_ASSERTION_INVALID', `assertion: ${msg}`, cause === undefined ? undefined : { cause });
+
+/** Maps jose failures to stable codes: "we could not check" (network) apart from "this is invalid". */
+function mapJoseError(e: unknown): ClientError {
+  if (e instanceof ClientError) return e;
+  if (e instanceof joseErrors.JWKSTimeout)
+    return new ClientError('ERR_NETWORK', 'jwks: fetch timed out', { cause: e });
+  if (e instanceof joseErrors.JWKSInvalid)
+    return new ClientError('ERR_HTTP', 'jwks: the service answered an invalid key set', { cause: e });
+  if (e instanceof joseErrors.JWTExpired) return invalid('expired ("exp" passed)', e);
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return invalid(`claim check failed: ${e.message}`, e);
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return invalid('algorithm not allowed (only ES256)', e);
+  if (e instanceof joseErrors.JWKSNoMatchingKey) return invalid('no service key matches its "kid"', e);
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('signature does not verify', e);
+  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid)
+    return invalid(`malformed (${e.message})`, e);
+  if (e instanceof joseErrors.JOSENotSupported) return invalid(`unsupported (${e.message})`, e);
+  if (e instanceof joseErrors.JOSEError) {
+    // createRemoteJWKSet reports non-200 JWKS answers as a generic JOSEError.
+    if (/JSON Web Key Set/i.test(e.message))
+      return new ClientError('ERR_HTTP', `jwks: ${e.message}`, { cause: e });
+    return invalid(e.message, e);
+  }
+  // fetch() failures surface as TypeError / DOMException from the JWKS fetch.
+  return new ClientError('ERR_NETWORK', 'jwks: the key set could not be fetched', { cause: e });
+}
+
+/**
+ * Verifies a chipid identity assertion and returns its typed claims.
+ *
+ * Checks: compact JWS signed with ES256 only (no `none`, no HS*), header `typ` =
+ * `chipid-assertion+jwt`, key chosen by `kid` from the service JWKS, `iss` = `issuer`, `aud` contains
+ * `audience`, `exp` in the future and `iat` present (± `clockToleranceSeconds`), optional
+ * `maxAgeSeconds`, and the claim set's shape (`txn`, `result`, `reasons`, `verified_claims`).
+ *
+ * @throws ClientError `ERR_ASSERTION_INVALID` (any check failed, message names which),
+ *   `ERR_NETWORK` / `ERR_HTTP` (the JWKS could not be fetched), `ERR_CONFIG` (bad `jwks` option).
+ * @example
+ * const claims = await verifyAssertion(assertion, {
+ *   issuer: 'https://api.chipid.dev', audience: 'live_acme',
+ *   jwks: 'https://api.chipid.dev/.well-known/jwks.json',
+ * });
+ * if (claims.result === 'verified') console.log(claims.verified_claims?.claims.age_over_18);
+ */
+export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): Promise<AssertionClaims> {
+  if (typeof jwt !== 'string' || jwt.length === 0 || jwt.length > 65_536)
+    throw invalid('expected a compact JWT string (≤ 64 KiB)');
+  if (typeof o?.issuer !== 'string' || o.issuer.length === 0)
+    throw new ClientError('ERR_CONFIG', 'issuer is required');
+  if (typeof o.audience !== 'string' || o.audience.length === 0)
+    throw new ClientError('ERR_CONFIG', 'audience is required');
+  const getKey = resolveJWKS(o.jwks, o);
+  const options: JWTVerifyOptions = {
+    issuer: o.issuer,
+    audience: o.audience,
+    typ: ASSERTION_TYP,
+    algorithms: [...ASSERTION_ALGORITHMS],
+    requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+    clockTolerance: o.clockToleranceSeconds ?? 5,
+  };
+  if (o.maxAgeSeconds !== undefined) options.maxTokenAge = o.maxAgeSeconds;
+  if (o.currentDate !== undefined) options.currentDate = o.currentDate;
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(jwt, getKey, options));
+  } catch (e) {
+    throw mapJoseError(e);
+  }
+  const r = claimsSchema.safeParse(payload);
+  if (!r.success) {
+    const where = r.error.issues[0]?.path.join('.') || '(root)';
+    throw invalid(`claim ${where} is missing or malformed`, r.error);
+  }
+  return r.data as AssertionClaims;
+}

@@ -1,0 +1,214 @@
+/**
+ * Relying-party request signing — RFC 7515 (JWS compact), RFC 7519 (JWT), RFC 8725 (JWT BCP: explicit
+ * `typ`, audience, short lifetime, unique `jti`), RFC 9449 §4.2 (`htm`/`htu`, borrowed from DPoP).
+ *
+ * Two token kinds (SERVICE-CONTRACT.md "RP authentication"):
+ * - `chipid-request+jwt`: the body of `POST /v1/verifications`, binding the chip dump via `chip_digest`;
+ * - `chipid-auth+jwt`: the `Authorization: Bearer` token of every other RP endpoint, bound to the
+ *   HTTP method and path.
+ */
+import { SignJWT } from 'jose';
+import { ClientError } from '../errors.ts';
+import type { ChipDumpJSON } from '../icao/dump.ts';
+import { chipDigest, chipDumpSchema } from '../icao/dump.ts';
+import { toBase64Url } from '../lib/bytes.ts';
+import type { PrivateKeyInput, SigningKey } from './keys.ts';
+import { importSigningKey } from './keys.ts';
+
+export const REQUEST_TYP = 'chipid-request+jwt' as const;
+export const AUTH_TYP = 'chipid-auth+jwt' as const;
+/** Longest lifetime the service accepts for a verification request (exp − iat). */
+export const MAX_REQUEST_TTL_SECONDS = 300;
+/** Longest lifetime the service accepts for an auth token (exp − iat). */
+export const MAX_AUTH_TTL_SECONDS = 60;
+export const MAX_PURPOSE_LENGTH = 200;
+
+const CLIENT_ID_RE = /^(sandbox|live)_[\x21-\x7e]{1,200}$/;
+const SCOPE_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const ID_RE = /^[\x21-\x7e]{1,200}$/;
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+const METHOD_RE = /^[A-Z]{1,16}$/;
+
+/** Common signing inputs. */
+export interface SignBaseOptions {
+  /** The relying party's client id (`sandbox_…` or `live_…`); becomes `iss`. */
+  clientId: string;
+  /** Private key: CryptoKey (then give `kid`), private JWK with `kid`, or an imported {@link SigningKey}. */
+  privateKey: PrivateKeyInput | SigningKey;
+  /** Overrides the key id (required with a bare CryptoKey). */
+  kid?: string;
+  /** The service base URL (`SERVICE_URL`, e.g. `http://127.0.0.1:8787`); becomes `aud`. */
+  audience: string;
+  /** Lifetime in seconds. */
+  ttlSeconds?: number;
+  /** Issue time (default: now). Lets tests build expired or future requests. */
+  now?: Date;
+  /** Token id (default: 16 random bytes, base64url). Lets tests build replays. */
+  jti?: string;
+}
+
+/** Inputs of {@link signVerificationRequest}. */
+export interface SignVerificationRequestOptions extends SignBaseOptions {
+  /** The chip dump sent alongside; its digest is signed as `chip_digest`. */
+  chip: ChipDumpJSON;
+  /** Claim names the relying party asks for (e.g. `given_name`, `age_over_18`). */
+  scope: readonly string[];
+  /** Why the relying party verifies (shown in the audit log; ≤ 200 characters, no PII please). */
+  purpose: string;
+  /** The id of a challenge from `POST /v1/challenges` when the chip answered it (active authentication). */
+  challengeId?: string;
+}
+
+/** Inputs of {@link signAuthToken}. */
+export interface SignAuthTokenOptions extends SignBaseOptions {
+  /** HTTP method of the request the token authorizes (`GET`, `POST`…); becomes `htm`. */
+  method: string;
+  /** Request path without query (e.g. `/v1/challenges`); becomes `htu`. */
+  path: string;
+}
+
+/** Claims of a `chipid-request+jwt`. */
+export interface VerificationRequestClaims {
+  iss: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  purpose: string;
+  scope: string[];
+  chip_digest: string;
+  challenge_id?: string;
+}
+
+/** Claims of a `chipid-auth+jwt`. */
+export interface AuthTokenClaims {
+  iss: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  htm: string;
+  htu: string;
+}
+
+const invalid = (msg: string): ClientError => new ClientError('ERR_REQUEST_INVALID', msg);
+
+/**
+ * A fresh token id: 16 bytes from `crypto.getRandomValues`, base64url (22 characters).
+ *
+ * @example
+ * randomJti(); // 'q3V0m1w2…'
+ */
+export function randomJti(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function checkBase(o: SignBaseOptions, maxTtl: number, defaultTtl: number) {
+  if (typeof o !== 'object' || o === null) throw invalid('request: options object required');
+  if (typeof o.clientId !== 'string' || !CLIENT_ID_RE.test(o.clientId))
+    throw invalid('request: clientId must start with sandbox_ or live_ (visible ASCII, ≤ 200 characters)');
+  if (typeof o.audience !== 'string' || !isHttpUrl(o.audience))
+    throw invalid('request: audience must be the service base URL (http or https)');
+  const ttl = o.ttlSeconds ?? defaultTtl;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl)
+    throw invalid(`request: ttlSeconds must be an integer between 1 and ${maxTtl}`);
+  const now = o.now ?? new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw invalid('request: now must be a valid Date');
+  if (o.jti !== undefined && (typeof o.jti !== 'string' || !ID_RE.test(o.jti)))
+    throw invalid('request: jti must be 1–200 visible ASCII characters');
+  const iat = Math.floor(now.getTime() / 1000);
+  return { iat, exp: iat + ttl, jti: o.jti ?? randomJti() };
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Signs a verification request (`typ: chipid-request+jwt`) for `POST /v1/verifications`.
+ *
+ * The algorithm follows the key (ES256 for P-256, EdDSA for Ed25519) and `kid` the JWK's. The chip dump
+ * is not embedded: its SHA-256 (`chip_digest`, see `chipDigest`) is, and the dump travels next to the
+ * JWS in the body `{ request, chip }`.
+ *
+ * @throws ClientError `ERR_REQUEST_INVALID` (bad option, naming it), `ERR_DUMP_INVALID` (chip not a
+ *   `chipid.dump/1`), `ERR_KEY_UNSUPPORTED` / `ERR_KEY_INVALID` (key).
+ * @example
+ * const request = await signVerificationRequest({
+ *   clientId: 'sandbox_demo', privateKey: jwk, audience: 'http://127.0.0.1:8787',
+ *   chip: dump, scope: ['given_name', 'age_over_18'], purpose: 'account opening',
+ * });
+ * await fetch(`${url}/v1/verifications`, { method: 'POST', body: JSON.stringify({ request, chip: dump }) });
+ */
+export async function signVerificationRequest(o: SignVerificationRequestOptions): Promise<string> {
+  const base = checkBase(o, MAX_REQUEST_TTL_SECONDS, 120);
+  const parsed = chipDumpSchema.safeParse(o.chip);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') || '(root)';
+    throw new ClientError('ERR_DUMP_INVALID', `chip: invalid field ${where}`, { cause: parsed.error });
+  }
+  if (!Array.isArray(o.scope)) throw invalid('request: scope must be an array of claim names');
+  if (o.scope.length > 64) throw invalid('request: scope lists more than 64 claim names');
+  for (const s of o.scope) {
+    if (typeof s !== 'string' || !SCOPE_RE.test(s))
+      throw invalid('request: each scope entry must be a claim name ([A-Za-z0-9_.:-], ≤ 64 characters)');
+  }
+  if (new Set(o.scope).size !== o.scope.length) throw invalid('request: scope lists a claim name twice');
+  if (typeof o.purpose !== 'string' || o.purpose.trim().length === 0)
+    throw invalid('request: purpose is required');
+  if (o.purpose.length > MAX_PURPOSE_LENGTH)
+    throw invalid(`request: purpose is longer than ${MAX_PURPOSE_LENGTH} characters`);
+  if (CONTROL_RE.test(o.purpose)) throw invalid('request: purpose contains control characters');
+  if (o.challengeId !== undefined && (typeof o.challengeId !== 'string' || !ID_RE.test(o.challengeId)))
+    throw invalid('request: challengeId must be 1–200 visible ASCII characters');
+
+  const key = await importSigningKey(o.privateKey, o.kid);
+  const claims: Omit<VerificationRequestClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'> = {
+    purpose: o.purpose,
+    scope: [...o.scope],
+    chip_digest: await chipDigest(o.chip),
+  };
+  if (o.challengeId !== undefined) claims.challenge_id = o.challengeId;
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: key.alg, typ: REQUEST_TYP, kid: key.kid })
+    .setIssuer(o.clientId)
+    .setAudience(o.audience)
+    .setIssuedAt(base.iat)
+    .setExpirationTime(base.exp)
+    .setJti(base.jti)
+    .sign(key.key);
+}
+
+/**
+ * Signs a short-lived `chipid-auth+jwt` for `Authorization: Bearer` on RP endpoints other than
+ * `POST /v1/verifications` (e.g. `POST /v1/challenges`, `GET /v1/verifications/:id`).
+ *
+ * @throws ClientError `ERR_REQUEST_INVALID`, `ERR_KEY_UNSUPPORTED`, `ERR_KEY_INVALID`.
+ * @example
+ * const token = await signAuthToken({
+ *   clientId, privateKey: jwk, audience: url, method: 'POST', path: '/v1/challenges',
+ * });
+ * await fetch(`${url}/v1/challenges`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+ */
+export async function signAuthToken(o: SignAuthTokenOptions): Promise<string> {
+  const base = checkBase(o, MAX_AUTH_TTL_SECONDS, MAX_AUTH_TTL_SECONDS);
+  if (typeof o.method !== 'string' || !METHOD_RE.test(o.method.toUpperCase()))
+    throw invalid('request: method must be an HTTP method name');
+  if (typeof o.path !== 'string' || !o.path.startsWith('/') || /[?#\s]/.test(o.path) || o.path.length > 2048)
+    throw invalid('request: path must be an absolute request path without query or fragment');
+  const key = await importSigningKey(o.privateKey, o.kid);
+  return new SignJWT({ htm: o.method.toUpperCase(), htu: o.path })
+    .setProtectedHeader({ alg: key.alg, typ: AUTH_TYP, kid: key.kid })
+    .setIssuer(o.clientId)
+    .setAudience(o.audience)
+    .setIssuedAt(base.iat)
+    .setExpirationTime(base.exp)
+    .setJti(base.jti)
+    .sign(key.key);
+}

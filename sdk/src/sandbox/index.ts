@@ -1,0 +1,47 @@
+/**
+ * `@chipid/sdk/sandbox` — sandbox PKI, complete synthetic CCCD chips for every outcome, a virtual chip
+ * answering Active Authentication, and the sandbox registry seed.
+ *
+ * Sandbox keys are public by design (derived from published seeds): never trust the sandbox CSCA in a
+ * live environment.
+ */
+export type { AAPrivateKey } from './chip.ts';
+export { iso9796d2Sign, VirtualChip } from './chip.ts';
+export type { Card, Citizen, CitizenCard, ProvinceCode } from './citizens.ts';
+export {
+  cccdExpiry,
+  cccdIdNumber,
+  idNumberConsistent,
+  PROVINCES,
+  READY_CITIZENS,
+  randomCitizen,
+  readyCitizen,
+  sexCenturyDigit,
+} from './citizens.ts';
+export type { MakeCardOptions, SandboxCard } from './factory.ts';
+export { makeCard } from './factory.ts';
+export type { ECKey, KeyKind, RSAKey, SandboxKey } from './keys.ts';
+export type { DG1Options, DG2Options, DG14Options, SODOptions } from './lds.ts';
+export {
+  DG13_FIELDS,
+  encodeCOM,
+  encodeDG1,
+  encodeDG2,
+  encodeDG13,
+  encodeDG14,
+  encodeDG15,
+  encodeFacialRecord,
+  encodeLDSSecurityObject,
+  encodeSOD,
+  padJPEG,
+} from './lds.ts';
+export type { CCCDMRZFields } from './mrz.ts';
+export { cccdMRZ, mrzCheckDigit, mrzName, mrzTransliterate } from './mrz.ts';
+export type { IssuedCertificate, NameAttribute, SandboxPKI } from './pki.ts';
+export { buildCRL, SANDBOX_PKI_SEEDS, SANDBOX_VALIDITY, sandboxCSCA, sandboxPKI, toPEM } from './pki.ts';
+export type { ExpectedOutcome, Profile, ProfileName } from './profiles.ts';
+export { isProfileName, listProfiles, PROFILE_NAMES } from './profiles.ts';
+export type { SandboxRandom } from './random.ts';
+export { createRandom } from './random.ts';
+export type { CardRecord, CitizenRecord, RegistryRecord } from './registry.ts';
+export { registryRecords, sandboxRegistry, sandboxRegistryJSONL } from './registry.ts';

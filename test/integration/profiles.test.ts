@@ -1,0 +1,438 @@
+/**
+ * Integration: every sandbox profile's documented outcome end to end — the sandbox factory's chip
+ * (`makeCard`, answering a fresh server challenge with its virtual chip), the sandbox CSCA and registry
+ * loaded through the admin API, the bundled Worker in workerd, DynamoDB Local. Also: the assertion
+ * verifies with jose and with an independent verifier (OpenSSL), claims follow the scope, the audit
+ * chain links, and the Worker's logs carry no personal data.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
+import {
+  listProfiles,
+  makeCard,
+  PROFILE_NAMES,
+  sandboxCSCA,
+  sandboxRegistryJSONL,
+} from '../../sdk/src/sandbox/index.ts';
+import { useTables } from '../support/dynamodb.ts';
+import {
+  newChallenge,
+  postVerification,
+  type RpClient,
+  registerClient,
+  startWorker,
+  type TestWorker,
+} from '../support/worker.ts';
+
+const db = useTables();
+let w: TestWorker;
+let rp: RpClient;
+
+beforeAll(async () => {
+  w = await startWorker({ endpoint: db.endpoint, prefix: db.prefix });
+  rp = await registerClient(w, {
+    scope: ['name', 'given_name', 'family_name', 'age_over_18', 'gender', 'nationality'],
+  });
+  const csca = await sandboxCSCA();
+  let res = await w.admin('POST', '/admin/v1/trust/sandbox/cscas', { pem: csca.pem });
+  expect(res.status).toBe(201);
+  res = await w.admin('POST', '/admin/v1/registry/sandbox/import', sandboxRegistryJSONL(), {
+    'content-type': 'application/x-ndjson',
+  });
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { failed: unknown[] }).failed).toEqual([]);
+});
+afterAll(async () => {
+  await w?.stop();
+});
+
+interface Answer {
+  id: string;
+  result: string;
+  reasons: string[];
+  assertion: string;
+}
+
+async function verifyProfile(profile: (typeof PROFILE_NAMES)[number], client = rp): Promise<Answer> {
+  const ch = await newChallenge(w, client);
+  const card = await makeCard({
+    profile,
+    seed: 'h4',
+    challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
+  });
+  const res = await postVerification(w, client, card.dump, {
+    challengeId: ch.id,
+    scope: ['name', 'given_name', 'age_over_18', 'birthdate'],
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as Answer;
+}
+
+async function jwks() {
+  return createLocalJWKSet((await (await w.fetch('/.well-known/jwks.json')).json()) as never);
+}
+
+describe('sandbox profiles', () => {
+  for (const p of listProfiles()) {
+    it(`${p.name} → ${p.expected.result} ${p.expected.reasons.join(',')}`, async () => {
+      const a = await verifyProfile(p.name);
+      expect({ result: a.result, reasons: [...a.reasons].sort() }).toEqual({
+        result: p.expected.result,
+        reasons: [...p.expected.reasons].sort(),
+      });
+      const { payload } = await jwtVerify(a.assertion, await jwks(), {
+        issuer: w.serviceUrl,
+        audience: rp.clientId,
+        typ: 'chipid-assertion+jwt',
+        algorithms: ['ES256'],
+      });
+      expect(payload).toMatchObject({ txn: a.id, result: a.result, reasons: a.reasons });
+    });
+  }
+});
+
+describe('assertion', () => {
+  let a: Answer;
+  beforeAll(async () => {
+    a = await verifyProfile('valid');
+  });
+
+  it('carries OIDC4IDA verified_claims limited to registered ∩ requested scope', async () => {
+    const { payload, protectedHeader } = await jwtVerify(a.assertion, await jwks(), {
+      issuer: w.serviceUrl,
+      audience: rp.clientId,
+      typ: 'chipid-assertion+jwt',
+      algorithms: ['ES256'],
+    });
+    expect(protectedHeader.kid).toBe('svc-current');
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect(payload.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const vc = payload.verified_claims as {
+      verification: {
+        trust_framework: string;
+        evidence: { type: string; check_details: { check_method: string }[] }[];
+      };
+      claims: Record<string, unknown>;
+    };
+    expect(vc.verification.trust_framework).toBe('chipid_sandbox');
+    expect(vc.verification.evidence[0]?.type).toBe('document');
+    expect(vc.verification.evidence[0]?.check_details.map((c) => c.check_method)).toEqual([
+      'vcrypt',
+      'vcrypt',
+      'data',
+    ]);
+    // Requested name, given_name, age_over_18, birthdate; registered has no birthdate.
+    expect(Object.keys(vc.claims).sort()).toEqual(['age_over_18', 'given_name', 'name']);
+    expect(vc.claims.age_over_18).toBe(true);
+  });
+
+  it('verifies with an independent verifier (OpenSSL, ES256 = ECDSA P-256 over SHA-256)', async () => {
+    const [h, p, s] = a.assertion.split('.') as [string, string, string];
+    const { kid } = decodeProtectedHeader(a.assertion);
+    const keys = ((await (await w.fetch('/.well-known/jwks.json')).json()) as { keys: { kid: string }[] })
+      .keys;
+    const jwk = keys.find((k) => k.kid === kid);
+    const { createPublicKey } = await import('node:crypto');
+    const pem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    }) as string;
+    // JWS ECDSA signatures are r‖s (RFC 7518 §3.4); OpenSSL wants DER.
+    const raw = Buffer.from(s, 'base64url');
+    const int = (b: Buffer) => {
+      let i = 0;
+      while (i < b.length - 1 && b[i] === 0) i++;
+      let v = b.subarray(i);
+      if ((v[0] as number) & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
+      return Buffer.concat([Buffer.from([0x02, v.length]), v]);
+    };
+    const body = Buffer.concat([int(raw.subarray(0, 32)), int(raw.subarray(32))]);
+    const der = Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    const dir = mkdtempSync(join(tmpdir(), 'chipid-ossl-'));
+    try {
+      writeFileSync(join(dir, 'key.pem'), pem);
+      writeFileSync(join(dir, 'sig.der'), der);
+      writeFileSync(join(dir, 'data'), `${h}.${p}`);
+      const out = execFileSync(
+        'openssl',
+        [
+          'dgst',
+          '-sha256',
+          '-verify',
+          join(dir, 'key.pem'),
+          '-signature',
+          join(dir, 'sig.der'),
+          join(dir, 'data'),
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(out.trim()).toBe('Verified OK');
+      writeFileSync(join(dir, 'data'), `${h}.${p}x`);
+      expect(() =>
+        execFileSync(
+          'openssl',
+          [
+            'dgst',
+            '-sha256',
+            '-verify',
+            join(dir, 'key.pem'),
+            '-signature',
+            join(dir, 'sig.der'),
+            join(dir, 'data'),
+          ],
+          {
+            stdio: 'pipe',
+          },
+        ),
+      ).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sub is pairwise: two clients get different subjects for the same citizen', async () => {
+    const other = await registerClient(w, { scope: ['name'] });
+    const b = await verifyProfile('valid', other);
+    const subA = (await jwtVerify(a.assertion, await jwks())).payload.sub;
+    const subB = (await jwtVerify(b.assertion, await jwks())).payload.sub;
+    expect(subA).toBeTruthy();
+    expect(subB).toBeTruthy();
+    expect(subA).not.toBe(subB);
+  });
+
+  it('GET /v1/verifications/:id returns the stored outcome without personal data', async () => {
+    const path = `/v1/verifications/${a.id}`;
+    const res = await w.fetch(path, { headers: { authorization: await rp.bearer('GET', path) } });
+    expect(res.status).toBe(200);
+    const rec = (await res.json()) as { result: string; checks: { name: string; ok: boolean }[] };
+    expect(rec.result).toBe('verified');
+    expect(rec.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['sod.signature', 'ds.chain', 'aa.signature', 'registry']),
+    );
+    const card = await makeCard({ profile: 'valid', seed: 'h4' });
+    const text = JSON.stringify(rec);
+    expect(text).not.toContain(card.citizen.idNumber);
+    expect(text).not.toContain(card.card.documentNumber);
+  });
+});
+
+describe('challenges in verifications', () => {
+  it('a reused challenge is not accepted as clone evidence (inconclusive + challenge_invalid)', async () => {
+    const ch = await newChallenge(w, rp);
+    const card = await makeCard({
+      profile: 'valid',
+      seed: 'h4',
+      challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
+    });
+    const first = (await (await postVerification(w, rp, card.dump, { challengeId: ch.id })).json()) as Answer;
+    expect(first.result).toBe('verified');
+    const second = (await (
+      await postVerification(w, rp, card.dump, { challengeId: ch.id })
+    ).json()) as Answer;
+    expect(second).toMatchObject({ result: 'inconclusive', reasons: ['challenge_invalid'] });
+  });
+
+  it("another client's challenge is refused the same way", async () => {
+    const other = await registerClient(w);
+    const ch = await newChallenge(w, other);
+    const card = await makeCard({
+      profile: 'valid',
+      seed: 'h4',
+      challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
+    });
+    const a = (await (await postVerification(w, rp, card.dump, { challengeId: ch.id })).json()) as Answer;
+    expect(a).toMatchObject({ result: 'inconclusive', reasons: ['challenge_invalid'] });
+  });
+
+  it('an AA answer without a server challenge proves nothing (inconclusive)', async () => {
+    const card = await makeCard({ profile: 'valid', seed: 'h4', challenge: new Uint8Array(8).fill(7) });
+    const a = (await (await postVerification(w, rp, card.dump)).json()) as Answer;
+    expect(a).toMatchObject({ result: 'inconclusive', reasons: ['challenge_invalid'] });
+  });
+
+  it('a chip with DG15 and no AA answer → inconclusive + aa_not_performed', async () => {
+    const card = await makeCard({ profile: 'valid', seed: 'h4' });
+    const a = (await (await postVerification(w, rp, card.dump)).json()) as Answer;
+    expect(a).toMatchObject({ result: 'inconclusive', reasons: ['aa_not_performed'] });
+  });
+});
+
+describe('registry changes are effective on the next verification', () => {
+  it('card status update and citizen status update', async () => {
+    const card = await makeCard({ profile: 'valid', seed: 'h4' });
+    const doc = card.card.documentNumber;
+    let res = await w.admin('PATCH', `/admin/v1/registry/sandbox/cards/${doc}`, { status: 'lost' });
+    expect(res.status).toBe(200);
+    try {
+      expect((await verifyProfile('valid')).reasons).toEqual(['card_lost']);
+    } finally {
+      res = await w.admin('PATCH', `/admin/v1/registry/sandbox/cards/${doc}`, { status: 'active' });
+      expect(res.status).toBe(200);
+    }
+    res = await w.admin('PATCH', `/admin/v1/registry/sandbox/citizens/${card.citizen.idNumber}`, {
+      status: 'deceased',
+    });
+    expect(res.status).toBe(200);
+    try {
+      expect((await verifyProfile('valid')).reasons).toEqual(['citizen_deceased']);
+    } finally {
+      await w.admin('PATCH', `/admin/v1/registry/sandbox/citizens/${card.citizen.idNumber}`, {
+        status: 'alive',
+      });
+    }
+    expect((await verifyProfile('valid')).result).toBe('verified');
+    res = await w.admin('PATCH', '/admin/v1/registry/sandbox/cards/000000001', { status: 'lost' });
+    expect(res.status).toBe(404);
+  });
+
+  it('JSONL import reports bad lines by number and keeps every good line', async () => {
+    const lines = [
+      '{"kind":"citizen","idNumber":"001090000001","fullName":"Nguyễn Văn A","birthDate":"1990","sex":"M","status":"alive","currentDocumentNumber":"090000001"}',
+      '{"kind":"card","documentNumber":"090000001","idNumber":"001090000001","status":"active","issuedOn":"2021-01-01","expiresOn":"2030-01-01"}',
+      '{not json',
+      '{"kind":"card","documentNumber":"x","idNumber":"001090000001","status":"active"}',
+      '{"kind":"citizen","idNumber":"001090000002","fullName":"Trần Thị B","birthDate":"1991-13","sex":"F","status":"alive"}',
+      '',
+      '{"kind":"pet","name":"Miu"}',
+    ].join('\n');
+    const res = await w.admin('POST', '/admin/v1/registry/sandbox/import', lines, {
+      'content-type': 'application/x-ndjson',
+    });
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as {
+      imported: number;
+      failed: { line: number; code: string; detail: string }[];
+    };
+    expect(r.imported).toBe(2);
+    expect(r.failed.map((f) => [f.line, f.code])).toEqual([
+      [3, 'ERR_MALFORMED_JSON'],
+      [4, 'ERR_VALIDATION'],
+      [5, 'ERR_VALIDATION'],
+      [7, 'ERR_VALIDATION'],
+    ]);
+    expect(JSON.stringify(r)).not.toMatch(/Trần|Nguyễn|001090000002/);
+    // Imported records are effective: the card exists (status update finds it).
+    expect(
+      (await w.admin('PATCH', '/admin/v1/registry/sandbox/cards/090000001', { status: 'revoked' })).status,
+    ).toBe(200);
+  });
+});
+
+describe('sandbox and live are separate worlds', () => {
+  it('a live client cannot use the sandbox trust store or registry', async () => {
+    const live = await registerClient(w, { env: 'live' });
+    let a = await verifyProfile('valid', live);
+    expect(a.result).toBe('rejected');
+    expect(a.reasons).toContain('ds_untrusted');
+    // With the sandbox CSCA in live trust (an operator mistake), the live registry still knows nothing.
+    const csca = await sandboxCSCA();
+    const res = await w.admin('POST', '/admin/v1/trust/live/cscas', { pem: csca.pem });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    try {
+      a = await verifyProfile('valid', live);
+      expect(a.reasons).toContain('card_unknown');
+      const vc = (await jwtVerify(a.assertion, await jwks())).payload.verified_claims as {
+        verification: { trust_framework: string };
+      };
+      expect(vc.verification.trust_framework).toBe('chipid');
+    } finally {
+      expect((await w.admin('DELETE', `/admin/v1/trust/live/cscas/${id}`)).status).toBe(204);
+    }
+    a = await verifyProfile('valid', live);
+    expect(a.reasons).toContain('ds_untrusted');
+  });
+
+  it('removing the sandbox CSCA takes effect at once', async () => {
+    const csca = await sandboxCSCA();
+    const added = (await (
+      await w.admin('POST', '/admin/v1/trust/sandbox/cscas', { pem: csca.pem })
+    ).json()) as { id: string };
+    expect((await w.admin('DELETE', `/admin/v1/trust/sandbox/cscas/${added.id}`)).status).toBe(204);
+    try {
+      expect((await verifyProfile('valid')).reasons).toContain('ds_untrusted');
+    } finally {
+      expect((await w.admin('POST', '/admin/v1/trust/sandbox/cscas', { pem: csca.pem })).status).toBe(201);
+    }
+    expect((await verifyProfile('valid')).result).toBe('verified');
+  });
+});
+
+describe('concurrency and atomicity', () => {
+  const store = () => ({ db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const });
+
+  it('concurrent verifications of one client all land in one unbroken audit chain', async () => {
+    const c = await registerClient(w);
+    const card = await makeCard({ profile: 'no-aa', seed: 'h4' });
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => postVerification(w, c, card.dump)));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const entries = await readAudit(store(), c.clientId);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(await verifyAuditChain(entries)).toBe(0);
+  });
+
+  it('the same request twice at once with one Idempotency-Key: one outcome, replayed to the other', async () => {
+    const c = await registerClient(w);
+    const card = await makeCard({ profile: 'no-aa', seed: 'h4' });
+    const request = await c.request(card.dump);
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => postVerification(w, c, card.dump, { request, idempotencyKey: 'race-1' })),
+    );
+    expect([a?.status, b?.status]).toEqual([200, 200]);
+    const [ja, jb] = [await a?.json(), await b?.json()];
+    expect(ja).toEqual(jb);
+    expect([a?.headers.get('idempotent-replayed'), b?.headers.get('idempotent-replayed')]).toContain('true');
+    expect(await readAudit(store(), c.clientId)).toHaveLength(1);
+  });
+
+  it('a replayed request writes nothing (no outcome, no audit entry)', async () => {
+    const c = await registerClient(w);
+    const card = await makeCard({ profile: 'no-aa', seed: 'h4' });
+    const request = await c.request(card.dump);
+    expect((await postVerification(w, c, card.dump, { request })).status).toBe(200);
+    const res = await postVerification(w, c, card.dump, { request });
+    expect(res.status).toBe(409);
+    expect(await readAudit(store(), c.clientId)).toHaveLength(1);
+  });
+});
+
+describe('audit and logs', () => {
+  it('the per-client audit chain links and recomputes', async () => {
+    const entries = await readAudit(
+      { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' },
+      rp.clientId,
+    );
+    expect(entries.length).toBeGreaterThan(PROFILE_NAMES.length);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    expect(await verifyAuditChain(entries)).toBe(0);
+    const tampered = entries.map((e, i) => (i === 3 ? { ...e, result: 'verified' } : e));
+    if (entries[3]?.result !== 'verified') expect(await verifyAuditChain(tampered)).toBe(4);
+    const text = JSON.stringify(entries);
+    const card = await makeCard({ profile: 'valid', seed: 'h4' });
+    expect(text).not.toContain(card.citizen.idNumber);
+    expect(text).not.toContain(card.citizen.fullName);
+  });
+
+  it('structured logs carry ids and routes, never personal data', async () => {
+    const card = await makeCard({ profile: 'valid', seed: 'h4' });
+    const requests = w.logs
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))));
+    expect(requests.length).toBeGreaterThan(10);
+    expect(requests.some((r) => r.route === '/admin/v1/registry/:env/cards/:documentNumber')).toBe(true);
+    for (const r of requests)
+      expect(Object.keys(r).sort()).toEqual(
+        expect.arrayContaining(['durationMs', 'requestId', 'route', 'status']),
+      );
+    const all = w.logs.join('\n');
+    for (const secret of [card.citizen.idNumber, card.card.documentNumber, card.citizen.fullName])
+      expect(all).not.toContain(secret);
+  });
+});
