@@ -30,7 +30,6 @@ export function iso9796d2Sign(key: RSAKey, m1: Uint8Array, m2: Uint8Array): Uint
   const f = concat(Uint8Array.of(0x6a), m1, sha1(concat(m1, m2)), Uint8Array.of(0xbc));
   const s = rsaPrivate(key.rsa, bytesToBigInt(f));
   const t = key.rsa.n - s;
-  // biome-ignore lint/complexity/useMathMinMax: bigint operands; Math.min does not take bigints
   return i2osp(s < t ? s : t, len);
 }
 
