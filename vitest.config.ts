@@ -8,6 +8,7 @@ export default defineConfig({
       'infra/**/*.test.ts',
       'test/**/*.test.ts',
       'examples/**/*.test.ts',
+      'scripts/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/*.soak.test.ts'],
     testTimeout: 60_000,

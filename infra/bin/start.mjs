@@ -110,10 +110,13 @@ chipid local stack is running
   DynamoDB     ${stack.dynamodb.endpoint} (${stack.dynamodb.kind}, in memory: data is gone when this stops)
 
 Next:
-  npx chipid sandbox card --profile valid --out card.json && npx chipid submit card.json
-      a stored chip dump (no active authentication, so the answer is "inconclusive")
-  npx chipid submit --profile valid --seed 1 --challenge --scope given_name,family_name,age_over_18
-      the sandbox virtual chip signs a fresh challenge: "verified"
+  npx chipid sandbox card --profile valid --out card.json
+  npx chipid submit card.json --challenge --scope given_name,family_name,age_over_18
+      the sandbox virtual chip (card.chip.json) signs a fresh challenge: "verified"
+  npx chipid submit card.json
+      the stored dump alone (no active authentication): "inconclusive"
+  npx tsx examples/sandbox-quickstart/index.ts
+      the same through the SDK client, with the decoded assertion
   npx chipid sandbox profiles
       every sandbox outcome (revoked card, deceased citizen, cloned chip, …)
 

@@ -53,6 +53,9 @@ export const ERROR_CODES = [
   'ERR_CHALLENGE_INVALID',
   'ERR_STORE_UNAVAILABLE',
   'ERR_INTERNAL',
+  'ERR_FORBIDDEN',
+  'ERR_CONFLICT',
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -36,3 +36,31 @@ export function readPemOrDer(path: string): Uint8Array | string {
 export function printJSON(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * The sandbox "chip" beside a dump written by `chipid sandbox card --out card.json`: `card.chip.json`
+ * holds the profile and seed that rebuild the same card, so `chipid submit card.json --challenge` can
+ * have the sandbox virtual chip answer a fresh service challenge (a real card answers over NFC).
+ */
+export interface SandboxChipFile {
+  format: 'chipid.sandbox-chip/1';
+  profile: string;
+  seed: string;
+}
+
+export function sandboxChipPath(dumpPath: string): string {
+  return `${dumpPath.replace(/\.json$/i, '')}.chip.json`;
+}
+
+export function readSandboxChip(dumpPath: string): SandboxChipFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(sandboxChipPath(dumpPath), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const v = JSON.parse(text) as Partial<SandboxChipFile>;
+  if (v.format !== 'chipid.sandbox-chip/1' || typeof v.profile !== 'string' || typeof v.seed !== 'string')
+    throw new ChipIdError('ERR_CONFIG', `${sandboxChipPath(dumpPath)} is not a chipid.sandbox-chip/1 file`);
+  return v as SandboxChipFile;
+}

@@ -9,7 +9,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { fromHex } from '../lib/bytes.ts';
+import { fromHex, toHex } from '../lib/bytes.ts';
 import {
   isProfileName,
   listProfiles,
@@ -18,6 +18,7 @@ import {
   sandboxCSCA,
   sandboxRegistryJSONL,
 } from '../sandbox/index.ts';
+import { type SandboxChipFile, sandboxChipPath } from './io.ts';
 
 const USAGE = [
   'usage: chipid sandbox csca',
@@ -70,9 +71,12 @@ async function card(argv: string[]): Promise<number> {
       throw new UsageError('--face-size must be an integer number of bytes ≤ 1000000');
   }
   if (values.seed !== undefined && values.seed.length === 0) throw new UsageError('--seed must not be empty');
+  // Without --seed the card is random; the seed drawn for it is kept beside the dump so the sandbox
+  // virtual chip can later answer challenges for this very card (`chipid submit --challenge`).
+  const seed = values.seed ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
   const made = await makeCard({
     profile,
-    ...(values.seed !== undefined ? { seed: values.seed } : {}),
+    seed,
     ...(challenge ? { challenge } : {}),
     ...(faceSize ? { faceSize } : {}),
   });
@@ -82,10 +86,13 @@ async function card(argv: string[]): Promise<number> {
     return 0;
   }
   await writeFile(values.out, text);
+  const chip: SandboxChipFile = { format: 'chipid.sandbox-chip/1', profile: made.profile.name, seed };
+  if (made.chip) await writeFile(sandboxChipPath(values.out), `${JSON.stringify(chip, null, 2)}\n`);
   const summary = {
     profile: made.profile.name,
     out: values.out,
-    seed: values.seed ?? null,
+    seed,
+    ...(made.chip ? { chip: sandboxChipPath(values.out) } : {}),
     documentNumber: made.card.documentNumber,
     idNumber: made.citizen.idNumber,
     files: Object.keys(made.dump).filter((k) => k !== 'format' && k !== 'aa'),

@@ -1,5 +1,5 @@
 /** `chipid submit` against a local stand-in service (node:http): config, output JSON, exit codes. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -161,6 +161,22 @@ describe('chipid submit', () => {
     expect(isChipIdError(e) && e.code).toBe('ERR_CONFIG');
     const e2 = await run(['--profile', 'nope', '--seed', '1'], dir).catch((x: unknown) => x);
     expect(isChipIdError(e2) && e2.code).toBe('ERR_CONFIG');
+  });
+
+  it('--challenge with a dump written by `chipid sandbox card`: its card.chip.json answers', async () => {
+    nextResult = 'verified';
+    const { run: sandbox } = await import('./sandbox.ts');
+    const out0 = captureStdout();
+    expect(await sandbox(['card', '--profile', 'valid', '--out', join(dir, 'made.json')])).toBe(0);
+    const summary = JSON.parse(out0());
+    expect(summary.chip).toBe(join(dir, 'made.chip.json'));
+    const out = captureStdout();
+    expect(await run(['made.json', '--challenge'], dir)).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ result: 'verified' });
+    const sent = JSON.parse(bodies.at(-1)!) as { request: string; chip: ChipDumpJSON };
+    const file = JSON.parse(readFileSync(join(dir, 'made.json'), 'utf8')) as ChipDumpJSON;
+    expect(sent.chip.sod).toBe(file.sod); // the very card in the file, now with its AA answer
+    expect(sent.chip.aa?.challenge).toBe(toBase64(CHALLENGE));
   });
 
   it('unusable input or config throws ERR_CONFIG / ERR_DUMP_INVALID, which main turns into exit 2', async () => {

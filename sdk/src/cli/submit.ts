@@ -12,7 +12,7 @@ import { createClient } from '../client/client.ts';
 import type { Challenge } from '../client/types.ts';
 import { ChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
-import { printJSON, readDumpFile } from './io.ts';
+import { printJSON, readDumpFile, readSandboxChip } from './io.ts';
 
 const HELP = `usage: chipid submit <dump.json> [options]
        chipid submit --profile <name> --seed <n> [--challenge] [options]
@@ -136,6 +136,19 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
         .filter(Boolean)
     : [];
   const purpose = values.purpose ?? 'chipid submit';
+  // A dump written by `chipid sandbox card` has its sandbox chip beside it (card.chip.json).
+  if (
+    values.challenge &&
+    values.profile === undefined &&
+    values.seed === undefined &&
+    dumpPath !== undefined
+  ) {
+    const chip = readSandboxChip(resolve(cwd, dumpPath));
+    if (chip) {
+      values.profile = chip.profile;
+      values.seed = chip.seed;
+    }
+  }
   const sandbox = values.profile !== undefined || values.seed !== undefined;
   if (sandbox) {
     if (values.profile === undefined || values.seed === undefined)
@@ -144,7 +157,7 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
   }
   if (values.challenge && !sandbox)
     throw configError(
-      '--challenge needs --profile and --seed: a saved dump cannot sign a fresh challenge (see --help)',
+      '--challenge needs the card: a sandbox dump with its .chip.json beside it, or --profile and --seed (see --help)',
     );
   if (!sandbox && dumpPath === undefined)
     throw configError('expected a dump file (see chipid submit --help)');

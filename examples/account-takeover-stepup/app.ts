@@ -1,0 +1,113 @@
+/**
+ * Step-up backend of a payment app (Hono):
+ *
+ *   POST /stepup/challenge  { userId, trigger }               → { challengeId, challenge, expiresAt }
+ *   POST /stepup/complete   { userId, challengeId, chip }     → { outcome, txn, reasons }
+ *
+ * `outcome` is `allowed` (go on with the login / transfer), `different_card`, `clone_suspected` or
+ * `rejected` (block, and for the last three alert the fraud team). See `stepup.ts` for the rule.
+ */
+import type { ChipDumpJSON, ChipIdClient } from '@chipid/sdk';
+import { isChipIdError } from '@chipid/sdk';
+import { Hono } from 'hono';
+import { type StepUpDecision, type StepUpTrigger, type SubjectLookup, stepUp } from './stepup.ts';
+
+/** What {@link createApp} needs. */
+export interface StepUpDeps {
+  client: ChipIdClient;
+  /** The `sub` stored for a user at onboarding (see examples/ekyc-onboarding). */
+  lookup: SubjectLookup;
+  /** Called for every decision (e.g. to alert fraud on anything but `allowed`). */
+  onDecision?: (userId: string, trigger: StepUpTrigger, d: StepUpDecision) => void;
+}
+
+const TRIGGERS = new Set<StepUpTrigger>(['new_device', 'large_transfer']);
+
+/**
+ * Builds the step-up service.
+ *
+ * @example
+ * const app = createApp({ client, lookup: async (u) => (await store.get(u))?.sub });
+ */
+export function createApp(deps: StepUpDeps): Hono {
+  const pending = new Map<
+    string,
+    { userId: string; trigger: StepUpTrigger; challenge: Uint8Array; expiresAt: number }
+  >();
+  const app = new Hono();
+  const body = async (req: Request): Promise<Record<string, unknown>> => {
+    try {
+      const v = (await req.json()) as unknown;
+      return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+
+  app.post('/stepup/challenge', async (c) => {
+    const { userId, trigger } = await body(c.req.raw);
+    if (typeof userId !== 'string' || !TRIGGERS.has(trigger as StepUpTrigger))
+      return c.json({ error: 'bad_request' }, 400);
+    const now = Date.now();
+    for (const [id, p] of pending) if (p.expiresAt < now) pending.delete(id);
+    try {
+      const ch = await deps.client.challenge();
+      pending.set(ch.id, {
+        userId,
+        trigger: trigger as StepUpTrigger,
+        challenge: ch.challenge,
+        expiresAt: ch.expiresAt.getTime(),
+      });
+      return c.json(
+        {
+          challengeId: ch.id,
+          challenge: Buffer.from(ch.challenge).toString('base64'),
+          expiresAt: ch.expiresAt.toISOString(),
+        },
+        201,
+      );
+    } catch (e) {
+      return c.json(
+        { error: 'verification_unavailable', ...(isChipIdError(e) ? { code: e.code } : {}) },
+        503,
+      );
+    }
+  });
+
+  app.post('/stepup/complete', async (c) => {
+    const { userId, challengeId, chip } = await body(c.req.raw);
+    if (
+      typeof userId !== 'string' ||
+      typeof challengeId !== 'string' ||
+      typeof chip !== 'object' ||
+      chip === null
+    )
+      return c.json({ error: 'bad_request' }, 400);
+    const p = pending.get(challengeId);
+    pending.delete(challengeId);
+    if (!p || p.userId !== userId || p.expiresAt < Date.now())
+      return c.json({ error: 'challenge_unknown' }, 409);
+    let d: StepUpDecision;
+    try {
+      d = await stepUp(
+        deps,
+        userId,
+        chip as ChipDumpJSON,
+        { id: challengeId, challenge: p.challenge },
+        p.trigger,
+      );
+    } catch (e) {
+      if (isChipIdError(e) && (e.code === 'ERR_DUMP_INVALID' || e.code === 'ERR_REQUEST_INVALID'))
+        return c.json({ error: 'bad_chip_read', code: e.code }, 400);
+      return c.json(
+        { error: 'verification_unavailable', ...(isChipIdError(e) ? { code: e.code } : {}) },
+        503,
+      );
+    }
+    deps.onDecision?.(userId, p.trigger, d);
+    return c.json(d, d.outcome === 'allowed' ? 200 : 403);
+  });
+
+  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  return app;
+}
