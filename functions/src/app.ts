@@ -12,6 +12,7 @@ import { logLine, requestContext } from './middleware/request-context.ts';
 import { ApiError, renderProblem } from './problems.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { challengeRoutes } from './routes/challenges.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { systemRoutes } from './routes/system.ts';
 import { verificationRoutes } from './routes/verifications.ts';
 import { storeError } from './store/db.ts';
@@ -82,6 +83,7 @@ export function createApp() {
   app.route('/', challengeRoutes);
   app.route('/', verificationRoutes);
   app.route('/', adminRoutes);
+  app.route('/', consoleRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'rpBearer', {
     type: 'http',

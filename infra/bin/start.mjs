@@ -104,6 +104,7 @@ const rel = (p) => relative(process.cwd(), p) || p;
 console.log(`
 chipid local stack is running
   URL          ${stack.url}
+  console      ${stack.url}/console  (sandbox: pick a profile, see every check)
   client id    ${stack.clientId}
   credentials  ${rel(stack.credentialsPath)}  ({ url, clientId, privateJwk })
   admin token  ${rel(stack.secretsPath)}  (ADMIN_TOKEN, for /admin/v1/…)
