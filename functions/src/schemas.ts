@@ -2,6 +2,8 @@
  * Wire schemas (zod, via @hono/zod-openapi so `/openapi.json` is generated from the same schemas that
  * validate) — SERVICE-CONTRACT.md.
  */
+
+import { CLAIM_NAMES } from '@chipid/sdk';
 import { z } from '@hono/zod-openapi';
 import { PROBLEMS } from './problems.ts';
 
@@ -91,19 +93,7 @@ export const ClientIdSchema = z
   .string()
   .regex(/^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/, 'must be sandbox_… or live_… (letters, digits, _ and -)');
 
-export const ClaimNameSchema = z.enum([
-  'given_name',
-  'family_name',
-  'name',
-  'birthdate',
-  'gender',
-  'nationality',
-  'age_over_18',
-  'place_of_origin',
-  'address',
-  'document_number',
-  'id_number',
-]);
+export const ClaimNameSchema = z.enum(CLAIM_NAMES);
 export type ClaimName = z.infer<typeof ClaimNameSchema>;
 
 export const ClientCreateSchema = z

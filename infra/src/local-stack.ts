@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLAIM_NAMES } from '@chipid/sdk';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type DynamoDBLocal, dynamoClient, freePort, startDynamoDBLocal } from './dynamodb-local.ts';
 import { createTables, DEFAULT_TABLE_PREFIX } from './tables.ts';
@@ -21,20 +22,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 /** The sandbox client `npm start` registers. */
 export const LOCAL_CLIENT_ID = 'sandbox_local';
 
-/** Every claim the Worker knows (functions' ClaimNameSchema): the local client may ask for all. */
-export const LOCAL_CLIENT_SCOPE = [
-  'given_name',
-  'family_name',
-  'name',
-  'birthdate',
-  'gender',
-  'nationality',
-  'age_over_18',
-  'place_of_origin',
-  'address',
-  'document_number',
-  'id_number',
-] as const;
+/** Every claim the Worker knows: the local client may ask for all. */
+export const LOCAL_CLIENT_SCOPE = CLAIM_NAMES;
 
 /** A private EC P-256 JWK with `kid` and `alg`. */
 export type PrivateJwk = JWK & { kid: string; alg: 'ES256'; d: string };

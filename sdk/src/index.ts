@@ -5,6 +5,7 @@
  * `@chipid/sdk/asn1` (DER reader/writer).
  */
 
+export { CLAIM_NAMES, type ClaimName } from './claims.ts';
 export * from './client/index.ts';
 export { type CRL, parseCRL } from './crypto/crl.ts';
 export type { HashName } from './crypto/hash.ts';

@@ -16,6 +16,7 @@
  */
 import {
   type ChipDumpJSON,
+  CLAIM_NAMES,
   chipDigest,
   describeDump,
   parseDump,
@@ -41,19 +42,7 @@ export const CONSOLE_ENV = 'sandbox' as const;
 export const CONSOLE_CLIENT_ID = 'sandbox_console';
 
 /** Every claim the service can put in an assertion: the console shows all of them (synthetic data). */
-export const CONSOLE_SCOPE = [
-  'given_name',
-  'family_name',
-  'name',
-  'birthdate',
-  'gender',
-  'nationality',
-  'age_over_18',
-  'place_of_origin',
-  'address',
-  'document_number',
-  'id_number',
-] as const;
+export const CONSOLE_SCOPE = CLAIM_NAMES;
 
 /** The `purpose` claim of console verifications. */
 export const CONSOLE_PURPOSE = 'chipid sandbox console';

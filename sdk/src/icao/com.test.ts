@@ -1,30 +1,11 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mutations, vector } from '../../../test/support/fuzz.ts';
 import { tlv } from '../asn1/writer.ts';
 import { ChipIdError } from '../errors.ts';
-import { ascii, concat } from '../lib/bytes.ts';
+import { ascii } from '../lib/bytes.ts';
 import { parseCOM } from './com.ts';
 
-/** Flipped, overwritten, truncated or extended copies of a valid file. */
-const mutations = (base: Uint8Array) =>
-  fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-      const b = base.slice();
-      b[i % b.length]! ^= x;
-      return b;
-    }),
-    fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 8 }).map((ps) => {
-      const b = base.slice();
-      for (const [i, v] of ps) b[i % b.length] = v;
-      return b;
-    }),
-    fc.nat(base.length).map((n) => base.slice(0, n)),
-    fc.uint8Array({ minLength: 1, maxLength: 16 }).map((x) => concat(base, x)),
-  );
-
-const vector = (p: string) =>
-  new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url)));
 // BSI TR-03105-5 ReferenceDataSet EF.COM (test/vectors/SOURCES.md).
 const COM = vector('bsi-tr03105/EF_COM.bin');
 

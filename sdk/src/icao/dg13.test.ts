@@ -1,39 +1,9 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { onlyChipIdErrors } from '../../../test/support/fuzz.ts';
 import { int, oid, printable, seq, setOf, tlv, utf8String } from '../asn1/writer.ts';
 import { ChipIdError } from '../errors.ts';
 import { concat, utf8 } from '../lib/bytes.ts';
 import { cccdIdInfo, parseDG13 } from './dg13.ts';
-
-/** Flipped, overwritten, truncated or extended copies of a valid file. */
-const mutations = (base: Uint8Array) =>
-  fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-      const b = base.slice();
-      b[i % b.length]! ^= x;
-      return b;
-    }),
-    fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 8 }).map((ps) => {
-      const b = base.slice();
-      for (const [i, v] of ps) b[i % b.length] = v;
-      return b;
-    }),
-    fc.nat(base.length).map((n) => base.slice(0, n)),
-    fc.uint8Array({ minLength: 1, maxLength: 16 }).map((x) => concat(base, x)),
-  );
-
-/** Runs `parse` on random and mutated input: it may only throw ChipIdError. */
-const onlyChipIdErrors = (parse: (b: Uint8Array) => unknown, base: Uint8Array, numRuns: number) =>
-  fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 96 }), mutations(base)), (b) => {
-      try {
-        parse(b);
-      } catch (e) {
-        expect(e).toBeInstanceOf(ChipIdError);
-      }
-    }),
-    { numRuns },
-  );
 
 const field = (n: number, ...values: Uint8Array[]) => seq(int(n), ...values);
 

@@ -1,43 +1,10 @@
-import { readFileSync } from 'node:fs';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { onlyChipIdErrors, vector } from '../../../test/support/fuzz.ts';
 import { tlv } from '../asn1/writer.ts';
-import { ChipIdError } from '../errors.ts';
+import type { ChipIdError } from '../errors.ts';
 import { concat } from '../lib/bytes.ts';
 import { imageFormat, parseDG2 } from './dg2.ts';
 
-/** Flipped, overwritten, truncated or extended copies of a valid file. */
-const mutations = (base: Uint8Array) =>
-  fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-      const b = base.slice();
-      b[i % b.length]! ^= x;
-      return b;
-    }),
-    fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 8 }).map((ps) => {
-      const b = base.slice();
-      for (const [i, v] of ps) b[i % b.length] = v;
-      return b;
-    }),
-    fc.nat(base.length).map((n) => base.slice(0, n)),
-    fc.uint8Array({ minLength: 1, maxLength: 16 }).map((x) => concat(base, x)),
-  );
-
-/** Runs `parse` on random and mutated input: it may only throw ChipIdError. */
-const onlyChipIdErrors = (parse: (b: Uint8Array) => unknown, base: Uint8Array, numRuns: number) =>
-  fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 96 }), mutations(base)), (b) => {
-      try {
-        parse(b);
-      } catch (e) {
-        expect(e).toBeInstanceOf(ChipIdError);
-      }
-    }),
-    { numRuns },
-  );
-
-const vector = (p: string) =>
-  new Uint8Array(readFileSync(new URL(`../../../test/vectors/${p}`, import.meta.url)));
 // BSI TR-03105-5 ReferenceDataSet DG2 (test/vectors/SOURCES.md): one JPEG 2000 face.
 const DG2 = vector('bsi-tr03105/Datagroup2.bin');
 
