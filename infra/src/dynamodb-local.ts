@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { killGroup, Tail } from './processes.ts';
 
 export type DynamoDBKind = 'dynamodb-local' | 'dynalite';
 
@@ -219,19 +220,6 @@ async function launcherClassDir(java: string, emulator: string): Promise<string 
 const liveChildren = new Set<ChildProcess>();
 let exitHooksInstalled = false;
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(process.platform === 'win32' ? child.pid : -child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
@@ -248,18 +236,6 @@ function installExitHooks(): void {
       }
     };
     process.on(signal, onSignal);
-  }
-}
-
-/** Last `max` characters of a process's output, for error messages. */
-class Tail {
-  private text = '';
-  constructor(private readonly max = 4_000) {}
-  push(chunk: Buffer | string): void {
-    this.text = (this.text + chunk.toString()).slice(-this.max);
-  }
-  toString(): string {
-    return this.text.trim();
   }
 }
 

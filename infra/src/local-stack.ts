@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { CLAIM_NAMES } from '@chipid/sdk';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type DynamoDBLocal, dynamoClient, freePort, startDynamoDBLocal } from './dynamodb-local.ts';
+import { killGroup, Tail } from './processes.ts';
 import { createTables, DEFAULT_TABLE_PREFIX } from './tables.ts';
 
 /** Repository root (infra/src/../..). */
@@ -215,16 +216,6 @@ function wranglerBin(): string {
   return join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 }
 
-class Tail {
-  private text = '';
-  push(chunk: Buffer | string): void {
-    this.text = (this.text + chunk.toString()).slice(-6_000);
-  }
-  toString(): string {
-    return this.text.trim();
-  }
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function abortError(): Error {
@@ -240,19 +231,6 @@ interface Wrangler {
 
 const liveGroups = new Set<ChildProcess>();
 let exitHookInstalled = false;
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(process.platform === 'win32' ? child.pid : -child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // gone
-    }
-  }
-}
 
 function startWrangler(opts: {
   port: number;
@@ -281,7 +259,7 @@ function startWrangler(opts: {
       join(opts.stateDir, 'wrangler-state'),
       '--show-interactive-dev-session=false',
     ];
-    const output = new Tail();
+    const output = new Tail(6_000);
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
