@@ -38,13 +38,13 @@ export function hashFromOID(oid: string): HashName {
  * const h = await digest('SHA-256', dg1Bytes);
  */
 export async function digest(name: HashName, data: Uint8Array): Promise<Uint8Array> {
-  // Web Crypto costs ~15–20 µs per call before hashing a byte; small inputs (DG1, DG13, DG14, DG15,
-  // signed attributes) are faster in JS. Large ones (DG2 faces) go to the native implementation.
+  // Web Crypto costs ~15–50 µs per call (argument conversion, a thread-pool hop) before hashing a
+  // byte; inputs up to a few KB (DG1, DG13–15, signed attributes, small faces) are faster in JS.
   if (name === 'SHA-224' || data.length <= SMALL_INPUT) return SYNC[name](data);
   return new Uint8Array(await crypto.subtle.digest(name, own(data)));
 }
 
-const SMALL_INPUT = 2048;
+const SMALL_INPUT = 8192;
 const SYNC: Readonly<Record<HashName, (d: Uint8Array) => Uint8Array>> = {
   'SHA-1': sha1,
   'SHA-224': sha224,
