@@ -39,12 +39,12 @@ export function hashFromOID(oid: string): HashName {
  */
 export async function digest(name: HashName, data: Uint8Array): Promise<Uint8Array> {
   // Web Crypto costs ~15–50 µs per call (argument conversion, a thread-pool hop) before hashing a
-  // byte; inputs up to a few KB (DG1, DG13–15, signed attributes, small faces) are faster in JS.
+  // byte; inputs up to 1 KB (DG1, DG13–15, signed attributes, the LDSSecurityObject) are faster in JS.
   if (name === 'SHA-224' || data.length <= SMALL_INPUT) return SYNC[name](data);
   return new Uint8Array(await crypto.subtle.digest(name, own(data)));
 }
 
-const SMALL_INPUT = 8192;
+const SMALL_INPUT = 1024;
 const SYNC: Readonly<Record<HashName, (d: Uint8Array) => Uint8Array>> = {
   'SHA-1': sha1,
   'SHA-224': sha224,

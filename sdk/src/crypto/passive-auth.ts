@@ -41,8 +41,8 @@ export interface PassiveAuthReport {
 export interface TrustStore {
   readonly cscas: readonly Certificate[];
   readonly crls: readonly CRL[];
-  /** @internal DS DER (latin1) → chain verdict. */
-  readonly chainCache: Map<string, Promise<ChainVerdict>>;
+  /** @internal DS certificate (parsed once per DER, so one object per DS) → chain verdict. */
+  readonly chainCache: Map<Certificate, Promise<ChainVerdict>>;
   /** @internal CRL verification, once per store. */
   crlsByIssuer: Promise<Map<string, CRL[]>> | undefined;
 }
@@ -94,8 +94,7 @@ const withinValidity = (c: Certificate, at: Date) =>
   c.notBefore.getTime() <= at.getTime() && at.getTime() <= c.notAfter.getTime();
 
 function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict> {
-  const id = fromLatin1(ds.raw);
-  let v = trust.chainCache.get(id);
+  let v = trust.chainCache.get(ds);
   if (!v) {
     v = (async () => {
       const candidates = trust.cscas.filter(
@@ -121,7 +120,7 @@ function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict>
       return { csca: undefined, issuerKnown: candidates.length > 0 };
     })();
     if (trust.chainCache.size > 4096) trust.chainCache.clear();
-    trust.chainCache.set(id, v);
+    trust.chainCache.set(ds, v);
   }
   return v;
 }

@@ -18,7 +18,7 @@ import {
 } from '../asn1/der.ts';
 import { OID, oidName } from '../asn1/oid.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
-import { fromBase64, fromLatin1, toBase64, toHex } from '../lib/bytes.ts';
+import { equalBytes, fromBase64, toBase64, toHex } from '../lib/bytes.ts';
 import { type AlgorithmIdentifier, type PublicKey, parseSPKI, readAlgorithmIdentifier } from './keys.ts';
 
 export interface NameAttribute {
@@ -88,6 +88,20 @@ const SHORT: Readonly<Record<string, string>> = {
 };
 
 export function readName(node: Node): Name {
+  // The same issuer/subject names recur in every SOD of a Document Signer: decode each once.
+  const raw = node.raw;
+  const id = fingerprint(raw);
+  const hit = nameCache.get(id);
+  if (hit && equalBytes(hit.raw, raw)) return hit;
+  const name = readNameUncached(node);
+  if (nameCache.size >= CERT_CACHE_SIZE) nameCache.delete(nameCache.keys().next().value as number);
+  nameCache.set(id, name);
+  return name;
+}
+
+const nameCache = new Map<number, Name>();
+
+function readNameUncached(node: Node): Name {
   const attributes: NameAttribute[] = [];
   for (const rdn of children(node, { der: false })) {
     for (const atv of children(rdn, { der: false })) {
@@ -150,17 +164,24 @@ export function readExtensions(node: Node): Extension[] {
 export function parseCertificate(input: Uint8Array | string): Certificate {
   const der = typeof input === 'string' ? pemToDer(input, 'CERTIFICATE') : input;
   // One Document Signer certificate rides along in thousands of SODs: parse it once.
-  const id = fromLatin1(der);
+  const id = fingerprint(der);
   const hit = certCache.get(id);
-  if (hit) return hit;
+  if (hit && equalBytes(hit.raw, der)) return hit;
   const cert = parseCertificateUncached(der);
-  if (certCache.size >= CERT_CACHE_SIZE) certCache.delete(certCache.keys().next().value as string);
+  if (certCache.size >= CERT_CACHE_SIZE) certCache.delete(certCache.keys().next().value as number);
   certCache.set(id, cert);
   return cert;
 }
 
 const CERT_CACHE_SIZE = 256;
-const certCache = new Map<string, Certificate>();
+const certCache = new Map<number, Certificate>();
+
+/** FNV-1a over the bytes: a cheap cache key (a hit is confirmed by comparing the bytes). */
+function fingerprint(b: Uint8Array): number {
+  let h = 0x811c9dc5 ^ b.length;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
 
 function parseCertificateUncached(der: Uint8Array): Certificate {
   try {
