@@ -87,7 +87,24 @@ const JwkSchema = z
     use: z.literal('sig').optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((k, ctx) => {
+    // Coordinates must be the curve's size (RFC 7518 §6.2.1.2, RFC 8037 §2): a P-384 point labelled
+    // P-256 could never verify anything, so it is refused at registration, not at first use.
+    const coord = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url without padding
+    const bad = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (k.crv === 'P-256') {
+      if (k.kty !== 'EC') bad('kty', 'P-256 keys have kty EC');
+      if (!coord.test(k.x)) bad('x', 'must be a 32-byte base64url coordinate');
+      if (k.y === undefined || !coord.test(k.y)) bad('y', 'must be a 32-byte base64url coordinate');
+      if (k.alg !== undefined && k.alg !== 'ES256') bad('alg', 'P-256 keys sign ES256');
+    } else {
+      if (k.kty !== 'OKP') bad('kty', 'Ed25519 keys have kty OKP');
+      if (!coord.test(k.x)) bad('x', 'must be a 32-byte base64url public key');
+      if (k.y !== undefined) bad('y', 'Ed25519 keys have no y');
+      if (k.alg !== undefined && k.alg !== 'EdDSA') bad('alg', 'Ed25519 keys sign EdDSA');
+    }
+  });
 
 export const ClientIdSchema = z
   .string()

@@ -67,7 +67,13 @@ export async function auditHash(e: Omit<AuditEntry, 'hash'>): Promise<string> {
 /** Result of a commit: done, or which consumed item was already taken. */
 export type CommitResult = { ok: true; audit: AuditEntry } | { ok: false; conflicts: number[] };
 
-const MAX_HEAD_RETRIES = 6;
+/**
+ * A client's audit chain has one head, so concurrent commits of one client serialise on it: a commit
+ * that lost the race re-reads the head and tries again, with jittered backoff, for up to this long
+ * (a burst of N verifications of one client needs about N rounds). Past it: 503, nothing written.
+ */
+const HEAD_RETRY_BUDGET_MS = 5_000;
+const MAX_BACKOFF_MS = 40;
 
 /**
  * Writes a verification with its audit entry atomically, together with `extra` items (indexes in
@@ -79,6 +85,7 @@ export async function commitVerification(
   facts: AuditFacts,
   extra: TransactWriteItem[],
 ): Promise<CommitResult> {
+  const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     const head = await guarded(() =>
       s.db.send(
@@ -136,8 +143,9 @@ export async function commitVerification(
       const headMoved =
         reasons.slice(0, 3).some((r) => r === 'ConditionalCheckFailed') ||
         reasons.includes('TransactionConflict');
-      if (!headMoved || attempt >= MAX_HEAD_RETRIES) throw e;
-      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt * Math.random()));
+      if (!headMoved || Date.now() - started > HEAD_RETRY_BUDGET_MS) throw e;
+      const cap = Math.min(MAX_BACKOFF_MS, 2 * 2 ** Math.min(attempt, 5));
+      await new Promise((r) => setTimeout(r, cap * Math.random()));
     }
   }
 }
