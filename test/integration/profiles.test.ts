@@ -374,8 +374,8 @@ describe('concurrency and atomicity', () => {
     const answers = await Promise.all([1, 2, 3, 4, 5].map(() => postVerification(w, c, card.dump)));
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     const entries = await readAudit(store(), c.clientId);
-    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(await verifyAuditChain(entries)).toBe(0);
+    expect(entries).toHaveLength(5);
+    expect(await verifyAuditChain(entries)).toBe(0); // per lane: seqs 1, 2, …, links, hashes
   });
 
   it('the same request twice at once with one Idempotency-Key: one outcome, replayed to the other', async () => {
@@ -410,7 +410,6 @@ describe('audit and logs', () => {
       rp.clientId,
     );
     expect(entries.length).toBeGreaterThan(PROFILE_NAMES.length);
-    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
     expect(await verifyAuditChain(entries)).toBe(0);
     const tampered = entries.map((e, i) => (i === 3 ? { ...e, result: 'verified' } : e));
     if (entries[3]?.result !== 'verified') expect(await verifyAuditChain(tampered)).toBe(4);

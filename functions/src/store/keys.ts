@@ -8,8 +8,15 @@ export interface Key {
   sk: string;
 }
 
-/** Width of audit sequence numbers (`SEQ#000000000042`), so they sort as strings. */
+/** Width of audit sequence numbers (`SEQ#03#000000000042`), so they sort as strings. */
 export const SEQ_WIDTH = 12;
+
+/**
+ * A client's audit log is AUDIT_LANES hash chains ("lanes"), each with its own head: concurrent
+ * verifications of one client commit on different lanes instead of all racing for one head.
+ */
+export const AUDIT_LANES = 16;
+const lane2 = (lane: number) => String(lane).padStart(2, '0');
 
 export const keys = {
   citizen: (idHash: string): Key => ({ pk: `CIT#${idHash}`, sk: 'CITIZEN' }),
@@ -23,10 +30,13 @@ export const keys = {
   jti: (clientId: string, jti: string): Key => ({ pk: `JTI#${clientId}#${jti}`, sk: 'JTI' }),
   idem: (clientId: string, key: string): Key => ({ pk: `IDEM#${clientId}#${key}`, sk: 'IDEM' }),
   verification: (id: string): Key => ({ pk: `VER#${id}`, sk: 'VER' }),
-  auditHead: (clientId: string): Key => ({ pk: `AUDIT#${clientId}`, sk: 'HEAD' }),
-  auditSeq: (clientId: string, seq: number): Key => ({
+  auditHead: (clientId: string, lane: number): Key => ({
     pk: `AUDIT#${clientId}`,
-    sk: `SEQ#${String(seq).padStart(SEQ_WIDTH, '0')}`,
+    sk: `HEAD#${lane2(lane)}`,
+  }),
+  auditSeq: (clientId: string, lane: number, seq: number): Key => ({
+    pk: `AUDIT#${clientId}`,
+    sk: `SEQ#${lane2(lane)}#${String(seq).padStart(SEQ_WIDTH, '0')}`,
   }),
   /** Fixed-window rate counter (not in the contract's list: an addition of the Worker, TTL'd). */
   rate: (clientId: string, window: number): Key => ({ pk: `RATE#${clientId}#${window}`, sk: 'RATE' }),

@@ -18,7 +18,7 @@ import {
   transact,
   unmarshal,
 } from './db.ts';
-import { keyAttrs, keys } from './keys.ts';
+import { AUDIT_LANES, keyAttrs, keys } from './keys.ts';
 
 export interface CheckOutcome {
   name: string;
@@ -52,6 +52,8 @@ export interface AuditFacts {
 
 export interface AuditEntry extends AuditFacts {
   clientId: string;
+  /** The chain (0 … AUDIT_LANES − 1) this entry extends; `seq` counts within it. */
+  lane: number;
   seq: number;
   prev: string;
   hash: string;
@@ -64,13 +66,20 @@ export async function auditHash(e: Omit<AuditEntry, 'hash'>): Promise<string> {
   return hex(await sha256(e.prev + canonicalJson(e)));
 }
 
+/** FNV-1a of the id, reduced to a lane. */
+function laneOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % AUDIT_LANES;
+}
+
 /** Result of a commit: done, or which consumed item was already taken. */
 export type CommitResult = { ok: true; audit: AuditEntry } | { ok: false; conflicts: number[] };
 
 /**
- * A client's audit chain has one head, so concurrent commits of one client serialise on it: a commit
- * that lost the race re-reads the head and tries again, with jittered backoff, for up to this long
- * (a burst of N verifications of one client needs about N rounds). Past it: 503, nothing written.
+ * Each commit extends one of the client's AUDIT_LANES chains, picked at random; a commit that lost the
+ * race for a lane's head tries another lane, with jittered backoff, for up to this long. Past it: 503,
+ * nothing written.
  */
 const HEAD_RETRY_BUDGET_MS = 5_000;
 const MAX_BACKOFF_MS = 40;
@@ -86,19 +95,26 @@ export async function commitVerification(
   extra: TransactWriteItem[],
 ): Promise<CommitResult> {
   const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
+  // First lane from the verification id (spreads commits evenly, same choice on every store),
+  // another random one after each lost race.
+  let lane = laneOf(ver.id);
+  for (
+    let attempt = 0;
+    ;
+    attempt++, lane = (lane + 1 + Math.floor(Math.random() * (AUDIT_LANES - 1))) % AUDIT_LANES
+  ) {
     const head = await guarded(() =>
       s.db.send(
         new GetItemCommand({
           TableName: s.table,
-          Key: keyAttrs(keys.auditHead(ver.clientId)),
+          Key: keyAttrs(keys.auditHead(ver.clientId, lane)),
           ConsistentRead: true,
         }),
       ),
     );
     const prevSeq = Number(head.Item?.seq?.N ?? '0');
     const prev = head.Item?.hash?.S ?? GENESIS_HASH;
-    const body: Omit<AuditEntry, 'hash'> = { ...facts, clientId: ver.clientId, seq: prevSeq + 1, prev };
+    const body: Omit<AuditEntry, 'hash'> = { ...facts, clientId: ver.clientId, lane, seq: prevSeq + 1, prev };
     const entry: AuditEntry = { ...body, hash: await auditHash(body) };
     const items: TransactWriteItem[] = [
       {
@@ -112,7 +128,7 @@ export async function commitVerification(
         Put: {
           TableName: s.table,
           Item: marshal({
-            ...keys.auditSeq(ver.clientId, entry.seq),
+            ...keys.auditSeq(ver.clientId, lane, entry.seq),
             ...(entry as unknown as Record<string, Plain>),
           }),
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -121,7 +137,7 @@ export async function commitVerification(
       {
         Put: {
           TableName: s.table,
-          Item: marshal({ ...keys.auditHead(ver.clientId), seq: entry.seq, hash: entry.hash }),
+          Item: marshal({ ...keys.auditHead(ver.clientId, lane), seq: entry.seq, hash: entry.hash }),
           ...(head.Item
             ? {
                 ConditionExpression: 'seq = :prev',
@@ -194,13 +210,18 @@ export async function readAudit(s: StoreContext, clientId: string): Promise<Audi
   return out;
 }
 
-/** Checks a chain: every `prev` links and every hash recomputes. Returns the first bad seq, or 0. */
+/**
+ * Checks a client's audit log (as `readAudit` returns it): in every lane, seqs run 1, 2, 3…, every
+ * `prev` links to the entry before and every hash recomputes. Returns the 1-based position in
+ * `entries` of the first entry that breaks this, or 0 when all hold.
+ */
 export async function verifyAuditChain(entries: AuditEntry[]): Promise<number> {
-  let prev = GENESIS_HASH;
-  for (const e of entries) {
+  const last = new Map<number, { seq: number; hash: string }>();
+  for (const [i, e] of entries.entries()) {
     const { hash, ...body } = e;
-    if (e.prev !== prev || (await auditHash(body)) !== hash) return e.seq;
-    prev = hash;
+    const before = last.get(e.lane) ?? { seq: 0, hash: GENESIS_HASH };
+    if (e.seq !== before.seq + 1 || e.prev !== before.hash || (await auditHash(body)) !== hash) return i + 1;
+    last.set(e.lane, { seq: e.seq, hash });
   }
   return 0;
 }

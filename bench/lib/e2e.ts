@@ -1,0 +1,204 @@
+/**
+ * End to end through the local stack (`startLocalStack()`: DynamoDB Local + `wrangler dev`/workerd +
+ * the seeded sandbox): RP clients registered through the admin API, one-time challenges stored as
+ * `POST /v1/challenges` stores them (SERVICE-CONTRACT `CHAL#<id>`; written straight to DynamoDB so
+ * issuing them is not part of the measured load), every request pre-signed and distinct (own `jti`,
+ * own challenge, the virtual chip's answer), and the load generator (`bench/load.ts`) in a second
+ * process on loopback.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { challengePut } from '../../functions/src/store/requests.ts';
+import { dynamoClient } from '../../infra/src/dynamodb-local.ts';
+import { type LocalStack, REPO_ROOT, startLocalStack } from '../../infra/src/local-stack.ts';
+import { signVerificationRequest } from '../../sdk/src/request/index.ts';
+import type { SandboxCard } from '../../sdk/src/sandbox/index.ts';
+import type { BenchClient } from './fixtures.ts';
+import { newChallengeBytes } from './fixtures.ts';
+
+/** What the load generator prints. */
+export interface LoadResult {
+  n: number;
+  errors: number;
+  statuses: Record<string, number>;
+  results: Record<string, number>;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  concurrency: number;
+  exhaustedLanes: number;
+}
+
+export interface E2EStack {
+  stack: LocalStack;
+  db: DynamoDBClient;
+  table: string;
+  clients: BenchClient[];
+  admin(method: string, path: string, body: string, contentType?: string): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Starts the local stack in a temporary state folder and registers `clients` RP clients. */
+export async function startE2E(clients: number, log: (m: string) => void): Promise<E2EStack> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'chipid-bench-'));
+  const stack = await startLocalStack({ stateDir, log: (m) => log(`  stack: ${m}`), workerOutput: 'quiet' });
+  const admin = (method: string, path: string, body: string, contentType = 'application/json') =>
+    fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': contentType },
+      body,
+      signal: AbortSignal.timeout(300_000),
+    });
+  const list: BenchClient[] = [];
+  for (let i = 0; i < clients; i++) {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: `bench-${i}`, alg: 'ES256' } as JWK & {
+      kid: string;
+    };
+    const { d: _d, ...pub } = privateJwk;
+    const clientId = `sandbox_bench${String(i).padStart(3, '0')}_${process.pid}`;
+    const res = await admin(
+      'POST',
+      '/admin/v1/clients',
+      JSON.stringify({ clientId, name: 'Bench RP', scope: ['name', 'age_over_18'], jwks: { keys: [pub] } }),
+    );
+    if (res.status !== 201) throw new Error(`register ${clientId}: ${res.status} ${await res.text()}`);
+    list.push({ clientId, privateJwk });
+  }
+  const db = dynamoClient(stack.dynamodb.endpoint);
+  return {
+    stack,
+    db,
+    table: 'chipid-sandbox',
+    clients: list,
+    admin,
+    stop: async () => {
+      db.destroy();
+      await stack.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Pre-signs `perLane` requests for each of `lanes` lanes and stores their challenges.
+ */
+export async function buildPlan(
+  e: E2EStack,
+  card: SandboxCard,
+  lanes: number,
+  perLane: number,
+  seconds: number,
+): Promise<string> {
+  const chal: { id: string; bytes: Uint8Array; clientId: string }[] = [];
+  const planLanes: { request: string; aa?: { challenge: string; signature: string } }[][] = [];
+  // Lane l alternates between clients l, l + lanes, l + 2·lanes…: no client is ever used by two lanes
+  // at once (one audit chain head per client), and each stays far below its per-minute rate limit.
+  const perClientLane = Math.max(1, Math.floor(e.clients.length / lanes));
+  for (let l = 0; l < lanes; l++) {
+    const lane: { request: string; aa?: { challenge: string; signature: string } }[] = [];
+    for (let i = 0; i < perLane; i++) {
+      const client = e.clients[(l + lanes * (i % perClientLane)) % e.clients.length]!;
+      const c = newChallengeBytes();
+      const signature = await card.chip!.internalAuthenticate(c.bytes);
+      const aa = {
+        challenge: Buffer.from(c.bytes).toString('base64'),
+        signature: Buffer.from(signature).toString('base64'),
+      };
+      const request = await signVerificationRequest({
+        clientId: client.clientId,
+        privateKey: client.privateJwk,
+        audience: e.stack.url,
+        chip: { ...card.dump, aa },
+        scope: ['name', 'age_over_18'],
+        purpose: 'benchmark',
+        ttlSeconds: 300,
+        challengeId: c.id,
+      });
+      lane.push({ request, aa });
+      chal.push({ ...c, clientId: client.clientId });
+    }
+    planLanes.push(lane);
+  }
+  // Challenges last, so their 120 s lifetime covers the run.
+  const store = { db: e.db, table: e.table, env: 'sandbox' as const };
+  const expiresAt = Date.now() + 120_000;
+  const puts = chal.map((c) => ({
+    PutRequest: {
+      Item: challengePut(store, {
+        id: c.id,
+        clientId: c.clientId,
+        challenge: Buffer.from(c.bytes).toString('base64'),
+        expiresAt,
+        used: false,
+      }).Put!.Item!,
+    },
+  }));
+  const batches: (typeof puts)[] = [];
+  for (let i = 0; i < puts.length; i += 25) batches.push(puts.slice(i, i + 25));
+  const writeBatch = async (b: typeof puts) => {
+    let pending = b;
+    for (let attempt = 0; pending.length > 0 && attempt < 10; attempt++) {
+      const r = await e.db.send(new BatchWriteItemCommand({ RequestItems: { [e.table]: pending } }));
+      pending = (r.UnprocessedItems?.[e.table] ?? []) as typeof puts;
+    }
+  };
+  for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map(writeBatch));
+  const { aa: _aa, ...dump } = card.dump;
+  const file = join(tmpdir(), `chipid-bench-plan-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify({ url: e.stack.url, seconds, dump, lanes: planLanes }));
+  return file;
+}
+
+/** Runs the load generator in a second process on a plan file (deleted afterwards). */
+export function runLoad(planFile: string): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'bench', 'load.ts'), planFile],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('exit', (code) => {
+      rmSync(planFile, { force: true });
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as LoadResult);
+      } catch {
+        reject(new Error(`load generator exited ${code}: ${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/**
+ * One measured load phase: a short probe sizes the plan (requests ≈ 1.6 × probe rate × seconds, so
+ * lanes rarely run dry), then the real run.
+ */
+export async function loadPhase(
+  e: E2EStack,
+  card: SandboxCard,
+  o: { lanes: number; seconds: number; probe?: LoadResult },
+): Promise<{ result: LoadResult; probe: LoadResult }> {
+  const probe = o.probe ?? (await runLoad(await buildPlan(e, card, o.lanes, 12, 3)));
+  const perLane = Math.min(2000, Math.ceil((Math.max(probe.rps, 20) * o.seconds * 1.6) / o.lanes) + 10);
+  const result = await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds));
+  return { result, probe };
+}

@@ -1,0 +1,90 @@
+/**
+ * Where the time goes — a V8 CPU profile (node:inspector) of a batch of in-process verifications,
+ * main thread only, reduced to the inclusive time of the frames that name a step of the pipeline.
+ * Profiling slows everything down a little; read the shares, not the absolute values.
+ */
+import { Session } from 'node:inspector/promises';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Steps of a verification: label → predicate on (function name, url). */
+const STEPS: [string, (fn: string, url: string) => boolean][] = [
+  ['whole request (Hono app.fetch)', (fn, url) => fn === 'fetch' && url.includes('hono/dist/hono-base')],
+  ['body limit middleware (re-reads the body)', (fn, url) => fn === 'bodyLimit' && url.includes('hono')],
+  [
+    'request validation (zod schema of the body)',
+    (_fn, url) => url.includes('hono/dist/validator/validator'),
+  ],
+  ['RP token check (verifyRpToken, jose)', (fn) => fn === 'verifyRpToken'],
+  ['prepareVerification (checks 1–4 + assertion)', (fn) => fn === 'prepareVerification'],
+  ['  chipDigest (canonical dump + SHA-256)', (fn) => fn === 'chipDigest'],
+  ['  parseDump (zod + base64 decode)', (fn) => fn === 'parseDump'],
+  ['  base64 decode (SDK fromBase64)', (fn, url) => fn === 'fromBase64' && url.includes('sdk/src/lib/bytes')],
+  ['  verifyChip (passive + active auth)', (fn) => fn === 'verifyChip'],
+  ['  chipFacts (DG1/DG13 → facts)', (fn) => fn === 'chipFacts'],
+  ['  checkRegistry', (fn) => fn === 'checkRegistry'],
+  ['  signAssertion (JWT build + ES256)', (fn) => fn === 'signAssertion'],
+  ['commitVerification (audit hash + transaction)', (fn) => fn === 'commitVerification'],
+  [
+    'HMAC-SHA256 (registry keys, pairwise sub)',
+    (fn, url) => fn === 'hmacSha256' && url.includes('functions/src/lib/crypto'),
+  ],
+  ['in-memory store (MemoryDynamo.send)', (fn, url) => fn === 'send' && url.includes('store/memory')],
+  ['Web Crypto calls (all)', (_fn, url) => url.startsWith('node:internal/crypto/webcrypto')],
+  [
+    'Request/Response objects (undici)',
+    (fn, url) => (fn === '_Request' || fn === '_Response') && url.includes('undici'),
+  ],
+  ['garbage collector', (fn) => fn === '(garbage collector)'],
+];
+
+/** Runs `fn` under the profiler; returns ms per operation for each step (n operations). */
+export async function profileSteps(
+  fn: () => Promise<void>,
+  n: number,
+): Promise<{ step: string; ms: number }[]> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  await fn();
+  const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
+  session.disconnect();
+
+  const nodes = new Map(profile.nodes.map((x) => [x.id, x]));
+  const parent = new Map<number, number>();
+  for (const x of profile.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
+  const self = new Map<number, number>();
+  for (const [i, s] of profile.samples.entries())
+    self.set(s, (self.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const totals = STEPS.map(() => 0);
+  let busy = 0;
+  for (const [id, t] of self) {
+    const leaf = nodes.get(id)!.callFrame.functionName;
+    if (leaf !== '(idle)' && leaf !== '(program)') busy += t;
+    const hit = STEPS.map(() => false);
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const cf = nodes.get(x)!.callFrame;
+      STEPS.forEach(([, pred], i) => {
+        if (!hit[i] && pred(cf.functionName, cf.url)) hit[i] = true;
+      });
+    }
+    hit.forEach((h, i) => {
+      if (h) totals[i]! += t;
+    });
+  }
+  return [
+    { step: 'main thread busy (everything but idle)', ms: busy / 1000 / n },
+    ...STEPS.map(([label], i) => ({ step: label, ms: totals[i]! / 1000 / n })),
+  ];
+}

@@ -1,0 +1,565 @@
+/**
+ * `npm run bench` — measured speed of the verification service (issue 5). Not a test: prints a
+ * table, writes `bench/RESULTS.md`, and prints LAST one JSON line:
+ * `{ pipelinePerSec, cryptoFloorPerSec, floorRatio, opensslFloorPerSec, brainpoolCpuMs, rsaCpuMs,
+ *    p256CpuMs, e2eRps, e2eP50Ms, e2eP99Ms, e2eErrors, … }`.
+ *
+ * 1. In one process (the Worker's Hono app, DynamoDB answered by `functions/src/store/memory.ts`):
+ *    full verifications of a P-256 sandbox card — request JWS check, rate limit, replay guard,
+ *    passive auth with the DS-chain cache, active auth over a stored one-time challenge, registry,
+ *    assertion signing, the audit transaction — per CPU second; the crypto floor of the same
+ *    verification (signature/hash primitives only, same runtime); the same mix at `openssl speed`'s
+ *    native rate; CPU ms of one verification per card kind; DG2 15 KB vs 150 KB; what each cache buys.
+ * 2. End to end through the local stack (`startLocalStack()`: workerd via `wrangler dev` + DynamoDB
+ *    Local), pre-signed distinct requests, a load generator in a second process on loopback:
+ *    32 concurrent clients for 30 s; then registry growth (10^3, 10^5[, 10^6] records) and DG2 size.
+ *
+ * Environment: BENCH_E2E_SECONDS (default 30), BENCH_CONCURRENCY (32), BENCH_PIPELINE_N (1000),
+ * BENCH_GROWTH_SECONDS (10), BENCH_GROWTH_MAX (100000; 1000000 adds the 10^6 step, a long import),
+ * BENCH_SKIP_E2E=1 (in-process figures only).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { measureCaches } from './lib/caches.ts';
+import { type E2EStack, type LoadResult, loadPhase, startE2E } from './lib/e2e.ts';
+import {
+  answered,
+  benchCard,
+  newChallengeBytes,
+  syntheticRegistryLines,
+  verificationBody,
+} from './lib/fixtures.ts';
+import { measureFloor, nativeFloorPerSec, opensslSpeed } from './lib/floor.ts';
+import { startInProcess } from './lib/inprocess.ts';
+import { fmt, type Timing, timed, timedBest } from './lib/measure.ts';
+import { profileSteps } from './lib/profile.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
+const E2E_SECONDS = num(env.BENCH_E2E_SECONDS, 30);
+const CONCURRENCY = num(env.BENCH_CONCURRENCY, 32);
+const PIPELINE_N = num(env.BENCH_PIPELINE_N, 1000);
+const GROWTH_SECONDS = num(env.BENCH_GROWTH_SECONDS, Math.min(10, E2E_SECONDS));
+const GROWTH_MAX = num(env.BENCH_GROWTH_MAX, 100_000);
+const GROWTH_SIZES = [1_000, 100_000, 1_000_000].filter((s) => s <= GROWTH_MAX);
+const FACE = 15_000;
+const BIG_FACE = 150_000;
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const progress = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const started = Date.now();
+
+// ——— machine ———
+const cpus = os.cpus();
+const machine = {
+  cpu: cpus[0]?.model.trim() ?? 'unknown',
+  cores: cpus.length,
+  memoryGiB: fmt(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()} (${os.arch()})`,
+  node: process.version,
+  loadAverage: os.loadavg().map((x) => fmt(x, 2)),
+};
+progress(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`);
+
+// ——— 1. native reference ———
+progress('openssl speed (≈ 8 s)');
+const ossl = opensslSpeed();
+
+// ——— 2. in process ———
+progress('in-process pipeline');
+const consoleLog = console.log;
+console.log = () => {}; // the Worker's request log (still built, not written)
+const originalSend = DynamoDBClient.prototype.send;
+const svc = await startInProcess();
+
+async function pipelineRun(profile: 'valid' | 'valid-brainpool' | 'valid-rsa', n: number, faceSize = FACE) {
+  const card = await benchCard(profile, faceSize);
+  const bodies: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const ch = newChallengeBytes();
+    await svc.putChallenge(ch.id, ch.bytes);
+    bodies.push(
+      await verificationBody(svc.client, svc.env.SERVICE_URL, await answered(card, ch.bytes), ch.id),
+    );
+  }
+  const bad: string[] = [];
+  let lastAssertion = '';
+  const t = await timedBest(
+    bodies.map((body) => async () => {
+      const res = await svc.fetch('/v1/verifications', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const j = (await res.json()) as { result?: string; code?: string; assertion?: string };
+      if (res.status !== 200 || j.result !== 'verified') bad.push(`${res.status} ${j.result ?? j.code}`);
+      else lastAssertion = j.assertion ?? '';
+    }),
+    4,
+  );
+  if (bad.length) throw new Error(`${profile}: ${bad.length} verifications failed, e.g. ${bad[0]}`);
+  return { t, lastBody: bodies[bodies.length - 1]!, lastAssertion };
+}
+
+await pipelineRun('valid', 60); // warm-up: JIT, key caches, trust store, DS chain verdict
+await pipelineRun('valid-brainpool', 10);
+await pipelineRun('valid-rsa', 10);
+const p256 = await pipelineRun('valid', PIPELINE_N);
+progress(`pipeline P-256: ${fmt(p256.t.perCoreSec)}/s per core`);
+
+progress('crypto floor');
+const sample = JSON.parse(p256.lastBody) as {
+  request: string;
+  chip: Parameters<typeof measureFloor>[0]['chip'];
+};
+const { d: _d, ...requestPublicJwk } = svc.client.privateJwk;
+const [ah, ap] = p256.lastAssertion.split('.');
+const floor = await measureFloor({
+  chip: sample.chip,
+  requestJws: sample.request,
+  requestPublicJwk: requestPublicJwk as JsonWebKey,
+  assertionInputLength: `${ah}.${ap}`.length,
+  n: PIPELINE_N,
+});
+
+progress('per card kind');
+const brainpool = await pipelineRun('valid-brainpool', Math.max(100, PIPELINE_N / 5));
+const rsa = await pipelineRun('valid-rsa', Math.max(100, PIPELINE_N / 3));
+const faceSmall = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), FACE);
+const faceBig = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), BIG_FACE);
+
+progress('profile of the pipeline');
+const profN = Math.round(Math.max(100, Math.min(400, PIPELINE_N / 3)));
+const profCard = await benchCard('valid', FACE);
+const profBodies: string[] = [];
+for (let i = 0; i < profN; i++) {
+  const ch = newChallengeBytes();
+  await svc.putChallenge(ch.id, ch.bytes);
+  profBodies.push(
+    await verificationBody(svc.client, svc.env.SERVICE_URL, await answered(profCard, ch.bytes), ch.id),
+  );
+}
+const steps = await profileSteps(async () => {
+  await timed(
+    profBodies.map((body) => async () => {
+      await (
+        await svc.fetch('/v1/verifications', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        })
+      ).text();
+    }),
+    4,
+  );
+}, profN);
+
+progress('caches');
+const caches = await measureCaches(Math.max(100, Math.min(400, PIPELINE_N / 3)));
+const storeCalls = Object.fromEntries(svc.mem.calls);
+DynamoDBClient.prototype.send = originalSend;
+console.log = consoleLog;
+
+const pipelinePerSec = p256.t.perCoreSec;
+const cryptoFloorPerSec = floor.perSec;
+const floorRatio = pipelinePerSec / cryptoFloorPerSec;
+const opensslFloorPerSec = ossl ? nativeFloorPerSec(ossl, floor.hashedBytes) : undefined;
+
+// ——— 3. end to end ———
+interface GrowthRow {
+  label: string;
+  records: number;
+  faceBytes: number;
+  r: LoadResult;
+  importSeconds?: number;
+}
+let e2e: LoadResult | undefined;
+const growth: GrowthRow[] = [];
+let e2eNote = '';
+let seedRecords = 0;
+if (env.BENCH_SKIP_E2E !== '1') {
+  let stack: E2EStack | undefined;
+  try {
+    progress('starting the local stack (DynamoDB Local + wrangler dev)');
+    stack = await startE2E(CONCURRENCY * 2, progress);
+    const card = await benchCard('valid', FACE);
+    seedRecords = readFileSync(join(here, '..', 'infra', 'seed', 'sandbox-registry.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim()).length;
+    progress(`e2e: ${CONCURRENCY} concurrent clients for ${E2E_SECONDS} s`);
+    const main = await loadPhase(stack, card, { lanes: CONCURRENCY, seconds: E2E_SECONDS });
+    e2e = main.result;
+    progress(
+      `e2e: ${fmt(e2e.rps)} rps, p50 ${fmt(e2e.p50Ms)} ms, p99 ${fmt(e2e.p99Ms)} ms, errors ${e2e.errors}`,
+    );
+
+    progress(`e2e: 1 lane, sequential, ${GROWTH_SECONDS} s (unloaded latency)`);
+    const seq = (await loadPhase(stack, card, { lanes: 1, seconds: GROWTH_SECONDS })).result;
+    growth.push({ label: 'sequential (1 lane)', records: seedRecords, faceBytes: FACE, r: seq });
+    let persons = 0;
+    for (const size of GROWTH_SIZES) {
+      const want = Math.max(0, Math.ceil((size - seedRecords) / 2));
+      progress(`growth: importing up to ${size} registry records`);
+      const t0 = performance.now();
+      const CHUNK = 5_000;
+      const chunks: [number, number][] = [];
+      for (let p = persons; p < want; p += CHUNK) chunks.push([p, Math.min(CHUNK, want - p)]);
+      for (let i = 0; i < chunks.length; i += 3) {
+        await Promise.all(
+          chunks.slice(i, i + 3).map(async ([off, n]) => {
+            // Retried: wrangler dev reloads the Worker when a source file changes, failing calls in flight.
+            let last = '';
+            for (let attempt = 0; attempt < 4; attempt++) {
+              if (attempt > 0) await new Promise((r) => setTimeout(r, 2000 * attempt));
+              let res: Response;
+              let text: string;
+              try {
+                res = await stack!.admin(
+                  'POST',
+                  '/admin/v1/registry/sandbox/import',
+                  syntheticRegistryLines(off, n),
+                  'application/x-ndjson',
+                );
+                text = await res.text();
+              } catch (err) {
+                last = err instanceof Error ? err.message : String(err);
+                continue;
+              }
+              last = `${res.status} ${text.slice(0, 200)}`;
+              if (res.status !== 200) continue;
+              const j = JSON.parse(text) as { failed?: unknown[] };
+              if (j.failed?.length) throw new Error(`import: ${last}`);
+              return;
+            }
+            throw new Error(`import failed: ${last}`);
+          }),
+        );
+      }
+      const importSeconds = (performance.now() - t0) / 1000;
+      persons = Math.max(persons, want);
+      const records = seedRecords + persons * 2;
+      progress(`growth: ${records} records (import ${fmt(importSeconds)} s), ${GROWTH_SECONDS} s load`);
+      const r = (await loadPhase(stack, card, { lanes: CONCURRENCY, seconds: GROWTH_SECONDS })).result;
+      growth.push({
+        label: `registry ${records.toLocaleString('en')} records`,
+        records,
+        faceBytes: FACE,
+        r,
+        importSeconds,
+      });
+    }
+    const records = growth[growth.length - 1]?.records ?? seedRecords;
+    progress(`DG2 ${BIG_FACE / 1000} KB: ${GROWTH_SECONDS} s load`);
+    const big = await benchCard('valid', BIG_FACE);
+    const rBig = (await loadPhase(stack, big, { lanes: CONCURRENCY, seconds: GROWTH_SECONDS })).result;
+    growth.push({ label: `DG2 ${BIG_FACE / 1000} KB`, records, faceBytes: BIG_FACE, r: rBig });
+  } catch (err) {
+    e2eNote = `end-to-end phase failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    progress(e2eNote);
+  } finally {
+    await stack?.stop();
+  }
+} else {
+  e2eNote = 'end-to-end phase skipped (BENCH_SKIP_E2E=1)';
+}
+
+// ——— report ———
+const rowsIn: [string, string, string][] = [
+  [
+    'pipeline, P-256 card (per core)',
+    `${fmt(pipelinePerSec)} /s`,
+    `${fmt(p256.t.cpuMsPerOp)} ms CPU; wall ${fmt(p256.t.wallPerSec)} /s on ${machine.cores} cores`,
+  ],
+  [
+    'crypto floor (same runtime)',
+    `${fmt(cryptoFloorPerSec)} /s`,
+    `${fmt(floor.cpuMsPerVerification)} ms CPU`,
+  ],
+  ['floorRatio = pipeline / floor', `${fmt(floorRatio, 2)}`, 'target ≥ 0.7'],
+  [
+    'OpenSSL native floor (same mix)',
+    opensslFloorPerSec ? `${fmt(opensslFloorPerSec)} /s` : 'n/a',
+    opensslFloorPerSec
+      ? `pipeline = ${fmt((100 * pipelinePerSec) / opensslFloorPerSec, 2)} % of it (target ≥ 25 %)`
+      : '',
+  ],
+  ['CPU per verification, P-256', `${fmt(p256.t.cpuMsPerOp)} ms`, 'target ≤ 5 ms'],
+  ['CPU per verification, brainpoolP256r1', `${fmt(brainpool.t.cpuMsPerOp)} ms`, 'target ≤ 5 ms'],
+  ['CPU per verification, RSA-2048 DS + RSA-1024 AA', `${fmt(rsa.t.cpuMsPerOp)} ms`, 'target ≤ 5 ms'],
+  ['CPU per verification, DG2 15 KB', `${fmt(faceSmall.t.cpuMsPerOp)} ms`, ''],
+  [
+    'CPU per verification, DG2 150 KB',
+    `${fmt(faceBig.t.cpuMsPerOp)} ms`,
+    `+${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms for +135 KB`,
+  ],
+];
+const table = (head: string[], rows: (string | number)[][]) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+const e2eRows = [
+  ...(e2e
+    ? [
+        [
+          'main run',
+          seedRecords.toLocaleString('en'),
+          '15 KB',
+          `${fmt(e2e.seconds, 3)} s`,
+          fmt(e2e.rps),
+          fmt(e2e.p50Ms),
+          fmt(e2e.p99Ms),
+          fmt(e2e.maxMs),
+          e2e.errors,
+          JSON.stringify(e2e.results),
+        ],
+      ]
+    : []),
+  ...growth.map((g) => [
+    g.label,
+    g.records.toLocaleString('en'),
+    `${g.faceBytes / 1000} KB`,
+    `${fmt(g.r.seconds, 3)} s`,
+    fmt(g.r.rps),
+    fmt(g.r.p50Ms),
+    fmt(g.r.p99Ms),
+    fmt(g.r.maxMs),
+    g.r.errors,
+    JSON.stringify(g.r.results),
+  ]),
+];
+const e2eHead = [
+  'run',
+  'registry records',
+  'DG2',
+  'duration',
+  'rps',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'errors',
+  'results',
+];
+
+out('');
+out(table(['in process', 'value', 'note'], rowsIn));
+out('');
+out(
+  table(
+    ['floor primitive', 'impl', 'CPU ms / op'],
+    floor.primitives.map((p) => [p.name, p.impl, fmt(p.cpuMsPerOp)]),
+  ),
+);
+out('');
+out(
+  table(
+    ['passive auth cache state', 'CPU ms / op', 'per core /s'],
+    caches.rows.map((r) => [r.case, fmt(r.cpuMsPerOp), fmt(r.perCoreSec)]),
+  ),
+);
+out(
+  table(
+    ['part', 'CPU ms / op', 'per core /s'],
+    caches.parts.map((r) => [r.case, fmt(r.cpuMsPerOp), fmt(r.perCoreSec)]),
+  ),
+);
+out('');
+if (e2eRows.length) out(table(e2eHead, e2eRows));
+if (e2eNote) out(e2eNote);
+
+// ——— RESULTS.md ———
+const cacheRow = (i: number) => caches.rows[i]!;
+const part = (i: number) => caches.parts[i]!;
+const md = `# chipid benchmark results
+
+Generated by \`npm run bench\` (\`bench/run.ts\`) on ${new Date(started).toISOString()} in ${fmt((Date.now() - started) / 1000, 3)} s.
+Figures are from one run on a shared machine: read them as orders of magnitude, compare rows of the same
+run. "Per core" rates divide by the process's CPU seconds (\`process.cpuUsage()\`, user + system, so Web
+Crypto work on libuv's thread pool is included), which holds on a busy machine where wall time does not.
+
+## Machine
+
+| | |
+|---|---|
+| CPU | ${machine.cpu} |
+| cores | ${machine.cores} |
+| memory | ${machine.memoryGiB} GiB |
+| OS | ${machine.os} |
+| Node | ${machine.node} |
+| OpenSSL | ${ossl?.version ?? 'not found'} |
+| load average at start | ${machine.loadAverage.join(', ')} |
+
+## In one process
+
+The Worker's Hono app (\`createApp()\`) in Node, every DynamoDB call answered by the in-memory store
+\`functions/src/store/memory.ts\` (same commands, conditions and transactions; no network). One
+verification = \`POST /v1/verifications\` of a P-256 sandbox card (DG2 ${FACE / 1000} KB) answering a stored
+one-time challenge: routing + zod validation, RP request JWS (ES256) check, rate-limit counter, replay
+guard, passive authentication with the trust store's DS-chain cache, Active Authentication, registry
+(card + citizen), assertion signing, the audit transaction. ${PIPELINE_N} verifications, 4 in flight,
+in 3 rounds (the round with the least CPU per verification is reported; so are all rows below); every
+one answered 200 \`verified\`. Store calls during the in-process phase: \`${JSON.stringify(storeCalls)}\`.
+
+${table(['measure', 'value', 'note'], rowsIn)}
+
+### The crypto floor
+
+What one verification cannot avoid, each primitive timed alone in the same run and runtime (Node's
+Web Crypto = OpenSSL underneath, plus JS↔native overhead per call):
+
+${table(
+  ['primitive', 'impl', 'CPU ms / op'],
+  floor.primitives.map((p) => [p.name, p.impl, fmt(p.cpuMsPerOp)]),
+)}
+| **sum** | | **${fmt(floor.cpuMsPerVerification)}** |
+
+${
+  ossl
+    ? `\`openssl speed\` (one core): P-256 sign ${fmt(ossl.p256SignPerSec)}/s, verify ${fmt(ossl.p256VerifyPerSec)}/s; brainpoolP256r1 verify ${fmt(ossl.brainpoolP256VerifyPerSec ?? Number.NaN)}/s; RSA-2048 verify ${fmt(ossl.rsa2048VerifyPerSec ?? Number.NaN)}/s; SHA-256 ${fmt(ossl.sha256BytesPerSec / 1e6)} MB/s. The same mix (3 P-256 verifies, 1 P-256 sign, ${floor.hashedBytes} bytes hashed) natively: **${fmt(opensslFloorPerSec!)} /s**; the pipeline reaches ${fmt((100 * pipelinePerSec) / opensslFloorPerSec!, 2)} % of it.`
+    : 'openssl not found: no native reference.'
+}
+
+Everything above the floor is JS work: JSON and zod validation of the ~${fmt(JSON.stringify(sample).length / 1000)} KB body, the canonical chip
+digest (SHA-256 over the whole dump), DER/LDS parsing (SOD, DG1, DG13, DG14, DG15), HMACs for the
+registry keys and the pairwise subject, building and signing the assertion JWT (jose), the audit entry
+hash, Hono routing, and the store calls (cloned items in memory).
+
+### Where the time goes
+
+A V8 CPU profile of ${profN} more verifications (main thread; inclusive time of the frames naming each
+step, per verification; profiling inflates everything a little, Web Crypto's work on the thread pool is
+not in it, and V8 attributes the code after an \`await\` to a fresh stack, so a step's row counts only its
+synchronous stretches — rows overlap and do not add up; read them as a lower bound per step):
+
+${table(
+  ['step', 'main-thread ms / verification'],
+  steps.map((s) => [s.step, fmt(s.ms)]),
+)}
+
+Note: every request here carries the same card, so the Active Authentication key import is cached
+(\`signature.ts\` caches imported keys by point); with real traffic each chip has its own AA key and pays
+one \`importKey\` per verification (see the key-import row below). The in-memory store replaces the AWS SDK
+client entirely, so its serialisation, SigV4 signing and HTTP cost (real in production) are not in these
+figures; the end-to-end rows include them.
+
+### What each cache buys (passive authentication of the P-256 card alone)
+
+${table(
+  ['cache state', 'CPU ms / op', 'per core /s'],
+  caches.rows.map((r) => [r.case, fmt(r.cpuMsPerOp), fmt(r.perCoreSec)]),
+)}
+
+${table(
+  ['part', 'CPU ms / op', 'per core /s'],
+  caches.parts.map((r) => [r.case, fmt(r.cpuMsPerOp), fmt(r.perCoreSec)]),
+)}
+
+- **DS-chain verdict** (\`createTrustStore\`'s \`chainCache\`, per DS certificate): saves the CSCA signature
+  verification over the DS certificate on every card after the first of a DS — ${fmt(cacheRow(1).cpuMsPerOp - cacheRow(0).cpuMsPerOp)} ms per
+  verification here (${fmt(cacheRow(1).cpuMsPerOp)} → ${fmt(cacheRow(0).cpuMsPerOp)} ms). The Worker keeps one trust store per isolate and
+  trust-store version (\`trustStoreFor\`), so this is the steady state.
+- **Key import cache** (\`signature.ts\`, per public key): Web Crypto \`importKey\` of a P-256 point costs
+  ${fmt(part(1).cpuMsPerOp)} ms, of the order of the verification it enables (${fmt(part(2).cpuMsPerOp)} ms): the runtime decodes and validates
+  the point. Cached per DS (and per CSCA) key. AA keys differ per chip and cannot be cached.
+- **Parsed-certificate cache** (\`x509.ts\`): a DS certificate parse costs ${fmt(part(0).cpuMsPerOp)} ms with the lazy DER views; the
+  cache saves little CPU now but keeps the \`Certificate\` object (and so the other caches' keys) stable.
+- All together, a card from a DS seen before costs ${fmt(cacheRow(0).cpuMsPerOp)} ms of passive authentication against
+  ${fmt(cacheRow(2).cpuMsPerOp)} ms for a DS never seen (fresh store, parse, import, chain check).
+- **Precomputed point tables** (noble curves: brainpool, explicit-parameter curves): a brainpoolP256r1
+  verification with a key seen for the first time takes ${fmt(part(3).cpuMsPerOp)} ms; with a precomputed wNAF table of the
+  public point (W=8) ${fmt(part(4).cpuMsPerOp)} ms. The SDK's point cache (\`signature.ts\`) builds the table from a key's second
+  use, so the DS verification of a brainpool card costs the second figure in the steady state; the AA
+  key is per chip and always costs the first.
+
+## End to end (local stack)
+
+\`startLocalStack()\` (DynamoDB Local in memory on Java 17 + the Worker under \`wrangler dev\`/workerd, sandbox
+seeded through the admin API) on this same machine; ${CONCURRENCY * 2} RP clients registered through the admin API;
+every request pre-signed and distinct (own \`jti\`, own one-time challenge written to DynamoDB as
+\`POST /v1/challenges\` would, the virtual chip's answer); the load generator (\`bench/load.ts\`, node:http
+keep-alive) in a second process on loopback, ${CONCURRENCY} lanes sending back to back; lanes alternate
+between their own clients so no two concurrent requests share a client (one audit chain head per client)
+and no client nears its ${600}/min rate limit. Server, DynamoDB Local and generator share the ${machine.cores} cores.
+An error is any answer other than 200; "results" counts the \`result\` (or problem \`code\`) of every answer.
+\`wrangler dev\` watches the sources and reloads the Worker when a file changes: connections reset or
+"unparsable" answers in a row mean the tree changed during the run (run the bench on a quiet tree).
+
+What bounds these figures on this machine is DynamoDB Local, not the Worker: one verification makes ≈ 9
+store calls (client, rate counter, challenge, trust-store version, card, citizen, audit head, the commit
+transaction, …), and DynamoDB Local (Java, started with \`-XX:TieredStopAtLevel=1\` for a fast start, in
+memory, SQLite inside) answers a single \`GetItem\` in ≈ 2–7 ms and a few hundred operations per second in
+all, on the same 2 cores as workerd and the generator. With 32 requests always in flight against a capacity
+of a few dozen verifications per second, latency is queueing (Little's law: 32 / rps); the sequential row
+shows the unloaded latency. The p99 ≤ 50 ms target can only be judged against real DynamoDB (single-digit
+ms per call, the calls of one verification partly parallelisable) with the Worker's own CPU cost from the
+in-process rows.
+
+${e2eRows.length ? table(e2eHead, e2eRows) : ''}
+${e2eNote ? `\n${e2eNote}\n` : ''}
+Growth: registry records are citizen + card lines imported through \`POST /admin/v1/registry/sandbox/import\`
+(${GROWTH_SIZES.map((s) => s.toLocaleString('en')).join(', ')}; \`BENCH_GROWTH_MAX=1000000\` adds 10^6; ${growth
+  .filter((g) => g.importSeconds !== undefined)
+  .map((g) => `${g.records.toLocaleString('en')} records imported in ${fmt(g.importSeconds!)} s`)
+  .join(
+    ', ',
+  )}). Lookups are single-key \`GetItem\`s on the hashed id/document number: the registry size should not show.
+Compare the growth rows with each other and with the main run: on this shared machine two runs of the
+same configuration differ by tens of percent, so only a trend larger than that would mean growth.
+
+DG2 size: in process, the 150 KB card costs ${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms more CPU than the 15 KB one
+(${fmt(faceSmall.t.cpuMsPerOp)} → ${fmt(faceBig.t.cpuMsPerOp)} ms). Hashing the extra 135 KB accounts for ≈ ${ossl ? fmt((135_000 / ossl.sha256BytesPerSec) * 1000) : '0.1'} ms of that at
+native SHA-256 speed; the rest grows with the body's size in JS — JSON parsing of a ~0.2 MB body, the
+zod base64 regex over each member, the SDK's JS base64 decoder, the canonical-dump digest, the body
+limit middleware re-reading the body — so today the cost does not grow "only with hashing" (worth a
+profile at 150 KB before optimising).
+
+${(() => {
+  try {
+    return readFileSync(join(here, 'robustness.md'), 'utf8');
+  } catch {
+    return '';
+  }
+})()}`;
+writeFileSync(join(here, 'RESULTS.md'), md);
+progress(`wrote bench/RESULTS.md (${fmt((Date.now() - started) / 1000, 3)} s)`);
+
+// ——— the JSON line (last) ———
+const r1 = (x: number | undefined) =>
+  x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10) / 10;
+const r2 = (x: number | undefined) =>
+  x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000;
+const timingJson = (t: Timing) => ({ perCoreSec: r1(t.perCoreSec), cpuMsPerOp: r2(t.cpuMsPerOp) });
+out(
+  JSON.stringify({
+    pipelinePerSec: r1(pipelinePerSec),
+    cryptoFloorPerSec: r1(cryptoFloorPerSec),
+    floorRatio: r2(floorRatio),
+    opensslFloorPerSec: r1(opensslFloorPerSec),
+    brainpoolCpuMs: r2(brainpool.t.cpuMsPerOp),
+    rsaCpuMs: r2(rsa.t.cpuMsPerOp),
+    p256CpuMs: r2(p256.t.cpuMsPerOp),
+    e2eRps: r1(e2e?.rps),
+    e2eP50Ms: r1(e2e?.p50Ms),
+    e2eP99Ms: r1(e2e?.p99Ms),
+    e2eErrors: e2e ? e2e.errors : null,
+    dg2SmallCpuMs: r2(faceSmall.t.cpuMsPerOp),
+    dg2LargeCpuMs: r2(faceBig.t.cpuMsPerOp),
+    growth: growth.map((g) => ({
+      label: g.label,
+      records: g.records,
+      rps: r1(g.r.rps),
+      p50Ms: r1(g.r.p50Ms),
+      p99Ms: r1(g.r.p99Ms),
+      errors: g.r.errors,
+    })),
+    pipelineWall: timingJson(p256.t),
+    cores: machine.cores,
+  }),
+);
+// The Worker app and AWS SDK may keep timers/sockets around: the run is over.
+process.exit(0);

@@ -1,0 +1,258 @@
+/**
+ * Fuzzing the verification endpoint of the real Worker (workerd + DynamoDB Local) with fast-check:
+ * (1) request bodies generated from the shape of the wire schema (`{ request, chip }`, the chip's
+ * fields from `chipDumpSchema`: literal format, base64 members, `aa`), with every member also drawn
+ * as a wrong type, a broken string or an extra key, plus arbitrary JSON and non-JSON text; (2) chip
+ * dumps valid for the schema but carrying random bytes, under a correctly signed request, so they
+ * reach the parsers and passive authentication; (3) real sandbox dumps mutated byte-wise (flip,
+ * truncate, insert, length-byte change, data-group swap), correctly signed.
+ *
+ * Expected: a 4xx RFC 9457 problem, or for correctly signed requests a 200 whose assertion reports the
+ * damage (a passive-authentication reason) — never a 5xx, a crash or a hang.
+ */
+import fc from 'fast-check';
+import { base64url, importJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLONE_CHECK_REASONS } from '../../functions/src/verify/pipeline.ts';
+import { type ChipDumpJSON, chipDigest } from '../../sdk/src/icao/dump.ts';
+import type { ReasonCode } from '../../sdk/src/reasons.ts';
+import { makeCard } from '../../sdk/src/sandbox/index.ts';
+import { useTables } from '../support/dynamodb.ts';
+import { type RpClient, registerClient, type TestWorker } from '../support/worker.ts';
+import { expectProblem, SOAK, startSeededWorker } from './support/service.ts';
+
+const db = useTables();
+let w: TestWorker;
+let rp: RpClient;
+let real: ChipDumpJSON;
+const RUNS = SOAK ? 20 : 1;
+/** Tally for the RESULTS summary. */
+const tally: Record<string, Record<string, number>> = {};
+
+beforeAll(async () => {
+  w = await startSeededWorker(db);
+  rp = await registerClient(w);
+  real = (await makeCard({ profile: 'valid', seed: 'robustness-fuzz', faceSize: 2_000 })).dump;
+});
+afterAll(async () => {
+  for (const [k, v] of Object.entries(tally)) console.info(`[robustness] fuzz ${k}: ${JSON.stringify(v)}`);
+  await w?.stop();
+});
+
+const HANG_MS = 30_000;
+
+/** fast-check parameters: fixed seeds in CI (reproducible), random ones in the soak. */
+const runs = (n: number, seed: number) => (SOAK ? { numRuns: n * RUNS } : { numRuns: n, seed });
+
+/** POSTs a raw body; fails on a hang; checks the answer class; returns status and JSON. */
+async function post(kind: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await Promise.race([
+    w.fetch('/v1/verifications', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer: hang')), HANG_MS)),
+  ]);
+  expect(res.status, 'never a 5xx').toBeLessThan(500);
+  let json: Record<string, unknown>;
+  if (res.status >= 400) json = (await expectProblem(res)) as unknown as Record<string, unknown>;
+  else {
+    expect(res.status).toBe(200);
+    json = (await res.json()) as Record<string, unknown>;
+  }
+  const t = tally[kind] ?? {};
+  tally[kind] = t;
+  const label = res.status === 200 ? `200 ${json.result}` : `${res.status} ${json.code}`;
+  t[label] = (t[label] ?? 0) + 1;
+  return { status: res.status, json };
+}
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+/** A correctly signed request for any dump (raw jose: the SDK signer refuses invalid dumps). */
+async function signFor(chip: unknown): Promise<string> {
+  let digest: string;
+  try {
+    digest = await chipDigest(chip as ChipDumpJSON);
+  } catch {
+    digest = base64url.encode(new Uint8Array(32));
+  }
+  const { d: _d, ...pub } = rp.privateJwk;
+  void pub;
+  const key = await importJWK(rp.privateJwk, 'ES256');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ purpose: 'fuzz', scope: ['name'], chip_digest: digest })
+    .setProtectedHeader({ alg: 'ES256', typ: 'chipid-request+jwt', kid: rp.kid })
+    .setIssuer(rp.clientId)
+    .setAudience(w.serviceUrl)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 120)
+    .setJti(`fuzz-${crypto.randomUUID()}`)
+    .sign(key);
+}
+
+// ——— arbitraries ———
+
+const bytes = fc.uint8Array({ minLength: 0, maxLength: 300 });
+const base64Member = fc.oneof(
+  bytes.map(b64),
+  fc.constantFrom('', '====', 'not base64!', 'AAAA=A', '\u0000', 'YQ'),
+  fc.string({ maxLength: 40 }),
+);
+const wrongType = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 2 }),
+);
+const member = fc.oneof({ weight: 4, arbitrary: base64Member }, { weight: 1, arbitrary: wrongType });
+const chipShape = fc.record(
+  {
+    format: fc.oneof(
+      { weight: 4, arbitrary: fc.constant('chipid.dump/1') },
+      { weight: 1, arbitrary: fc.oneof(fc.string(), wrongType) },
+    ),
+    com: member,
+    sod: member,
+    dg1: member,
+    dg2: member,
+    dg13: member,
+    dg14: member,
+    dg15: member,
+    aa: fc.oneof(fc.record({ challenge: member, signature: member }, { requiredKeys: [] }), wrongType),
+    extra: fc.jsonValue({ maxDepth: 2 }),
+  },
+  { requiredKeys: [] },
+);
+const bodyShape = fc.record(
+  {
+    request: fc.oneof(fc.string({ maxLength: 60 }), fc.constant('a.b.c'), wrongType),
+    chip: fc.oneof({ weight: 4, arbitrary: chipShape }, { weight: 1, arbitrary: wrongType }),
+    extra: fc.jsonValue({ maxDepth: 2 }),
+  },
+  { requiredKeys: [] },
+);
+const rawBody = fc.oneof(
+  bodyShape.map((b) => JSON.stringify(b)),
+  fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+  fc.string({ maxLength: 200 }),
+  fc.constantFrom('', '{', '{"request":', 'null', '[]', '{"request":"x","chip":{}}', '\u00ff\u00fe'),
+);
+
+/** Schema-valid chips whose members are random bytes (so parsing and passive auth see garbage). */
+const validShapeChip = fc
+  .record(
+    {
+      com: bytes,
+      sod: fc.uint8Array({ minLength: 1, maxLength: 400 }),
+      dg1: fc.uint8Array({ minLength: 1, maxLength: 120 }),
+      dg2: bytes,
+      dg13: bytes,
+      dg14: bytes,
+      dg15: bytes,
+      aa: fc.record({
+        challenge: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+        signature: fc.uint8Array({ minLength: 1, maxLength: 256 }),
+      }),
+    },
+    { requiredKeys: ['sod', 'dg1'] },
+  )
+  .map((r) => {
+    const out: Record<string, unknown> = { format: 'chipid.dump/1' };
+    for (const [k, v] of Object.entries(r)) {
+      if (k === 'aa') {
+        const a = v as { challenge: Uint8Array; signature: Uint8Array };
+        out.aa = { challenge: b64(a.challenge), signature: b64(a.signature) };
+      } else out[k] = b64(v as Uint8Array);
+    }
+    return out as ChipDumpJSON;
+  });
+
+const DG_KEYS = ['sod', 'dg1', 'dg2', 'dg13', 'dg14', 'dg15'] as const;
+type Mutation =
+  | { kind: 'flip'; at: number; mask: number }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'insert'; at: number; byte: number }
+  | { kind: 'length'; at: number; delta: number }
+  | { kind: 'swap'; with: (typeof DG_KEYS)[number] };
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    at: fc.integer({ min: 1, max: 8 }),
+    delta: fc.integer({ min: -3, max: 3 }),
+  }),
+  fc.record({ kind: fc.constant('swap' as const), with: fc.constantFrom(...DG_KEYS) }),
+);
+
+function mutate(dump: ChipDumpJSON, target: (typeof DG_KEYS)[number], m: Mutation): ChipDumpJSON {
+  const src = unb64(dump[target]!);
+  let out: Uint8Array;
+  switch (m.kind) {
+    case 'flip':
+      out = src.slice();
+      out[m.at % out.length]! ^= m.mask;
+      break;
+    case 'truncate':
+      out = src.slice(0, m.at % src.length);
+      break;
+    case 'insert': {
+      const at = m.at % (src.length + 1);
+      out = new Uint8Array([...src.subarray(0, at), m.byte, ...src.subarray(at)]);
+      break;
+    }
+    case 'length':
+      // The first bytes hold the outer tag and length: bend the length.
+      out = src.slice();
+      out[Math.min(m.at, out.length - 1)] = (out[Math.min(m.at, out.length - 1)]! + m.delta + 256) % 256;
+      break;
+    case 'swap':
+      out = unb64(dump[m.with]!);
+      break;
+  }
+  return { ...dump, [target]: b64(out) };
+}
+
+describe('fuzzing POST /v1/verifications', () => {
+  it('schema-shaped, mistyped and non-JSON bodies → only 4xx problems', async () => {
+    await fc.assert(
+      fc.asyncProperty(rawBody, async (body) => {
+        const { status } = await post('bodies', body);
+        expect(status).toBeGreaterThanOrEqual(400);
+      }),
+      runs(80, 5151),
+    );
+  });
+
+  it('correctly signed requests carrying random-byte chip dumps → 200 rejected or 4xx, never 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(validShapeChip, async (chip) => {
+        const { status, json } = await post(
+          'random chips',
+          JSON.stringify({ request: await signFor(chip), chip }),
+        );
+        if (status === 200) expect(json.result).toBe('rejected');
+      }),
+      runs(40, 5152),
+    );
+  });
+
+  it('mutated real sandbox dumps, correctly signed → the damage is reported, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...DG_KEYS), mutation, async (target, m) => {
+        const chip = mutate(real, target, m);
+        const { status, json } = await post(
+          'mutated dumps',
+          JSON.stringify({ request: await signFor(chip), chip }),
+        );
+        if (status === 200 && chip[target] !== real[target]) {
+          const hard = (json.reasons as ReasonCode[]).filter((r) => !CLONE_CHECK_REASONS.has(r));
+          expect(json.result).toBe('rejected');
+          expect(hard.length).toBeGreaterThan(0);
+        }
+      }),
+      runs(60, 5153),
+    );
+  });
+});

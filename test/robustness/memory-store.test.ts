@@ -1,0 +1,160 @@
+/**
+ * The in-memory store used by the benchmark (`functions/src/store/memory.ts`) against DynamoDB Local:
+ * the same store-module calls — replay guard, challenges, idempotency records, rate counters, registry
+ * upserts, trust-store items, verification commits with the audit chain (including a lost race and a
+ * consumed item's cancellation reasons) — give the same answers and leave the same items.
+ */
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { StoreContext } from '../../functions/src/store/db.ts';
+import { transact, unmarshal } from '../../functions/src/store/db.ts';
+import { MemoryDynamo, memoryStoreContext } from '../../functions/src/store/memory.ts';
+import {
+  getCard,
+  getCitizen,
+  setRegistryStatus,
+  upsertRegistry,
+} from '../../functions/src/store/registry.ts';
+import {
+  challengeConsume,
+  challengePut,
+  consumeJti,
+  countRequest,
+  getChallenge,
+  getIdempotency,
+  idempotencyPut,
+  jtiPut,
+} from '../../functions/src/store/requests.ts';
+import { addTrust, loadTrust, removeTrust } from '../../functions/src/store/trust.ts';
+import { commitVerification, readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
+import { useTables } from '../support/dynamodb.ts';
+
+const db = useTables();
+
+/** Runs one scripted sequence of store calls; returns everything observable, minus volatile values. */
+async function script(s: StoreContext): Promise<unknown[]> {
+  const out: unknown[] = [];
+  const safe = async (f: () => Promise<unknown>) => {
+    try {
+      return await f();
+    } catch (e) {
+      const err = e as { name?: string; CancellationReasons?: { Code?: string }[] };
+      return { error: err.name, reasons: err.CancellationReasons?.map((r) => r.Code) };
+    }
+  };
+  const exp = Math.floor(Date.now() / 1000) + 300;
+  out.push(
+    await consumeJti(s, 'sandbox_a', 'jti-00000001', exp),
+    await consumeJti(s, 'sandbox_a', 'jti-00000001', exp),
+  );
+  const now = Date.now();
+  await transact(s, [
+    challengePut(s, {
+      id: 'chl_1',
+      clientId: 'sandbox_a',
+      challenge: 'AAECAwQFBgc=',
+      expiresAt: now + 60_000,
+      used: false,
+    }),
+  ]);
+  out.push(await getChallenge(s, 'chl_1'));
+  out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_b', now)])));
+  out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_a', now)])));
+  out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_a', now)])));
+  out.push((await getChallenge(s, 'chl_1'))?.used);
+  const rec = { fingerprint: 'f1', status: 200, body: '{}', contentType: 'application/json' };
+  await transact(s, [idempotencyPut(s, 'sandbox_a', 'key-1', rec)]);
+  out.push(await getIdempotency(s, 'sandbox_a', 'key-1'));
+  out.push(await safe(() => transact(s, [idempotencyPut(s, 'sandbox_a', 'key-1', rec)])));
+  out.push(await countRequest(s, 'sandbox_a', 7, 60), await countRequest(s, 'sandbox_a', 7, 60));
+  await upsertRegistry(s, [
+    { kind: 'card', key: 'k1', record: { citizenKey: 'c1', status: 'active', issuedOn: '2021-01-01' } },
+    { kind: 'citizen', key: 'c1', record: { birthDate: '1990', fullName: 'A B', sex: 'M', status: 'alive' } },
+  ]);
+  out.push(await getCard(s, 'k1'), await getCitizen(s, 'c1'), await getCard(s, 'nope'));
+  out.push(
+    await setRegistryStatus(s, 'card', 'k1', 'revoked'),
+    await setRegistryStatus(s, 'card', 'nope', 'lost'),
+  );
+  out.push((await getCard(s, 'k1'))?.status);
+  const id = await addTrust(s, 'csca', new Uint8Array([1, 2, 3]));
+  out.push(
+    id,
+    (await loadTrust(s)).cscas.length,
+    await removeTrust(s, 'csca', id),
+    await removeTrust(s, 'csca', id),
+  );
+  out.push((await loadTrust(s)).cscas.length);
+  // Verifications: a chain of 3, one with a consumed jti (conflict reported at its index), two racing.
+  const facts = (n: number) => ({
+    verificationId: `ver_${n}`,
+    time: '2026-01-01T00:00:00.000Z',
+    result: 'verified',
+    reasons: [],
+    chipDigest: 'd',
+    requestDigest: 'r',
+    assertionDigest: 'a',
+  });
+  const ver = (n: number) => ({
+    id: `ver_${n}`,
+    clientId: 'sandbox_a',
+    result: 'verified' as const,
+    reasons: [],
+    checks: [{ name: 'x', ok: true }],
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  out.push((await commitVerification(s, ver(1), facts(1), [jtiPut(s, 'sandbox_a', 'jti-v1', exp)])).ok);
+  out.push(await commitVerification(s, ver(2), facts(2), [jtiPut(s, 'sandbox_a', 'jti-v1', exp)]));
+  const raced = await Promise.all([3, 4].map((n) => commitVerification(s, ver(n), facts(n), [])));
+  out.push(raced.map((r) => r.ok));
+  const audit = await readAudit(s, 'sandbox_a');
+  out.push(
+    audit.map((e) => e.seq),
+    audit.map((e) => e.verificationId).sort(),
+    await verifyAuditChain(audit),
+  );
+  return out;
+}
+
+async function items(s: StoreContext, mem?: MemoryDynamo) {
+  const raw = mem
+    ? mem.scan(s.table)
+    : ((await s.db.send(new ScanCommand({ TableName: s.table, ConsistentRead: true }))).Items ?? []);
+  const volatile = new Set([
+    'exp',
+    'ttl',
+    'updatedAt',
+    'addedAt',
+    'version',
+    'hash',
+    'prev',
+    'expiresAt',
+    'seq',
+  ]);
+  return raw
+    .map((it) => {
+      const o = unmarshal(it);
+      for (const k of Object.keys(o)) if (volatile.has(k)) delete o[k];
+      // Audit items: which verification landed at which seq depends on the race.
+      if (typeof o.sk === 'string' && o.sk.startsWith('SEQ#')) delete o.verificationId;
+      if (o.pk === 'TRUST' && o.sk === 'META') return undefined;
+      return o;
+    })
+    .filter((o) => o !== undefined)
+    .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+}
+
+describe('MemoryDynamo ≡ DynamoDB Local for the store modules', () => {
+  it('same answers, same items', async () => {
+    const local = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
+    const mem = new MemoryDynamo();
+    const memory = memoryStoreContext(mem, 'mem-sandbox', 'sandbox');
+    const a = await script(local);
+    const b = await script(memory);
+    const norm = (x: unknown[]) =>
+      JSON.parse(JSON.stringify(x, (k, v) => (k === 'expiresAt' || k === 'fingerprint' ? undefined : v)));
+    expect(norm(b)).toEqual(norm(a));
+    expect(await items(memory, mem)).toEqual(await items(local));
+    expect(mem.size('mem-sandbox')).toBeGreaterThan(10);
+  });
+});
