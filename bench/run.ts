@@ -483,7 +483,7 @@ seeded through the admin API) on this same machine; ${CONCURRENCY * 2} RP client
 every request pre-signed and distinct (own \`jti\`, own one-time challenge written to DynamoDB as
 \`POST /v1/challenges\` would, the virtual chip's answer); the load generator (\`bench/load.ts\`, node:http
 keep-alive) in a second process on loopback, ${CONCURRENCY} lanes sending back to back; lanes alternate
-between their own clients so no two concurrent requests share a client (one audit chain head per client)
+between their own clients so no two concurrent requests share a client
 and no client nears its ${600}/min rate limit. Server, DynamoDB Local and generator share the ${machine.cores} cores.
 An error is any answer other than 200; "results" counts the \`result\` (or problem \`code\`) of every answer.
 \`wrangler dev\` watches the sources and reloads the Worker when a file changes: connections reset or

@@ -100,7 +100,7 @@ export async function buildPlan(
   const chal: { id: string; bytes: Uint8Array; clientId: string }[] = [];
   const planLanes: { request: string; aa?: { challenge: string; signature: string } }[][] = [];
   // Lane l alternates between clients l, l + lanes, l + 2·lanes…: no client is ever used by two lanes
-  // at once (one audit chain head per client), and each stays far below its per-minute rate limit.
+  // at once, and each stays far below its per-minute rate limit.
   const perClientLane = Math.max(1, Math.floor(e.clients.length / lanes));
   for (let l = 0; l < lanes; l++) {
     const lane: { request: string; aa?: { challenge: string; signature: string } }[] = [];
