@@ -37,8 +37,16 @@ export {
 } from './lds.ts';
 export type { CCCDMRZFields } from './mrz.ts';
 export { cccdMRZ, mrzCheckDigit, mrzName, mrzTransliterate } from './mrz.ts';
-export type { IssuedCertificate, NameAttribute, SandboxPKI } from './pki.ts';
-export { buildCRL, SANDBOX_PKI_SEEDS, SANDBOX_VALIDITY, sandboxCSCA, sandboxPKI, toPEM } from './pki.ts';
+export type { CertificateSpec, IssuedCertificate, NameAttribute, SandboxPKI } from './pki.ts';
+export {
+  buildCRL,
+  issueCertificate,
+  SANDBOX_PKI_SEEDS,
+  SANDBOX_VALIDITY,
+  sandboxCSCA,
+  sandboxPKI,
+  toPEM,
+} from './pki.ts';
 export type { ExpectedOutcome, Profile, ProfileName } from './profiles.ts';
 export { isProfileName, listProfiles, PROFILE_NAMES } from './profiles.ts';
 export type { SandboxRandom } from './random.ts';

@@ -142,7 +142,8 @@ const KEY_USAGE = {
 /** ICAO Doc 9303 Part 12 §7.1.1.3 Document Type List extension (id-icao-mrtd-security-extensions-documentTypeList). */
 const DOCUMENT_TYPE_LIST_OID = '2.23.136.1.1.6.2';
 
-interface CertificateSpec {
+/** What to put in a certificate. */
+export interface CertificateSpec {
   serial: bigint;
   issuer: readonly NameAttribute[];
   subject: readonly NameAttribute[];
@@ -152,11 +153,20 @@ interface CertificateSpec {
   /** Key of the issuer (self for a CA root). */
   issuerKey: SandboxKey;
   ca: boolean;
+  /** Authority key identifier to claim (default: SHA-1 of the issuer key, the honest value). */
+  authorityKeyId?: Uint8Array;
 }
 
-async function issue(spec: CertificateSpec): Promise<IssuedCertificate> {
+/**
+ * Issues an X.509 v3 certificate with the Doc 9303 Part 12 §7.1 profile of a CSCA (`ca`) or a
+ * Document Signer — for the sandbox PKI and for tests that need certificates it does not ship.
+ *
+ * @example
+ * const ds = await issueCertificate({ ...spec, issuerKey: csca.key, ca: false });
+ */
+export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCertificate> {
   const ski = keyIdentifier(spec.key.spki);
-  const aki = keyIdentifier(spec.issuerKey.spki);
+  const aki = spec.authorityKeyId ?? keyIdentifier(spec.issuerKey.spki);
   const exts = spec.ca
     ? [
         extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, aki))),
@@ -235,7 +245,7 @@ async function buildPKI(): Promise<SandboxPKI> {
   const S = SANDBOX_PKI_SEEDS;
   const cscaKey = generateECKey('p256', createRandom(S.csca));
   const foreignKey = generateECKey('p256', createRandom(S.foreignCsca));
-  const csca = await issue({
+  const csca = await issueCertificate({
     serial: 0x5c5ca001n,
     issuer: CSCA_NAME,
     subject: CSCA_NAME,
@@ -244,7 +254,7 @@ async function buildPKI(): Promise<SandboxPKI> {
     issuerKey: cscaKey,
     ca: true,
   });
-  const foreignCsca = await issue({
+  const foreignCsca = await issueCertificate({
     serial: 0x5c5cf001n,
     issuer: FOREIGN_CSCA_NAME,
     subject: FOREIGN_CSCA_NAME,
@@ -260,7 +270,7 @@ async function buildPKI(): Promise<SandboxPKI> {
     issuer = csca,
     validity = SANDBOX_VALIDITY.ds,
   ) =>
-    issue({
+    issueCertificate({
       serial,
       issuer: issuer.subject,
       subject: dsName(cn),

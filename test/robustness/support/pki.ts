@@ -1,102 +1,22 @@
 /**
- * Extra certificates for attack and benchmark fixtures — RFC 5280 X.509 v3 laid out like the sandbox
- * PKI (ICAO Doc 9303 Part 12 §7.1 profiles: CSCA with keyCertSign + basicConstraints CA, Document
- * Signer with digitalSignature), so a test can mint what the sandbox deliberately does not ship: a
- * look-alike CSCA with the trusted CSCA's exact name, a Document Signer of another country under the
- * trusted CSCA, or many distinct Document Signers (cold-cache benchmarks). Also re-signs a card's
- * data groups under any Document Signer.
+ * Extra certificates for attack and benchmark fixtures, made with the sandbox's own
+ * `issueCertificate` (ICAO Doc 9303 Part 12 §7.1 profiles) so a test can mint what the sandbox
+ * deliberately does not ship: a look-alike CSCA with the trusted CSCA's exact name, a Document Signer
+ * of another country under the trusted CSCA, or many distinct Document Signers (cold-cache
+ * benchmarks). Also re-signs a card's data groups under any Document Signer.
  */
-import { OID } from '../../../sdk/src/asn1/oid.ts';
-import {
-  bitString,
-  bool,
-  explicit,
-  int,
-  octets,
-  oid,
-  printable,
-  seq,
-  setOf,
-  time,
-  tlv,
-} from '../../../sdk/src/asn1/writer.ts';
 import type { ChipDumpJSON } from '../../../sdk/src/icao/dump.ts';
 import {
+  type CertificateSpec,
   encodeSOD,
   type IssuedCertificate,
+  issueCertificate,
   type NameAttribute,
-  toPEM,
 } from '../../../sdk/src/sandbox/index.ts';
 import { generateECKey, type SandboxKey } from '../../../sdk/src/sandbox/keys.ts';
-import { encodeName, keyIdentifier } from '../../../sdk/src/sandbox/pki.ts';
 import { createRandom } from '../../../sdk/src/sandbox/random.ts';
 
-const extension = (id: string, critical: boolean, value: Uint8Array): Uint8Array =>
-  critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
-
-/** What to put in a certificate. */
-export interface CertificateSpec {
-  serial: bigint;
-  issuer: readonly NameAttribute[];
-  subject: readonly NameAttribute[];
-  notBefore: Date;
-  notAfter: Date;
-  key: SandboxKey;
-  issuerKey: SandboxKey;
-  ca: boolean;
-  /** Authority key identifier to claim (default: SHA-1 of the issuer key, the honest value). */
-  authorityKeyId?: Uint8Array;
-}
-
-/**
- * Issues a certificate (authority key id = SHA-1 of the issuer key, as the sandbox does).
- *
- * @example
- * const fake = await issueCertificate({ ...spec, issuerKey: attackerKey });
- */
-export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCertificate> {
-  const ski = keyIdentifier(spec.key.spki);
-  const aki = spec.authorityKeyId ?? keyIdentifier(spec.issuerKey.spki);
-  const exts = spec.ca
-    ? [
-        extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, aki))),
-        extension(OID.subjectKeyIdentifier, false, octets(ski)),
-        extension(OID.keyUsage, true, bitString(Uint8Array.of(0x06), 1)),
-        extension(OID.basicConstraints, true, seq(bool(true), int(0))),
-      ]
-    : [
-        extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, aki))),
-        extension(OID.subjectKeyIdentifier, false, octets(ski)),
-        extension(OID.keyUsage, true, bitString(Uint8Array.of(0x80), 7)),
-        extension('2.23.136.1.1.6.2', false, seq(int(0), setOf(printable('ID')))),
-      ];
-  const subjectDER = encodeName(spec.subject);
-  const issuerDER = encodeName(spec.issuer);
-  const tbs = seq(
-    explicit(0, int(2)),
-    int(spec.serial),
-    spec.issuerKey.signatureAlgorithm,
-    issuerDER,
-    seq(time(spec.notBefore), time(spec.notAfter)),
-    subjectDER,
-    spec.key.spki,
-    explicit(3, seq(...exts)),
-  );
-  const signature = await spec.issuerKey.sign(tbs);
-  const der = seq(tbs, spec.issuerKey.signatureAlgorithm, bitString(signature));
-  return {
-    der,
-    pem: toPEM(der),
-    serial: spec.serial,
-    subject: [...spec.subject],
-    subjectDER,
-    issuerDER,
-    ski,
-    key: spec.key,
-    notBefore: spec.notBefore,
-    notAfter: spec.notAfter,
-  };
-}
+export { type CertificateSpec, issueCertificate };
 
 /** A P-256 key from a seed string (deterministic). */
 export function seededP256(seed: string): SandboxKey {
