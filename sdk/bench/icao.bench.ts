@@ -12,7 +12,7 @@ import type { ECPublicKey, RSAPublicKey } from '../src/crypto/keys.ts';
 import { derToPlain } from '../src/crypto/signature.ts';
 import { parseSOD } from '../src/icao/sod.ts';
 import { createTrustStore, parseDump, verifyPassive } from '../src/index.ts';
-import { bigIntToBytes, own, toBase64Url } from '../src/lib/bytes.ts';
+import { bigIntToBytes, own, toBase64, toBase64Url } from '../src/lib/bytes.ts';
 import { makeCard, sandboxCSCA } from '../src/sandbox/index.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
@@ -106,4 +106,56 @@ console.log(
   `passive authentication, one at a time, ${process.version}, ${SECONDS}s per figure; rates per CPU second`,
 );
 console.table(rows);
+
+// ——— the same in workerd (the Worker's runtime), timed from outside ———
+const { build } = await import('esbuild');
+const { Miniflare } = await import('miniflare');
+const out = await build({
+  entryPoints: [new URL('./workerd/probe.ts', import.meta.url).pathname],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  conditions: ['workerd', 'worker', 'browser'],
+  write: false,
+  logLevel: 'silent',
+});
+const mf = new Miniflare({
+  modules: true,
+  script: out.outputFiles[0]!.text,
+  compatibilityDate: '2026-04-01',
+});
+const cscaB64 = toBase64((await sandboxCSCA()).der);
+const wRows: Record<string, string | number>[] = [];
+const N = Number(process.env.BENCH_WORKERD_N ?? 2000);
+async function workerdRate(dump: unknown, mode: 'passive' | 'raw'): Promise<number> {
+  const call = async (n: number) => {
+    const t0 = performance.now();
+    const res = await mf.dispatchFetch('http://bench/', {
+      method: 'POST',
+      body: JSON.stringify({ dump, csca: cscaB64, n, mode }),
+    });
+    const { ok } = (await res.json()) as { ok: number };
+    if (ok !== n) throw new Error(`workerd ${mode}: ${ok}/${n} verified`);
+    return performance.now() - t0;
+  };
+  await call(50); // warm-up
+  const base = await call(1); // request overhead (bundle parse, dump parse, key import)
+  const ms = (await call(N)) - base;
+  return (N * 1000) / ms;
+}
+for (const k of kinds.filter((x) => x.profile !== 'valid-brainpool')) {
+  const card = await makeCard({ profile: k.profile, seed: 'bench' });
+  const raw = await workerdRate(card.dump, 'raw');
+  const pa = await workerdRate(card.dump, 'passive');
+  wRows.push({
+    algorithm: k.label,
+    'raw verify/s': Math.round(raw),
+    'passive auth/s': Math.round(pa),
+    'cost (raw/PA)': Number((raw / pa).toFixed(2)),
+  });
+  json[`${k.profile}WorkerdCost`] = Number((raw / pa).toFixed(2));
+}
+await mf.dispose();
+console.log(`\nthe same in workerd (Miniflare), ${N} back to back per figure, timed from outside`);
+console.table(wRows);
 console.log(JSON.stringify(json));
