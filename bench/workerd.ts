@@ -5,24 +5,14 @@
  * pre-signed requests minus a run of 1. Prints a table and one JSON line.
  */
 import type { Readable } from 'node:stream';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { bundleForWorkerd } from '../test/support/bundle.ts';
 
 const N = Number(process.env.BENCH_WORKERD_N ?? 400);
-const out = await build({
-  entryPoints: [new URL('./workerd/pipeline-probe.ts', import.meta.url).pathname],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  conditions: ['workerd', 'worker', 'browser'],
-  mainFields: ['browser', 'module', 'main'],
-  external: ['node:*', 'cloudflare:*'],
-  write: false,
-  logLevel: 'silent',
-});
+const script = await bundleForWorkerd(new URL('./workerd/pipeline-probe.ts', import.meta.url).pathname);
 const mf = new Miniflare({
   modules: true,
-  script: out.outputFiles[0]!.text,
+  script,
   compatibilityDate: '2026-04-01',
   compatibilityFlags: ['nodejs_compat'],
   // The Worker's one-line request logs: drained, not printed (they are still produced, as in production).

@@ -4,8 +4,8 @@
  * only, so routing that one method to a {@link MemoryDynamo} runs the unchanged request path —
  * routing, zod validation, RP token check, rate limit, replay guard, passive + active authentication,
  * registry, assertion signing, the audit transaction — without a network hop. Benchmarks only.
+ * Portable (Web APIs only): `bench/workerd/pipeline-probe.ts` runs the same set-up inside workerd.
  */
-import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createApp } from '../../functions/src/app.ts';
@@ -13,10 +13,13 @@ import type { Bindings } from '../../functions/src/env.ts';
 import { storeFor, transact } from '../../functions/src/store/db.ts';
 import { MemoryDynamo } from '../../functions/src/store/memory.ts';
 import { challengePut } from '../../functions/src/store/requests.ts';
+import { toBase64, toBase64Url } from '../../sdk/src/lib/bytes.ts';
 import { sandboxCSCA, sandboxRegistryJSONL } from '../../sdk/src/sandbox/index.ts';
 import type { BenchClient } from './fixtures.ts';
 
 export const SERVICE_URL = 'http://127.0.0.1:8787';
+
+const random = (n: number) => toBase64Url(crypto.getRandomValues(new Uint8Array(n)));
 
 let installed: MemoryDynamo | undefined;
 
@@ -55,7 +58,7 @@ export interface InProcessService {
 export async function startInProcess(): Promise<InProcessService> {
   const mem = new MemoryDynamo();
   routeDynamoToMemory(mem);
-  const adminToken = randomBytes(24).toString('base64url');
+  const adminToken = random(24);
   const env: Bindings = {
     SERVICE_URL,
     TABLE_PREFIX: 'chipid-',
@@ -64,8 +67,8 @@ export async function startInProcess(): Promise<InProcessService> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     ADMIN_TOKEN: adminToken,
-    PAIRWISE_SECRET: randomBytes(32).toString('base64url'),
-    REGISTRY_HMAC_KEY: randomBytes(32).toString('base64url'),
+    PAIRWISE_SECRET: random(32),
+    REGISTRY_HMAC_KEY: random(32),
     SERVICE_SIGNING_KEYS: JSON.stringify({ current: await ecJwk('svc-current') }),
     RATE_LIMIT_PER_MINUTE: String(1e9),
   };
@@ -116,7 +119,7 @@ export async function startInProcess(): Promise<InProcessService> {
         challengePut(store, {
           id,
           clientId: client.clientId,
-          challenge: Buffer.from(bytes).toString('base64'),
+          challenge: toBase64(bytes),
           expiresAt: Date.now() + 120_000,
           used: false,
         }),

@@ -108,20 +108,12 @@ console.log(
 console.table(rows);
 
 // ——— the same in workerd (the Worker's runtime), timed from outside ———
-const { build } = await import('esbuild');
 const { Miniflare } = await import('miniflare');
-const out = await build({
-  entryPoints: [new URL('./workerd/probe.ts', import.meta.url).pathname],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  conditions: ['workerd', 'worker', 'browser'],
-  write: false,
-  logLevel: 'silent',
-});
+const { bundleForWorkerd } = await import('../../test/support/bundle.ts');
+const script = await bundleForWorkerd(new URL('./workerd/probe.ts', import.meta.url).pathname);
 const mf = new Miniflare({
   modules: true,
-  script: out.outputFiles[0]!.text,
+  script,
   compatibilityDate: '2026-04-01',
 });
 const cscaB64 = toBase64((await sandboxCSCA()).der);

@@ -10,11 +10,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Miniflare } from 'miniflare';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { signAuthToken, signVerificationRequest } from '../../sdk/src/request/index.ts';
+import { bundleForWorkerd } from './bundle.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVICE_URL = 'http://127.0.0.1:8787';
@@ -50,19 +50,7 @@ export function workerBundle(): Promise<string> {
     } catch {
       // not built yet
     }
-    const r = await build({
-      entryPoints: [join(root, 'functions', 'src', 'index.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['browser', 'module', 'main'],
-      target: 'es2022',
-      external: ['node:*', 'cloudflare:*'],
-      write: false,
-      logLevel: 'silent',
-    });
-    const code = r.outputFiles[0]?.text ?? '';
+    const code = await bundleForWorkerd(join(root, 'functions', 'src', 'index.ts'));
     mkdirSync(cacheDir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, code);

@@ -5,11 +5,11 @@
  * BSI TR-03105 DG1; BAC worked example from Doc 9303 Part 11 Appendix D.
  */
 import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chipDigest, createTrustStore, describeDump, parseDump, verifyChip } from '../../sdk/src/index.ts';
 import { toBase64 } from '../../sdk/src/lib/bytes.ts';
+import { bundleForWorkerd } from '../support/bundle.ts';
 
 const vec = (p: string) => new Uint8Array(readFileSync(new URL(`../vectors/${p}`, import.meta.url)));
 const b64 = (p: string) => toBase64(vec(p));
@@ -27,16 +27,8 @@ const dump = {
 
 let mf: Miniflare;
 beforeAll(async () => {
-  const out = await build({
-    entryPoints: [new URL('./sdk-worker.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    write: false,
-    logLevel: 'silent',
-  });
-  mf = new Miniflare({ modules: true, script: out.outputFiles[0]!.text, compatibilityDate: '2026-04-01' });
+  const script = await bundleForWorkerd(new URL('./sdk-worker.ts', import.meta.url).pathname);
+  mf = new Miniflare({ modules: true, script, compatibilityDate: '2026-04-01' });
 });
 afterAll(async () => {
   await mf?.dispose();
