@@ -10,21 +10,22 @@
  *    assertion signing, the audit transaction — per CPU second; the crypto floor of the same
  *    verification (signature/hash primitives only, same runtime); the same mix at `openssl speed`'s
  *    native rate; CPU ms of one verification per card kind; DG2 15 KB vs 150 KB; what each cache buys.
- * 2. End to end through the local stack (`startLocalStack()`: workerd via `wrangler dev` + DynamoDB
- *    Local), pre-signed distinct requests, a load generator in a second process on loopback:
- *    32 concurrent clients for 30 s; then registry growth (10^3, 10^5[, 10^6] records) and DG2 size.
+ * 2. End to end through the local stack (`startLocalStack({ runner: 'workerd' })`: the bundled Worker
+ *    in workerd + DynamoDB Local), pre-signed distinct requests, a load generator in a second process
+ *    on loopback: 32 concurrent clients for 30 s; 4 and 1 clients (below saturation); registry growth
+ *    (10^3, 10^5, 10^6 records) and DG2 size; workerd and DynamoDB Local CPU per verification; then
+ *    the same load with the AWS SDK's client and under `wrangler dev`, for comparison.
  *
  * Environment: BENCH_E2E_SECONDS (default 30), BENCH_CONCURRENCY (32), BENCH_PIPELINE_N (1000),
- * BENCH_GROWTH_SECONDS (10), BENCH_GROWTH_MAX (100000; 1000000 adds the 10^6 step, a long import),
- * BENCH_SKIP_E2E=1 (in-process figures only).
+ * BENCH_GROWTH_SECONDS (10), BENCH_GROWTH_MAX (1000000; 100000 skips the 10^6 step and its import),
+ * BENCH_COMPARE=0 (no comparison stacks), BENCH_SKIP_E2E=1 (in-process figures only).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { measureCaches } from './lib/caches.ts';
-import { type E2EStack, type LoadResult, loadPhase, startE2E } from './lib/e2e.ts';
+import { type E2EOptions, type E2EStack, type LoadResult, loadPhase, startE2E } from './lib/e2e.ts';
 import {
   answered,
   benchCard,
@@ -33,7 +34,7 @@ import {
   verificationBody,
 } from './lib/fixtures.ts';
 import { measureFloor, nativeFloorPerSec, opensslSpeed } from './lib/floor.ts';
-import { startInProcess } from './lib/inprocess.ts';
+import { restoreDynamo, startInProcess } from './lib/inprocess.ts';
 import { fmt, type Timing, timed, timedBest } from './lib/measure.ts';
 import { profileSteps } from './lib/profile.ts';
 
@@ -44,7 +45,8 @@ const E2E_SECONDS = num(env.BENCH_E2E_SECONDS, 30);
 const CONCURRENCY = num(env.BENCH_CONCURRENCY, 32);
 const PIPELINE_N = num(env.BENCH_PIPELINE_N, 1000);
 const GROWTH_SECONDS = num(env.BENCH_GROWTH_SECONDS, Math.min(10, E2E_SECONDS));
-const GROWTH_MAX = num(env.BENCH_GROWTH_MAX, 100_000);
+const GROWTH_MAX = num(env.BENCH_GROWTH_MAX, 1_000_000);
+const LIGHT_LANES = 4;
 const GROWTH_SIZES = [1_000, 100_000, 1_000_000].filter((s) => s <= GROWTH_MAX);
 const FACE = 15_000;
 const BIG_FACE = 150_000;
@@ -73,7 +75,6 @@ const ossl = opensslSpeed();
 progress('in-process pipeline');
 const consoleLog = console.log;
 console.log = () => {}; // the Worker's request log (still built, not written)
-const originalSend = DynamoDBClient.prototype.send;
 const svc = await startInProcess();
 
 async function pipelineRun(profile: 'valid' | 'valid-brainpool' | 'valid-rsa', n: number, faceSize = FACE) {
@@ -90,9 +91,10 @@ async function pipelineRun(profile: 'valid' | 'valid-brainpool' | 'valid-rsa', n
   let lastAssertion = '';
   const t = await timedBest(
     bodies.map((body) => async () => {
+      // As an HTTP client sends it: with its length (Hono's body limit then needs no stream wrapper).
       const res = await svc.fetch('/v1/verifications', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
         body,
       });
       const j = (await res.json()) as { result?: string; code?: string; assertion?: string };
@@ -161,7 +163,7 @@ const steps = await profileSteps(async () => {
 progress('caches');
 const caches = await measureCaches(Math.max(100, Math.min(400, PIPELINE_N / 3)));
 const storeCalls = Object.fromEntries(svc.mem.calls);
-DynamoDBClient.prototype.send = originalSend;
+restoreDynamo();
 console.log = consoleLog;
 
 const pipelinePerSec = p256.t.perCoreSec;
@@ -170,7 +172,7 @@ const floorRatio = pipelinePerSec / cryptoFloorPerSec;
 const opensslFloorPerSec = ossl ? nativeFloorPerSec(ossl, floor.hashedBytes) : undefined;
 
 // ——— 3. end to end ———
-interface GrowthRow {
+interface E2ERow {
   label: string;
   records: number;
   faceBytes: number;
@@ -178,14 +180,15 @@ interface GrowthRow {
   importSeconds?: number;
 }
 let e2e: LoadResult | undefined;
-const growth: GrowthRow[] = [];
+const growth: E2ERow[] = [];
+const compared: E2ERow[] = [];
 let e2eNote = '';
 let seedRecords = 0;
 if (env.BENCH_SKIP_E2E !== '1') {
   let stack: E2EStack | undefined;
   try {
-    progress('starting the local stack (DynamoDB Local + wrangler dev)');
-    stack = await startE2E(CONCURRENCY * 2, progress);
+    progress('starting the local stack (DynamoDB Local + the Worker in workerd)');
+    stack = await startE2E(CONCURRENCY * 2, progress, { runner: 'workerd' });
     const card = await benchCard('valid', FACE);
     seedRecords = readFileSync(join(here, '..', 'infra', 'seed', 'sandbox-registry.jsonl'), 'utf8')
       .split('\n')
@@ -196,10 +199,16 @@ if (env.BENCH_SKIP_E2E !== '1') {
     progress(
       `e2e: ${fmt(e2e.rps)} rps, p50 ${fmt(e2e.p50Ms)} ms, p99 ${fmt(e2e.p99Ms)} ms, errors ${e2e.errors}`,
     );
-
-    progress(`e2e: 1 lane, sequential, ${GROWTH_SECONDS} s (unloaded latency)`);
-    const seq = (await loadPhase(stack, card, { lanes: 1, seconds: GROWTH_SECONDS })).result;
-    growth.push({ label: 'sequential (1 lane)', records: seedRecords, faceBytes: FACE, r: seq });
+    for (const lanes of [LIGHT_LANES, 1]) {
+      progress(`e2e: ${lanes} lane(s), ${GROWTH_SECONDS} s (below saturation)`);
+      const r = (await loadPhase(stack, card, { lanes, seconds: GROWTH_SECONDS })).result;
+      growth.push({
+        label: lanes === 1 ? 'sequential (1 lane)' : `${lanes} concurrent clients`,
+        records: seedRecords,
+        faceBytes: FACE,
+        r,
+      });
+    }
     let persons = 0;
     for (const size of GROWTH_SIZES) {
       const want = Math.max(0, Math.ceil((size - seedRecords) / 2));
@@ -211,7 +220,6 @@ if (env.BENCH_SKIP_E2E !== '1') {
       for (let i = 0; i < chunks.length; i += 3) {
         await Promise.all(
           chunks.slice(i, i + 3).map(async ([off, n]) => {
-            // Retried: wrangler dev reloads the Worker when a source file changes, failing calls in flight.
             let last = '';
             for (let attempt = 0; attempt < 4; attempt++) {
               if (attempt > 0) await new Promise((r) => setTimeout(r, 2000 * attempt));
@@ -257,6 +265,27 @@ if (env.BENCH_SKIP_E2E !== '1') {
     const big = await benchCard('valid', BIG_FACE);
     const rBig = (await loadPhase(stack, big, { lanes: CONCURRENCY, seconds: GROWTH_SECONDS })).result;
     growth.push({ label: `DG2 ${BIG_FACE / 1000} KB`, records, faceBytes: BIG_FACE, r: rBig });
+    await stack.stop();
+    stack = undefined;
+
+    // The same load with what the Worker did before: the AWS SDK's client, and wrangler dev in front.
+    if (env.BENCH_COMPARE !== '0') {
+      const variants: [string, E2EOptions][] = [
+        [
+          'Worker on the AWS SDK client (`DYNAMODB_CLIENT=aws-sdk`)',
+          { runner: 'workerd', vars: { DYNAMODB_CLIENT: 'aws-sdk' } },
+        ],
+        ['Worker under `wrangler dev` (as `npm start` runs it)', { runner: 'wrangler' }],
+      ];
+      for (const [label, o] of variants) {
+        progress(`compare: ${label}`);
+        stack = await startE2E(CONCURRENCY * 2, progress, o);
+        const r = (await loadPhase(stack, card, { lanes: CONCURRENCY, seconds: GROWTH_SECONDS })).result;
+        compared.push({ label, records: seedRecords, faceBytes: FACE, r });
+        await stack.stop();
+        stack = undefined;
+      }
+    }
   } catch (err) {
     e2eNote = `end-to-end phase failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
     progress(e2eNote);
@@ -303,35 +332,25 @@ const table = (head: string[], rows: (string | number)[][]) =>
     `|${head.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
+const e2eRow = (g: E2ERow) => [
+  g.label,
+  g.records.toLocaleString('en'),
+  `${g.faceBytes / 1000} KB`,
+  `${fmt(g.r.seconds, 3)} s`,
+  fmt(g.r.rps),
+  fmt(g.r.p50Ms),
+  fmt(g.r.p99Ms),
+  fmt(g.r.maxMs),
+  g.r.errors,
+  g.r.cpu ? fmt(g.r.cpu.workerdMs) : 'n/a',
+  g.r.cpu ? fmt(g.r.cpu.javaMs) : 'n/a',
+  JSON.stringify(g.r.results),
+];
 const e2eRows = [
   ...(e2e
-    ? [
-        [
-          'main run',
-          seedRecords.toLocaleString('en'),
-          '15 KB',
-          `${fmt(e2e.seconds, 3)} s`,
-          fmt(e2e.rps),
-          fmt(e2e.p50Ms),
-          fmt(e2e.p99Ms),
-          fmt(e2e.maxMs),
-          e2e.errors,
-          JSON.stringify(e2e.results),
-        ],
-      ]
+    ? [e2eRow({ label: `main run (${CONCURRENCY} clients)`, records: seedRecords, faceBytes: FACE, r: e2e })]
     : []),
-  ...growth.map((g) => [
-    g.label,
-    g.records.toLocaleString('en'),
-    `${g.faceBytes / 1000} KB`,
-    `${fmt(g.r.seconds, 3)} s`,
-    fmt(g.r.rps),
-    fmt(g.r.p50Ms),
-    fmt(g.r.p99Ms),
-    fmt(g.r.maxMs),
-    g.r.errors,
-    JSON.stringify(g.r.results),
-  ]),
+  ...growth.map(e2eRow),
 ];
 const e2eHead = [
   'run',
@@ -343,6 +362,8 @@ const e2eHead = [
   'p99 ms',
   'max ms',
   'errors',
+  'workerd CPU ms / verif.',
+  'DynamoDB Local CPU ms / verif.',
   'results',
 ];
 
@@ -370,6 +391,7 @@ out(
 );
 out('');
 if (e2eRows.length) out(table(e2eHead, e2eRows));
+if (compared.length) out(table(e2eHead, compared.map(e2eRow)));
 if (e2eNote) out(e2eNote);
 
 // ——— RESULTS.md ———
@@ -443,9 +465,9 @@ ${table(
 
 Note: every request here carries the same card, so the Active Authentication key import is cached
 (\`signature.ts\` caches imported keys by point); with real traffic each chip has its own AA key and pays
-one \`importKey\` per verification (see the key-import row below). The in-memory store replaces the AWS SDK
+one \`importKey\` per verification (see the key-import row below). The in-memory store replaces the DynamoDB
 client entirely, so its serialisation, SigV4 signing and HTTP cost (real in production) are not in these
-figures; the end-to-end rows include them.
+figures; the end-to-end rows include them (workerd CPU per verification).
 
 ### What each cache buys (passive authentication of the P-256 card alone)
 
@@ -478,36 +500,48 @@ ${table(
 
 ## End to end (local stack)
 
-\`startLocalStack()\` (DynamoDB Local in memory on Java 17 + the Worker under \`wrangler dev\`/workerd, sandbox
-seeded through the admin API) on this same machine; ${CONCURRENCY * 2} RP clients registered through the admin API;
+\`startLocalStack({ runner: 'workerd' })\` — DynamoDB Local in memory on Java 17, the Worker bundled as
+wrangler bundles it and served by workerd through Miniflare (no watcher, no dev proxy, no inspector), the
+sandbox seeded through the admin API — on this same machine; ${CONCURRENCY * 2} RP clients registered through the admin API;
 every request pre-signed and distinct (own \`jti\`, own one-time challenge written to DynamoDB as
 \`POST /v1/challenges\` would, the virtual chip's answer); the load generator (\`bench/load.ts\`, node:http
-keep-alive) in a second process on loopback, ${CONCURRENCY} lanes sending back to back; lanes alternate
+keep-alive) in a second process on loopback, N lanes sending back to back; lanes alternate
 between their own clients so no two concurrent requests share a client
 and no client nears its ${600}/min rate limit. Server, DynamoDB Local and generator share the ${machine.cores} cores.
 An error is any answer other than 200; "results" counts the \`result\` (or problem \`code\`) of every answer.
-\`wrangler dev\` watches the sources and reloads the Worker when a file changes: connections reset or
-"unparsable" answers in a row mean the tree changed during the run (run the bench on a quiet tree).
+"CPU ms / verif." is the CPU time (user + system, \`/proc\`) the workerd and Java processes spent during
+the load divided by the answers: what one verification costs the Worker's runtime and DynamoDB Local.
 
-What bounds these figures on this machine is DynamoDB Local, not the Worker: one verification makes ≈ 9
-store calls (client, rate counter, challenge, trust-store version, card, citizen, audit head, the commit
-transaction, …), and DynamoDB Local (Java, started with \`-XX:TieredStopAtLevel=1\` for a fast start, in
-memory, SQLite inside) answers a single \`GetItem\` in ≈ 2–7 ms and a few hundred operations per second in
-all, on the same 2 cores as workerd and the generator. With 32 requests always in flight against a capacity
-of a few dozen verifications per second, latency is queueing (Little's law: 32 / rps); the sequential row
-shows the unloaded latency. The p99 ≤ 50 ms target can only be judged against real DynamoDB (single-digit
-ms per call, the calls of one verification partly parallelisable) with the Worker's own CPU cost from the
-in-process rows.
+One verification makes 5 store calls: the client (\`GetItem\`), the rate counter (\`UpdateItem\`), the
+trust-store version and the challenge together (\`BatchGetItem\`, sent while the dump is hashed and
+decoded), card, citizen and the audit head the commit starts on together (\`BatchGetItem\`), and the
+commit (\`TransactWriteItems\`: outcome, audit entry, audit head, replay guard, challenge use).
+With ${CONCURRENCY} requests always in flight against what two shared cores can serve, latency is queueing
+(Little's law: ${CONCURRENCY} / rps ≈ ${e2e ? fmt((CONCURRENCY / e2e.rps) * 1000) : '?'} ms); the ${LIGHT_LANES}-client and sequential rows show the latency
+below saturation. p99 ≤ 50 ms at ${CONCURRENCY} clients would take ≥ ${fmt(CONCURRENCY / 0.05)} verifications/s here, about
+${e2e?.cpu ? fmt(((CONCURRENCY / 0.05) * (e2e.cpu.workerdMs + e2e.cpu.javaMs)) / 1000, 2) : '?'} cores' worth of workerd + DynamoDB Local CPU at the measured cost per verification, on a machine
+with ${machine.cores}; against real DynamoDB the store's CPU is not ours and a call is single-digit ms.
 
 ${e2eRows.length ? table(e2eHead, e2eRows) : ''}
 ${e2eNote ? `\n${e2eNote}\n` : ''}
+${
+  compared.length
+    ? `The same ${CONCURRENCY}-client load (${GROWTH_SECONDS} s, fresh stacks) with what the Worker used before — the AWS SDK's own
+\`DynamoDBClient#send\` (its middleware stack, schema-based serialisation, log filtering: ≈ 0.5 ms of workerd
+CPU per call more than \`store/dynamo-http.ts\`), and \`wrangler dev\` in front (its proxy Worker,
+inspector and watcher; what \`npm start\` runs for development):
+
+${table(e2eHead, compared.map(e2eRow))}
+`
+    : ''
+}
 Growth: registry records are citizen + card lines imported through \`POST /admin/v1/registry/sandbox/import\`
-(${GROWTH_SIZES.map((s) => s.toLocaleString('en')).join(', ')}; \`BENCH_GROWTH_MAX=1000000\` adds 10^6; ${growth
+(${GROWTH_SIZES.map((s) => s.toLocaleString('en')).join(', ')}; \`BENCH_GROWTH_MAX=100000\` skips 10^6; ${growth
   .filter((g) => g.importSeconds !== undefined)
   .map((g) => `${g.records.toLocaleString('en')} records imported in ${fmt(g.importSeconds!)} s`)
   .join(
     ', ',
-  )}). Lookups are single-key \`GetItem\`s on the hashed id/document number: the registry size should not show.
+  )}). Lookups are key reads (\`BatchGetItem\`) of the hashed id/document number: the registry size should not show.
 Compare the growth rows with each other and with the main run: on this shared machine two runs of the
 same configuration differ by tens of percent, so only a trend larger than that would mean growth.
 
@@ -547,6 +581,8 @@ out(
     e2eP50Ms: r1(e2e?.p50Ms),
     e2eP99Ms: r1(e2e?.p99Ms),
     e2eErrors: e2e ? e2e.errors : null,
+    e2eWorkerCpuMs: r2(e2e?.cpu?.workerdMs),
+    e2eStoreCpuMs: r2(e2e?.cpu?.javaMs),
     dg2SmallCpuMs: r2(faceSmall.t.cpuMsPerOp),
     dg2LargeCpuMs: r2(faceBig.t.cpuMsPerOp),
     growth: growth.map((g) => ({
@@ -556,6 +592,14 @@ out(
       p50Ms: r1(g.r.p50Ms),
       p99Ms: r1(g.r.p99Ms),
       errors: g.r.errors,
+      workerCpuMs: r2(g.r.cpu?.workerdMs),
+    })),
+    compared: compared.map((g) => ({
+      label: g.label,
+      rps: r1(g.r.rps),
+      p99Ms: r1(g.r.p99Ms),
+      errors: g.r.errors,
+      workerCpuMs: r2(g.r.cpu?.workerdMs),
     })),
     pipelineWall: timingJson(p256.t),
     cores: machine.cores,

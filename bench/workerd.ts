@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
-import { bundleForWorkerd } from '../test/support/bundle.ts';
+import { bundleForWorkerd } from '../infra/src/bundle.ts';
 
 const N = Number(process.env.BENCH_WORKERD_N ?? 400);
 const script = await bundleForWorkerd(new URL('./workerd/pipeline-probe.ts', import.meta.url).pathname);

@@ -7,7 +7,7 @@
  * process on loopback.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -34,6 +34,31 @@ export interface LoadResult {
   maxMs: number;
   concurrency: number;
   exhaustedLanes: number;
+  /** CPU per answered request of the server processes during the run (Linux `/proc`; else absent). */
+  cpu?: { workerdMs: number; javaMs: number };
+}
+
+/** CPU ms (user + system) of every process named `name`, from `/proc`; undefined where there is none. */
+function processCpuMs(name: string): number | undefined {
+  let dirs: string[];
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of dirs) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) !== name) continue;
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12])) * tick;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
 
 export interface E2EStack {
@@ -45,10 +70,28 @@ export interface E2EStack {
   stop(): Promise<void>;
 }
 
+/** How the Worker runs in a bench stack. */
+export interface E2EOptions {
+  /** `workerd` (Miniflare, the runtime alone; default) or `wrangler` (`wrangler dev`, as `npm start`). */
+  runner?: 'workerd' | 'wrangler';
+  /** Extra Worker bindings, e.g. `{ DYNAMODB_CLIENT: 'aws-sdk' }`. */
+  vars?: Record<string, string>;
+}
+
 /** Starts the local stack in a temporary state folder and registers `clients` RP clients. */
-export async function startE2E(clients: number, log: (m: string) => void): Promise<E2EStack> {
+export async function startE2E(
+  clients: number,
+  log: (m: string) => void,
+  o: E2EOptions = {},
+): Promise<E2EStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'chipid-bench-'));
-  const stack = await startLocalStack({ stateDir, log: (m) => log(`  stack: ${m}`), workerOutput: 'quiet' });
+  const stack = await startLocalStack({
+    stateDir,
+    log: (m) => log(`  stack: ${m}`),
+    workerOutput: 'quiet',
+    runner: o.runner ?? 'workerd',
+    ...(o.vars ? { vars: o.vars } : {}),
+  });
   const admin = (method: string, path: string, body: string, contentType = 'application/json') =>
     fetch(`${stack.url}${path}`, {
       method,
@@ -158,7 +201,18 @@ export async function buildPlan(
 }
 
 /** Runs the load generator in a second process on a plan file (deleted afterwards). */
-export function runLoad(planFile: string): Promise<LoadResult> {
+export async function runLoad(planFile: string): Promise<LoadResult> {
+  const before = { w: processCpuMs('workerd'), j: processCpuMs('java') };
+  const r = await runLoadProcess(planFile);
+  const w = processCpuMs('workerd');
+  const j = processCpuMs('java');
+  if (before.w !== undefined && before.j !== undefined && w !== undefined && j !== undefined && r.n > 0) {
+    r.cpu = { workerdMs: (w - before.w) / r.n, javaMs: (j - before.j) / r.n };
+  }
+  return r;
+}
+
+function runLoadProcess(planFile: string): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,

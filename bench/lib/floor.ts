@@ -126,11 +126,26 @@ export async function measureFloor(o: {
       for (const d of dgs) nobleSha256(d);
     }, n)
   ).cpuMsPerOp;
+  // As the SDK's `digest` does it: small inputs in JS, large ones (the face) in Web Crypto.
+  const small = dgs.filter((d) => d.length <= 1024);
+  const large = dgs.filter((d) => d.length > 1024);
+  const split = (
+    await repeat(() => {
+      for (const d of small) nobleSha256(d);
+      return Promise.all(large.map((d) => crypto.subtle.digest('SHA-256', d)));
+    }, n)
+  ).cpuMsPerOp;
+  const best = Math.min(web, noble, split);
   out.push({
     name: `DG hashes (SHA-256 × ${dgs.length}, ${hashedBytes} bytes)`,
     count: 1,
-    impl: web <= noble ? 'Web Crypto' : '@noble/hashes',
-    cpuMsPerOp: Math.min(web, noble),
+    impl:
+      best === split
+        ? `@noble/hashes ≤ 1 KB (${small.length}), Web Crypto above (${large.length})`
+        : best === web
+          ? 'Web Crypto'
+          : '@noble/hashes',
+    cpuMsPerOp: best,
   });
 
   const cpuMsPerVerification = out.reduce((a, x) => a + x.count * x.cpuMsPerOp, 0);

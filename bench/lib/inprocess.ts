@@ -1,6 +1,6 @@
 /**
  * The Worker's Hono app in this process, every DynamoDB call answered by the in-memory store
- * (`functions/src/store/memory.ts`). The store modules reach DynamoDB through `DynamoDBClient#send`
+ * (`functions/src/store/memory.ts`). The store modules reach DynamoDB through `send` of `DynamoHttpClient` (or `DynamoDBClient`)
  * only, so routing that one method to a {@link MemoryDynamo} runs the unchanged request path —
  * routing, zod validation, RP token check, rate limit, replay guard, passive + active authentication,
  * registry, assertion signing, the audit transaction — without a network hop. Benchmarks only.
@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createApp } from '../../functions/src/app.ts';
 import type { Bindings } from '../../functions/src/env.ts';
 import { storeFor, transact } from '../../functions/src/store/db.ts';
+import { DynamoHttpClient } from '../../functions/src/store/dynamo-http.ts';
 import { MemoryDynamo } from '../../functions/src/store/memory.ts';
 import { challengePut } from '../../functions/src/store/requests.ts';
 import { toBase64, toBase64Url } from '../../sdk/src/lib/bytes.ts';
@@ -22,13 +23,23 @@ export const SERVICE_URL = 'http://127.0.0.1:8787';
 const random = (n: number) => toBase64Url(crypto.getRandomValues(new Uint8Array(n)));
 
 let installed: MemoryDynamo | undefined;
+const originals = { sdk: DynamoDBClient.prototype.send, http: DynamoHttpClient.prototype.send };
+
+/** Undoes {@link routeDynamoToMemory}: `send` talks to DynamoDB again. */
+export function restoreDynamo(): void {
+  installed = undefined;
+  DynamoDBClient.prototype.send = originals.sdk;
+  DynamoHttpClient.prototype.send = originals.http;
+}
 
 /** Routes every `DynamoDBClient#send` of this process to `mem` (idempotent per process). */
 export function routeDynamoToMemory(mem: MemoryDynamo): void {
   installed = mem;
-  DynamoDBClient.prototype.send = function send(command: unknown) {
+  const send = function send(command: unknown) {
     return installed!.send(command);
   } as never;
+  DynamoDBClient.prototype.send = send;
+  DynamoHttpClient.prototype.send = send;
 }
 
 async function ecJwk(kid: string): Promise<JWK & { kid: string }> {

@@ -21,6 +21,12 @@ export interface Bindings {
   DYNAMODB_MAX_ATTEMPTS?: string;
   /** Per-attempt timeout of one DynamoDB call in ms; default 3000. */
   DYNAMODB_TIMEOUT_MS?: string;
+  /**
+   * Which DynamoDB client the Worker uses: `http` (default; `store/dynamo-http.ts`, the low-level API
+   * over `fetch`, SigV4 by aws4fetch) or `aws-sdk` (`@aws-sdk/client-dynamodb`'s full pipeline, ≈ 7×
+   * the CPU per call inside workerd; kept for comparison and as a fallback).
+   */
+  DYNAMODB_CLIENT?: string;
 }
 
 /** The two separate worlds (DESIGN.md "Environments"). */

@@ -1,7 +1,8 @@
 /**
  * Local stack — what `npm start` runs (issue 4, "Local stack"): DynamoDB Local in memory on a free
  * loopback port, the tables from `tables.ts`, local secrets kept in `.chipid/`, the Worker under
- * `wrangler dev` on 127.0.0.1, and the sandbox seeded through the admin API of SERVICE-CONTRACT.md
+ * `wrangler dev` on 127.0.0.1 (or, with `runner: 'workerd'`, bundled once and served by workerd through
+ * Miniflare without wrangler's watcher and dev proxy — what the benchmarks measure), and the sandbox seeded through the admin API of SERVICE-CONTRACT.md
  * (sandbox CSCA, sandbox registry JSONL, one sandbox client whose private JWK goes to
  * `.chipid/local.json` as `{ "url", "clientId", "privateJwk" }`).
  */
@@ -55,6 +56,14 @@ export interface LocalStackOptions {
   readonly log?: (message: string) => void;
   /** `inherit` streams wrangler's output to this process's; `quiet` keeps only a tail for errors. */
   readonly workerOutput?: 'inherit' | 'quiet';
+  /**
+   * `wrangler` (default): `wrangler dev`, which rebuilds and reloads on every source change.
+   * `workerd`: the Worker bundled once (esbuild, as wrangler bundles it) and served by workerd through
+   * Miniflare — no watcher, no dev proxy in front, no inspector attached: the runtime as deployed.
+   */
+  readonly runner?: 'wrangler' | 'workerd';
+  /** Extra Worker bindings (e.g. `DYNAMODB_CLIENT: 'aws-sdk'`), over the generated ones. */
+  readonly vars?: Readonly<Record<string, string>>;
   /** How long to wait for `/healthz` (default 90 s: the first wrangler bundle is slow). */
   readonly readyTimeoutMs?: number;
   /** Aborts start-up (everything already started is stopped). */
@@ -222,8 +231,12 @@ function abortError(): Error {
   return new Error('local stack start-up aborted');
 }
 
-interface Wrangler {
-  child: ChildProcess;
+/** The process serving the Worker (wrangler dev, or workerd through Miniflare). */
+interface WorkerServer {
+  /** `wrangler dev` or `workerd` — for messages. */
+  name: string;
+  /** Why it can't serve any more (exited, failed bundle), or undefined while fine. */
+  gone(): string | undefined;
   exited: Promise<void>;
   output: Tail;
   stop(): Promise<void>;
@@ -237,7 +250,7 @@ function startWrangler(opts: {
   envFile: string;
   stateDir: string;
   output: 'inherit' | 'quiet';
-}): Promise<Wrangler> {
+}): Promise<WorkerServer> {
   return (async () => {
     const inspectorPort = await freePort();
     const args = [
@@ -318,13 +331,74 @@ function startWrangler(opts: {
       })();
       return stopping;
     };
-    return { child, exited, output, stop };
+    const gone = () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return `wrangler dev exited (${child.exitCode ?? child.signalCode})`;
+      }
+      // wrangler keeps watching after a failed bundle; on a start-up that is fatal, so say so now.
+      const out = output.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      return /Build failed/.test(out) ? 'wrangler dev could not bundle the Worker' : undefined;
+    };
+    return { name: 'wrangler dev', gone, exited, output, stop };
   })();
+}
+
+/** `compatibility_date` and `compatibility_flags` of wrangler.toml (one source for both runners). */
+function compatibility(): { date: string; flags: string[] } {
+  const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8');
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
+  if (!date) throw new Error('wrangler.toml: no compatibility_date');
+  return { date, flags: [...(flags ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!) };
+}
+
+/** The Worker bundled once and served by workerd through Miniflare on 127.0.0.1:`port`. */
+async function startWorkerd(opts: {
+  port: number;
+  vars: Record<string, string>;
+  output: 'inherit' | 'quiet';
+}): Promise<WorkerServer> {
+  const [{ Miniflare }, { bundleForWorkerd }] = await Promise.all([
+    import('miniflare'),
+    import('./bundle.ts'),
+  ]);
+  const script = await bundleForWorkerd(join(REPO_ROOT, 'functions', 'src', 'index.ts'));
+  const output = new Tail(6_000);
+  const sink = (stream: NodeJS.ReadableStream, to: NodeJS.WriteStream) =>
+    stream.on('data', (c: Buffer) => {
+      output.push(c);
+      if (opts.output === 'inherit') to.write(c);
+    });
+  const { date, flags } = compatibility();
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    compatibilityDate: date,
+    compatibilityFlags: flags,
+    host: '127.0.0.1',
+    port: opts.port,
+    bindings: { CONSOLE_ENABLED: 'true', ...opts.vars },
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+      sink(stdout, process.stdout);
+      sink(stderr, process.stderr);
+    },
+  });
+  await mf.ready;
+  let stopped: Promise<void> | undefined;
+  let resolveExited: () => void = () => {};
+  const exited = new Promise<void>((r) => {
+    resolveExited = r;
+  });
+  const stop = () => {
+    stopped ??= mf.dispose().finally(resolveExited);
+    return stopped;
+  };
+  return { name: 'workerd', gone: () => undefined, exited, output, stop };
 }
 
 async function waitForHealthz(
   url: string,
-  wrangler: Wrangler,
+  server: WorkerServer,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -332,15 +406,11 @@ async function waitForHealthz(
   let last = '';
   for (;;) {
     if (signal?.aborted) throw abortError();
-    if (wrangler.child.exitCode !== null || wrangler.child.signalCode !== null) {
+    const gone = server.gone();
+    if (gone !== undefined) {
       throw new Error(
-        `wrangler dev exited (${wrangler.child.exitCode ?? wrangler.child.signalCode}) before ${url}/healthz answered\n--- wrangler output (tail) ---\n${wrangler.output}`,
+        `${gone} before ${url}/healthz answered\n--- ${server.name} output (tail) ---\n${server.output}`,
       );
-    }
-    // wrangler keeps watching after a failed bundle; on a start-up that is fatal, so say so now.
-    const out = wrangler.output.toString().replace(/\x1b\[[0-9;]*m/g, '');
-    if (/Build failed/.test(out)) {
-      throw new Error(`wrangler dev could not bundle the Worker\n--- wrangler output (tail) ---\n${out}`);
     }
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3_000) });
@@ -351,7 +421,7 @@ async function waitForHealthz(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `${url}/healthz did not answer 200 within ${timeoutMs} ms (last: ${last})\n--- wrangler output (tail) ---\n${wrangler.output}`,
+        `${url}/healthz did not answer 200 within ${timeoutMs} ms (last: ${last})\n--- ${server.name} output (tail) ---\n${server.output}`,
       );
     }
     await sleep(250);
@@ -476,7 +546,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const port = options.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     const envFile = join(stateDir, 'dev.env');
-    const vars = workerVars({ url, dynamodbEndpoint: `http://127.0.0.1:${dynamodbPort}`, prefix, secrets });
+    const vars = {
+      ...workerVars({ url, dynamodbEndpoint: `http://127.0.0.1:${dynamodbPort}`, prefix, secrets }),
+      ...options.vars,
+    };
     writePrivate(
       envFile,
       `# Generated by npm start (infra/src/local-stack.ts); local secrets, do not commit.\n${Object.entries(
@@ -493,7 +566,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log(`${name} on ${d.endpoint} (in memory, ${Math.round(performance.now() - t0)} ms)`);
         return d;
       }),
-      startWrangler({ port, envFile, stateDir, output: options.workerOutput ?? 'quiet' }).then((w) => {
+      (options.runner === 'workerd'
+        ? startWorkerd({ port, vars, output: options.workerOutput ?? 'quiet' })
+        : startWrangler({ port, envFile, stateDir, output: options.workerOutput ?? 'quiet' })
+      ).then((w) => {
         cleanups.push(() => w.stop());
         return w;
       }),
@@ -543,7 +619,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const failed = Promise.race([
       wrangler.exited.then(
         () =>
-          new Error(`wrangler dev stopped unexpectedly\n--- wrangler output (tail) ---\n${wrangler.output}`),
+          new Error(
+            `${wrangler.name} stopped unexpectedly\n--- ${wrangler.name} output (tail) ---\n${wrangler.output}`,
+          ),
       ),
       ddb.exited.then(() => new Error('DynamoDB Local stopped unexpectedly')),
     ]).then(async (err) => {

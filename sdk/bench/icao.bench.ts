@@ -109,7 +109,7 @@ console.table(rows);
 
 // ——— the same in workerd (the Worker's runtime), timed from outside ———
 const { Miniflare } = await import('miniflare');
-const { bundleForWorkerd } = await import('../../test/support/bundle.ts');
+const { bundleForWorkerd } = await import('../../infra/src/bundle.ts');
 const script = await bundleForWorkerd(new URL('./workerd/probe.ts', import.meta.url).pathname);
 const mf = new Miniflare({
   modules: true,

@@ -44,6 +44,7 @@ export {
   chipDigest,
   chipDumpSchema,
   DUMP_FORMAT,
+  decodeDump,
   parseDump,
 } from './icao/dump.ts';
 export { type MRZ, parseMRZ } from './icao/mrz.ts';

@@ -1,13 +1,17 @@
 /**
- * The in-memory store used by the benchmark (`functions/src/store/memory.ts`) against DynamoDB Local:
- * the same store-module calls — replay guard, challenges, idempotency records, rate counters, registry
- * upserts, trust-store items, verification commits with the audit chain (including a lost race and a
- * consumed item's cancellation reasons) — give the same answers and leave the same items.
+ * The Worker's DynamoDB client (`functions/src/store/dynamo-http.ts`, low-level API over fetch) and the
+ * in-memory store used by the benchmark (`functions/src/store/memory.ts`) against the AWS SDK's
+ * `DynamoDBClient`, the first two on DynamoDB Local: the same store-module calls — replay guard,
+ * challenges, idempotency records, rate counters, registry upserts, batch reads, trust-store items,
+ * verification commits with the audit chain (including a lost race, a read-ahead head and a consumed
+ * item's cancellation reasons) — give the same answers and leave the same items.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { StoreContext } from '../../functions/src/store/db.ts';
-import { transact, unmarshal } from '../../functions/src/store/db.ts';
+import { getItems, transact, unmarshal } from '../../functions/src/store/db.ts';
+import { DynamoHttpClient } from '../../functions/src/store/dynamo-http.ts';
+import { keys } from '../../functions/src/store/keys.ts';
 import { MemoryDynamo, memoryStoreContext } from '../../functions/src/store/memory.ts';
 import {
   getCard,
@@ -26,7 +30,12 @@ import {
   jtiPut,
 } from '../../functions/src/store/requests.ts';
 import { addTrust, loadTrust, removeTrust } from '../../functions/src/store/trust.ts';
-import { commitVerification, readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
+import {
+  commitVerification,
+  firstAuditHead,
+  readAudit,
+  verifyAuditChain,
+} from '../../functions/src/store/verifications.ts';
 import { useTables } from '../support/dynamodb.ts';
 
 const db = useTables();
@@ -77,6 +86,12 @@ async function script(s: StoreContext): Promise<unknown[]> {
     await setRegistryStatus(s, 'card', 'nope', 'lost'),
   );
   out.push((await getCard(s, 'k1'))?.status);
+  // One batch read: present, absent and repeated keys, answered in request order.
+  out.push(
+    (await getItems(s, [keys.card('k1'), keys.citizen('nope'), keys.citizen('c1'), keys.card('k1')])).map(
+      (it) => it && { pk: it.pk?.S, status: it.status?.S },
+    ),
+  );
   const id = await addTrust(s, 'csca', new Uint8Array([1, 2, 3]));
   out.push(
     id,
@@ -107,6 +122,14 @@ async function script(s: StoreContext): Promise<unknown[]> {
   out.push(await commitVerification(s, ver(2), facts(2), [jtiPut(s, 'sandbox_a', 'jti-v1', exp)]));
   const raced = await Promise.all([3, 4].map((n) => commitVerification(s, ver(n), facts(n), [])));
   out.push(raced.map((r) => r.ok));
+  // The head read ahead (as the pipeline does with the registry), then a stale read-ahead: the
+  // commit must notice the moved head and retry on a fresh read.
+  const lane5 = firstAuditHead('sandbox_a', 'ver_5');
+  const [head5] = await getItems(s, [lane5]);
+  out.push((await commitVerification(s, ver(5), facts(5), [], { head: head5 })).ok);
+  let n = 6;
+  while (firstAuditHead('sandbox_a', `ver_${n}`).sk !== lane5.sk) n++;
+  out.push(n, (await commitVerification(s, ver(n), facts(n), [], { head: head5 })).ok);
   const audit = await readAudit(s, 'sandbox_a');
   out.push(
     audit.map((e) => e.seq),
@@ -119,7 +142,7 @@ async function script(s: StoreContext): Promise<unknown[]> {
 async function items(s: StoreContext, mem?: MemoryDynamo) {
   const raw = mem
     ? mem.scan(s.table)
-    : ((await s.db.send(new ScanCommand({ TableName: s.table, ConsistentRead: true }))).Items ?? []);
+    : ((await db.client.send(new ScanCommand({ TableName: s.table, ConsistentRead: true }))).Items ?? []);
   const volatile = new Set([
     'exp',
     'ttl',
@@ -135,8 +158,14 @@ async function items(s: StoreContext, mem?: MemoryDynamo) {
     .map((it) => {
       const o = unmarshal(it);
       for (const k of Object.keys(o)) if (volatile.has(k)) delete o[k];
-      // Audit items: which verification landed at which seq depends on the race.
-      if (typeof o.sk === 'string' && o.sk.startsWith('SEQ#')) delete o.verificationId;
+      // Audit items: which verification landed at which seq depends on the race, and a commit that
+      // lost a race moves to a random lane.
+      if (typeof o.sk === 'string' && o.sk.startsWith('SEQ#')) {
+        delete o.verificationId;
+        delete o.lane;
+        o.sk = 'SEQ#';
+      }
+      if (typeof o.sk === 'string' && o.sk.startsWith('HEAD#')) o.sk = 'HEAD#';
       if (o.pk === 'TRUST' && o.sk === 'META') return undefined;
       return o;
     })
@@ -144,17 +173,30 @@ async function items(s: StoreContext, mem?: MemoryDynamo) {
     .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
 }
 
-describe('MemoryDynamo ≡ DynamoDB Local for the store modules', () => {
+describe('DynamoHttpClient ≡ MemoryDynamo ≡ the AWS SDK for the store modules', () => {
   it('same answers, same items', async () => {
-    const local = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
+    const sdk = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
+    const http = {
+      db: new DynamoHttpClient({
+        endpoint: db.endpoint,
+        region: 'ap-southeast-1',
+        accessKeyId: 'local',
+        secretAccessKey: 'local',
+      }),
+      table: db.tableName('live'),
+      env: 'live' as const,
+    };
     const mem = new MemoryDynamo();
     const memory = memoryStoreContext(mem, 'mem-sandbox', 'sandbox');
-    const a = await script(local);
+    const a = await script(sdk);
     const b = await script(memory);
+    const c = await script(http);
     const norm = (x: unknown[]) =>
       JSON.parse(JSON.stringify(x, (k, v) => (k === 'expiresAt' || k === 'fingerprint' ? undefined : v)));
     expect(norm(b)).toEqual(norm(a));
-    expect(await items(memory, mem)).toEqual(await items(local));
+    expect(norm(c)).toEqual(norm(a));
+    expect(await items(memory, mem)).toEqual(await items(sdk));
+    expect(await items(http)).toEqual(await items(sdk));
     expect(mem.size('mem-sandbox')).toBeGreaterThan(10);
   });
 });

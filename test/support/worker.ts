@@ -12,9 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Miniflare } from 'miniflare';
+import { bundleForWorkerd } from '../../infra/src/bundle.ts';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { signAuthToken, signVerificationRequest } from '../../sdk/src/request/index.ts';
-import { bundleForWorkerd } from './bundle.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVICE_URL = 'http://127.0.0.1:8787';

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForWorkerd } from '../../infra/src/bundle.ts';
 import { chipDigest, createTrustStore, describeDump, parseDump, verifyChip } from '../../sdk/src/index.ts';
 import { toBase64 } from '../../sdk/src/lib/bytes.ts';
-import { bundleForWorkerd } from '../support/bundle.ts';
 
 const vec = (p: string) => new Uint8Array(readFileSync(new URL(`../vectors/${p}`, import.meta.url)));
 const b64 = (p: string) => toBase64(vec(p));

@@ -376,7 +376,13 @@ export async function consoleVerify(
     token: `console:${jti}`,
   };
   const prepared = await prepareVerification(env, auth, chip, now);
-  const committed = await commitVerification(store, prepared.record, prepared.audit, prepared.consume);
+  const committed = await commitVerification(
+    store,
+    prepared.record,
+    prepared.audit,
+    prepared.consume,
+    prepared.readAhead,
+  );
   if (!committed.ok) throw new ApiError('ERR_CHALLENGE_INVALID', 'the challenge was used concurrently');
 
   const source = 'profile' in input ? 'profile' : 'upload';

@@ -3,6 +3,9 @@
  * comparison and canonical JSON (RFC 8785 for the plain JSON values the service hashes).
  */
 
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+
 const enc = new TextEncoder();
 
 /** Standard base64url without padding (RFC 4648 §5). */
@@ -46,28 +49,56 @@ function bytesOf(data: string | Uint8Array): Uint8Array<ArrayBuffer> {
   return copy;
 }
 
+/**
+ * Inputs up to this many bytes are hashed in JS (@noble/hashes): a Web Crypto call costs tens of µs
+ * before it hashes a byte (argument conversion, a promise, in Node a thread-pool hop), more than
+ * hashing a kilobyte in JS. The service's own hashes are of this size — registry numbers, pairwise
+ * subjects, audit entries, request and assertion digests; dumps and faces go to Web Crypto.
+ */
+const SMALL_INPUT = 1024;
+
 /** SHA-256 digest. */
 export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(data)));
+  const bytes = typeof data === 'string' ? enc.encode(data) : data;
+  if (bytes.length <= SMALL_INPUT) return nobleSha256(bytes);
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(bytes)));
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+/** Keyed HMAC states per secret (the key's inner and outer pads hashed once per isolate). */
+const hmacStates = new Map<string, ReturnType<typeof hmac.create>>();
 
-/** HMAC-SHA256 with a secret string (keys imported once per isolate). */
+/** HMAC-SHA256 (RFC 2104) with a secret string. */
 export async function hmacSha256(secret: string, data: string | Uint8Array): Promise<Uint8Array> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-    ]);
-    hmacKeys.set(secret, key);
+  let keyed = hmacStates.get(secret);
+  if (!keyed) {
+    keyed = hmac.create(nobleSha256, enc.encode(secret));
+    hmacStates.set(secret, keyed);
   }
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await key, bytesOf(data)));
+  return keyed
+    .clone()
+    .update(typeof data === 'string' ? enc.encode(data) : data)
+    .digest();
+}
+
+/** Random bytes handed out in slices: one `getRandomValues` call per 4 KiB instead of one per id. */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+/** `n` (≤ 4096) bytes from the platform CSPRNG, through a pool; each byte is handed out once. */
+function randomBytes(n: number): Uint8Array {
+  if (poolAt + n > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + n);
+  pool.fill(0, poolAt, poolAt + n);
+  poolAt += n;
+  return out;
 }
 
 /** Random identifier with a prefix: `ver_` + 22 base64url chars (128 bits). */
 export function randomId(prefix: string): string {
-  return prefix + b64url(crypto.getRandomValues(new Uint8Array(16)));
+  return prefix + b64url(randomBytes(16));
 }
 
 /**

@@ -51,7 +51,13 @@ export const verificationRoutes = newApp()
         ...prepared.consume,
         ...(idem ? [idem] : []),
       ];
-      const r = await commitVerification(auth.store, prepared.record, prepared.audit, extra);
+      const r = await commitVerification(
+        auth.store,
+        prepared.record,
+        prepared.audit,
+        extra,
+        prepared.readAhead,
+      );
       if (!r.ok) {
         const idemIndex = idem ? extra.length - 1 : -1;
         if (r.conflicts.includes(idemIndex)) return await replayAfterRace(c);

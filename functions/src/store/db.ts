@@ -1,45 +1,61 @@
 /**
- * DynamoDB access — `@aws-sdk/client-dynamodb` with explicit region, endpoint and credentials from the
- * bindings (nothing reads files or the instance metadata service), the SDK's standard retry mode
- * (exponential backoff with jitter on throttling and transient faults), and one mapping from store
- * failures to problems: any outage ⇒ 503 `ERR_STORE_UNAVAILABLE` with `Retry-After`.
+ * DynamoDB access — the SDK's command objects (`@aws-sdk/client-dynamodb`) sent by the lean
+ * {@link DynamoHttpClient} (or, with `DYNAMODB_CLIENT=aws-sdk`, by the SDK's own client), with explicit
+ * region, endpoint and credentials from the bindings (nothing reads files or the instance metadata
+ * service), standard retries (exponential backoff with jitter on throttling and transient faults), and
+ * one mapping from store failures to problems: any outage ⇒ 503 `ERR_STORE_UNAVAILABLE` with
+ * `Retry-After`.
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   DynamoDBClient,
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type Bindings, type Environment, intBinding, tableName } from '../env.ts';
 import { ApiError } from '../problems.ts';
+import { DynamoHttpClient } from './dynamo-http.ts';
+import { type Key, keyAttrs } from './keys.ts';
 
 /** Seconds a client should wait after a store outage. */
 export const STORE_RETRY_AFTER_SECONDS = 5;
 
-const clients = new Map<string, DynamoDBClient>();
+/** What the store modules need of a DynamoDB client: `send(command)` of the SDK's commands. */
+export type DynamoSender = Pick<DynamoDBClient, 'send'>;
+
+const clients = new Map<string, DynamoSender>();
 
 /** One DynamoDB client per isolate and configuration. */
-export function dynamo(env: Bindings): DynamoDBClient {
+export function dynamo(env: Bindings): DynamoSender {
   const region = env.DYNAMODB_REGION ?? 'ap-southeast-1';
   const endpoint = env.DYNAMODB_ENDPOINT;
   const maxAttempts = intBinding(env.DYNAMODB_MAX_ATTEMPTS, 3);
   const requestTimeout = intBinding(env.DYNAMODB_TIMEOUT_MS, 3000);
-  const cacheKey = [region, endpoint ?? '', env.AWS_ACCESS_KEY_ID ?? '', maxAttempts, requestTimeout].join(
-    '|',
-  );
+  const kind = env.DYNAMODB_CLIENT === 'aws-sdk' ? 'aws-sdk' : 'http';
+  const accessKeyId = env.AWS_ACCESS_KEY_ID ?? 'local';
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? 'local';
+  const cacheKey = [kind, region, endpoint ?? '', accessKeyId, maxAttempts, requestTimeout].join('|');
   let client = clients.get(cacheKey);
   if (!client) {
-    client = new DynamoDBClient({
-      region,
-      ...(endpoint ? { endpoint } : {}),
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local',
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      },
-      maxAttempts,
-      retryMode: 'standard',
-      requestHandler: { requestTimeout },
-    });
+    client =
+      kind === 'http'
+        ? new DynamoHttpClient({
+            region,
+            ...(endpoint ? { endpoint } : {}),
+            accessKeyId,
+            secretAccessKey,
+            maxAttempts,
+            requestTimeoutMs: requestTimeout,
+          })
+        : new DynamoDBClient({
+            region,
+            ...(endpoint ? { endpoint } : {}),
+            credentials: { accessKeyId, secretAccessKey },
+            maxAttempts,
+            retryMode: 'standard',
+            requestHandler: { requestTimeout },
+          });
     clients.set(cacheKey, client);
   }
   return client;
@@ -47,7 +63,7 @@ export function dynamo(env: Bindings): DynamoDBClient {
 
 /** Everything a store module needs: the client and the environment's table. */
 export interface StoreContext {
-  db: DynamoDBClient;
+  db: DynamoSender;
   table: string;
   env: Environment;
 }
@@ -101,6 +117,36 @@ export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
 /** Writes items atomically (all or nothing). Throws the raw cancellation on a failed condition. */
 export async function transact(s: StoreContext, items: TransactWriteItem[]): Promise<void> {
   await guarded(() => s.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
+}
+
+/** Rounds of `UnprocessedKeys` a {@link getItems} call retries before giving up (503). */
+const BATCH_GET_ROUNDS = 6;
+
+/**
+ * Reads several items in one `BatchGetItem` (strongly consistent), in the order of `ks`; a missing
+ * item is `undefined`. One request instead of one per item: what a verification reads together
+ * costs one round trip. Keys may repeat; at most 100 distinct keys.
+ */
+export async function getItems(s: StoreContext, ks: readonly Key[]): Promise<(Item | undefined)[]> {
+  const id = (pk: string | undefined, sk: string | undefined) => `${pk}\u0000${sk}`;
+  const distinct = new Map(ks.map((k) => [id(k.pk, k.sk), k]));
+  const found = new Map<string, Item>();
+  let pending = [...distinct.values()].map(keyAttrs) as Item[];
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === BATCH_GET_ROUNDS) {
+      throw storeError(new Error('BatchGetItem: keys left unprocessed after retries'));
+    }
+    if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** round));
+    const keysNow = pending;
+    const r = await guarded(() =>
+      s.db.send(
+        new BatchGetItemCommand({ RequestItems: { [s.table]: { Keys: keysNow, ConsistentRead: true } } }),
+      ),
+    );
+    for (const it of r.Responses?.[s.table] ?? []) found.set(id(it.pk?.S, it.sk?.S), it);
+    pending = (r.UnprocessedKeys?.[s.table]?.Keys ?? []) as Item[];
+  }
+  return ks.map((k) => found.get(id(k.pk, k.sk)));
 }
 
 // ——— tiny attribute-value marshalling (the subset the service stores) ———

@@ -1,7 +1,7 @@
 /**
  * In-memory DynamoDB — the subset of the DynamoDB API (2012-08-10) the store modules send, with the
  * same semantics: strongly consistent reads, condition expressions checked before any write,
- * `TransactWriteItems` all-or-nothing with `TransactionCanceledException` reasons per item in request
+ * `BatchGetItem`, `TransactWriteItems` all-or-nothing with `TransactionCanceledException` reasons per item in request
  * order, `ConditionalCheckFailedException` on single writes, `Query` by partition key with the sort
  * key in byte order. For benchmarks and in-process tests only: the Worker always talks to DynamoDB.
  *
@@ -16,6 +16,7 @@
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -403,6 +404,21 @@ export class MemoryDynamo {
       const { TableName, Key } = command.input;
       const it = this.get(TableName!, keyOf(Key));
       return { $metadata: {}, ...(it ? { Item: copy(it) } : {}) };
+    }
+    if (command instanceof BatchGetItemCommand) {
+      const Responses: Record<string, Item[]> = {};
+      for (const [table, req] of Object.entries(command.input.RequestItems ?? {})) {
+        const ks = req.Keys ?? [];
+        const seen = new Set(ks.map((k) => `${keyOf(k).pk}\u0000${keyOf(k).sk}`));
+        if (ks.length === 0 || seen.size !== ks.length || ks.length > 100) {
+          throw new MemoryDynamoError('ValidationException', 'BatchGetItem: 1–100 distinct keys');
+        }
+        Responses[table] = ks.flatMap((k) => {
+          const it = this.get(table, keyOf(k));
+          return it ? [copy(it)] : [];
+        });
+      }
+      return { $metadata: {}, Responses, UnprocessedKeys: {} };
     }
     if (command instanceof PutItemCommand) {
       const i = command.input;

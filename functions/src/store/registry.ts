@@ -57,7 +57,11 @@ async function getItem(s: StoreContext, k: { pk: string; sk: string }): Promise<
 }
 
 export async function getCitizen(s: StoreContext, citizenKey: string): Promise<CitizenRecord | undefined> {
-  const it = await getItem(s, keys.citizen(citizenKey));
+  return citizenRecord(await getItem(s, keys.citizen(citizenKey)));
+}
+
+/** The citizen record in a stored item (read alone or in a batch); undefined when absent. */
+export function citizenRecord(it: Item | undefined): CitizenRecord | undefined {
   if (!it) return undefined;
   const o = unmarshal(it) as unknown as CitizenRecord;
   const out: CitizenRecord = { birthDate: o.birthDate, fullName: o.fullName, sex: o.sex, status: o.status };
@@ -66,7 +70,11 @@ export async function getCitizen(s: StoreContext, citizenKey: string): Promise<C
 }
 
 export async function getCard(s: StoreContext, cardKey: string): Promise<CardRecord | undefined> {
-  const it = await getItem(s, keys.card(cardKey));
+  return cardRecord(await getItem(s, keys.card(cardKey)));
+}
+
+/** The card record in a stored item (read alone or in a batch); undefined when absent. */
+export function cardRecord(it: Item | undefined): CardRecord | undefined {
   if (!it) return undefined;
   const o = unmarshal(it) as unknown as CardRecord;
   const out: CardRecord = { citizenKey: o.citizenKey, status: o.status };

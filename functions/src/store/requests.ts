@@ -11,7 +11,7 @@ import {
   type TransactWriteItem,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { guarded, isConditionFailed, nowSeconds, type StoreContext } from './db.ts';
+import { guarded, type Item, isConditionFailed, nowSeconds, type StoreContext } from './db.ts';
 import { keyAttrs, keys } from './keys.ts';
 
 /** Slack added to TTLs so a record outlives the window it guards. */
@@ -92,7 +92,11 @@ export async function getChallenge(s: StoreContext, id: string): Promise<Challen
       new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.challenge(id)), ConsistentRead: true }),
     ),
   );
-  const it = r.Item;
+  return challengeRecord(id, r.Item);
+}
+
+/** The challenge record in a stored item (read alone or in a batch); undefined when absent. */
+export function challengeRecord(id: string, it: Item | undefined): ChallengeRecord | undefined {
   if (!it?.clientId?.S || !it.challenge?.S || !it.expiresAt?.N) return undefined;
   return {
     id,

@@ -9,6 +9,7 @@ import { b64, fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import {
   cancellationReasons,
   guarded,
+  type Item,
   isConditionFailed,
   type StoreContext,
   storeError,
@@ -30,18 +31,21 @@ export function invalidateTrust(table: string): void {
   cache.delete(table);
 }
 
-async function version(s: StoreContext): Promise<string> {
+async function metaItem(s: StoreContext): Promise<Item | undefined> {
   const r = await guarded(() =>
     s.db.send(
       new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.trustMeta()), ConsistentRead: true }),
     ),
   );
-  return r.Item?.version?.S ?? 'none';
+  return r.Item;
 }
 
-/** Current CSCAs and CRLs (DER) of the environment. */
-export async function loadTrust(s: StoreContext): Promise<TrustAnchors> {
-  const v = await version(s);
+/**
+ * Current CSCAs and CRLs (DER) of the environment. `meta` is the `TRUST`/`META` item when the caller
+ * already read it (in a batch with other items); otherwise it is read here.
+ */
+export async function loadTrust(s: StoreContext, meta?: { item: Item | undefined }): Promise<TrustAnchors> {
+  const v = (meta ? meta.item : await metaItem(s))?.version?.S ?? 'none';
   const hit = cache.get(s.table);
   if (hit && hit.version === v) return hit;
   const cscas: Uint8Array[] = [];

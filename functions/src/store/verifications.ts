@@ -12,13 +12,14 @@ import { canonicalJson, hex, sha256 } from '../lib/crypto.ts';
 import {
   cancellationReasons,
   guarded,
+  type Item,
   marshal,
   type Plain,
   type StoreContext,
   transact,
   unmarshal,
 } from './db.ts';
-import { AUDIT_LANES, keyAttrs, keys } from './keys.ts';
+import { AUDIT_LANES, type Key, keyAttrs, keys } from './keys.ts';
 
 export interface CheckOutcome {
   name: string;
@@ -73,6 +74,14 @@ function laneOf(id: string): number {
   return (h >>> 0) % AUDIT_LANES;
 }
 
+/**
+ * Key of the audit head a verification's commit tries first, so a caller can read it ahead together
+ * with other items and pass it to {@link commitVerification}.
+ */
+export function firstAuditHead(clientId: string, verificationId: string): Key {
+  return keys.auditHead(clientId, laneOf(verificationId));
+}
+
 /** Result of a commit: done, or which consumed item was already taken. */
 export type CommitResult = { ok: true; audit: AuditEntry } | { ok: false; conflicts: number[] };
 
@@ -93,6 +102,8 @@ export async function commitVerification(
   ver: VerificationRecord,
   facts: AuditFacts,
   extra: TransactWriteItem[],
+  /** The item at {@link firstAuditHead} when the caller read it ahead (used by the first attempt only). */
+  readAhead?: { head: Item | undefined },
 ): Promise<CommitResult> {
   const started = Date.now();
   // First lane from the verification id (spreads commits evenly, same choice on every store),
@@ -103,15 +114,18 @@ export async function commitVerification(
     ;
     attempt++, lane = (lane + 1 + Math.floor(Math.random() * (AUDIT_LANES - 1))) % AUDIT_LANES
   ) {
-    const head = await guarded(() =>
-      s.db.send(
-        new GetItemCommand({
-          TableName: s.table,
-          Key: keyAttrs(keys.auditHead(ver.clientId, lane)),
-          ConsistentRead: true,
-        }),
-      ),
-    );
+    const head =
+      attempt === 0 && readAhead
+        ? { Item: readAhead.head }
+        : await guarded(() =>
+            s.db.send(
+              new GetItemCommand({
+                TableName: s.table,
+                Key: keyAttrs(keys.auditHead(ver.clientId, lane)),
+                ConsistentRead: true,
+              }),
+            ),
+          );
     const prevSeq = Number(head.Item?.seq?.N ?? '0');
     const prev = head.Item?.hash?.S ?? GENESIS_HASH;
     const body: Omit<AuditEntry, 'hash'> = { ...facts, clientId: ver.clientId, lane, seq: prevSeq + 1, prev };

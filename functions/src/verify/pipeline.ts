@@ -10,12 +10,13 @@
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import {
+  type ChipDump,
   type ChipDumpJSON,
   chipDigest,
   createTrustStore,
+  decodeDump,
   parseCertificate,
   parseCRL,
-  parseDump,
   type ReasonCode,
   type TrustStore,
   verifyChip,
@@ -24,9 +25,11 @@ import type { RpAuth } from '../app-env.ts';
 import { type Bindings, ConfigError } from '../env.ts';
 import { fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
-import { type ChallengeRecord, challengeConsume, getChallenge } from '../store/requests.ts';
+import { getItems, type Item } from '../store/db.ts';
+import { type Key, keys } from '../store/keys.ts';
+import { type ChallengeRecord, challengeConsume, challengeRecord } from '../store/requests.ts';
 import { loadTrust, type TrustAnchors } from '../store/trust.ts';
-import type { CheckOutcome, VerificationRecord } from '../store/verifications.ts';
+import { type CheckOutcome, firstAuditHead, type VerificationRecord } from '../store/verifications.ts';
 import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
 import { checkRegistry, type RegistryOutcome } from './registry-check.ts';
@@ -126,6 +129,8 @@ export interface PreparedVerification {
   /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
   consume: TransactWriteItem[];
   challengeUsed: boolean;
+  /** The audit head the commit starts on, read with the registry (pass to `commitVerification`). */
+  readAhead?: { head: Item | undefined };
 }
 
 /**
@@ -141,14 +146,21 @@ export async function prepareVerification(
 ): Promise<PreparedVerification> {
   // (1) the request.
   const rc = requestClaims(auth.claims);
+  // What the checks below read from the store — the trust-store version and the challenge — in one
+  // round trip, under way while the dump is hashed and decoded.
+  const ahead = getItems(
+    auth.store,
+    rc.challengeId ? [keys.trustMeta(), keys.challenge(rc.challengeId)] : [keys.trustMeta()],
+  );
+  ahead.catch(() => {}); // awaited below; a request rejected before then must not leave it unhandled
   if ((await chipDigest(chip)) !== rc.chipDigest) {
     throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
       errors: [{ pointer: '/chip', detail: 'chip_digest must be base64url SHA-256 of the canonical dump' }],
     });
   }
-  let dump: ReturnType<typeof parseDump>;
+  let dump: ChipDump;
   try {
-    dump = parseDump(chip);
+    dump = decodeDump(chip); // the route's schema validated it
   } catch {
     throw new ApiError('ERR_VALIDATION', 'the chip dump is not valid', {
       errors: [{ pointer: '/chip', detail: 'chipid.dump/1' }],
@@ -161,15 +173,16 @@ export async function prepareVerification(
 
   const id = randomId('ver_');
   const nowMs = now.getTime();
+  const [metaItem, challengeItem] = await ahead;
   let challenge: ChallengeRecord | undefined;
   if (rc.challengeId) {
-    const ch = await getChallenge(auth.store, rc.challengeId);
+    const ch = challengeRecord(rc.challengeId, challengeItem);
     if (usable(ch, auth.clientId, nowMs)) challenge = ch;
   }
   const expected = challenge ? fromB64(challenge.challenge) : undefined;
 
   // (2) + (3) the chip.
-  const trust = trustStoreFor(await loadTrust(auth.store));
+  const trust = trustStoreFor(await loadTrust(auth.store, { item: metaItem }));
   const report = await verifyChip(dump, {
     trust,
     at: now,
@@ -214,10 +227,18 @@ export async function prepareVerification(
     soft.push('challenge_invalid');
   }
 
-  // (4) the registry.
+  // (4) the registry. Its first read also fetches the audit head the commit starts on.
   let registry: RegistryOutcome | undefined;
+  let readAhead: { head: Item | undefined } | undefined;
   if (passiveOk && facts) {
-    registry = await checkRegistry(auth.store, registrySecret, facts, now);
+    const headKey = firstAuditHead(auth.clientId, id);
+    const read = async (ks: Key[]) => {
+      if (readAhead) return getItems(auth.store, ks);
+      const items = await getItems(auth.store, [...ks, headKey]);
+      readAhead = { head: items.pop() };
+      return items;
+    };
+    registry = await checkRegistry(auth.store, registrySecret, facts, now, read);
     for (const r of registry.reasons) if (!hard.includes(r)) hard.push(r);
   }
 
@@ -292,5 +313,6 @@ export async function prepareVerification(
     },
     consume: challenge ? [challengeConsume(auth.store, challenge.id, auth.clientId, nowMs)] : [],
     challengeUsed: !!challenge,
+    ...(readAhead ? { readAhead } : {}),
   };
 }

@@ -5,8 +5,10 @@
  * record knows and says which precision it had.
  */
 import type { ReasonCode } from '@chipid/sdk';
-import type { StoreContext } from '../store/db.ts';
-import { getCard, getCitizen, registryKey } from '../store/registry.ts';
+import { getItems, type Item, type StoreContext } from '../store/db.ts';
+import type { Key } from '../store/keys.ts';
+import { keys } from '../store/keys.ts';
+import { cardRecord, citizenRecord, registryKey } from '../store/registry.ts';
 import type { ChipFacts } from './facts.ts';
 
 export type BirthPrecision = 'day' | 'month' | 'year' | 'none';
@@ -58,8 +60,12 @@ export function birthMatch(chip: ChipFacts, reg: string): { ok: boolean; precisi
   return { ok, precision };
 }
 
+/** Reads items in one round trip (a batch), in order; `undefined` for a missing one. */
+export type ItemReader = (ks: Key[]) => Promise<(Item | undefined)[]>;
+
 /**
- * Runs the registry check for a chip that passed passive authentication.
+ * Runs the registry check for a chip that passed passive authentication. The card and the citizen
+ * are read together (one `BatchGetItem`); `read` lets the caller add its own keys to that batch.
  *
  * @example
  * const r = await checkRegistry(store, secret, facts, new Date());
@@ -69,6 +75,7 @@ export async function checkRegistry(
   secret: string,
   chip: ChipFacts,
   at: Date,
+  read: ItemReader = (ks) => getItems(s, ks),
 ): Promise<RegistryOutcome> {
   const reasons: ReasonCode[] = [];
   const mismatched: RegistryOutcome['mismatched'] = [];
@@ -76,7 +83,11 @@ export async function checkRegistry(
   const today = at.toISOString().slice(0, 10);
 
   const cardKey = await registryKey(secret, chip.documentNumber);
-  const card = await getCard(s, cardKey);
+  const idKey = chip.idNumber ? await registryKey(secret, chip.idNumber) : undefined;
+  const [cardItem, citizenItem] = await read(
+    idKey ? [keys.card(cardKey), keys.citizen(idKey)] : [keys.card(cardKey)],
+  );
+  const card = cardRecord(cardItem);
   if (chip.dateOfExpiry && chip.dateOfExpiry < today) reasons.push('card_expired');
   if (!card) {
     reasons.push('card_unknown');
@@ -90,9 +101,9 @@ export async function checkRegistry(
   if (card.expiresOn && card.expiresOn < today && !reasons.includes('card_expired'))
     reasons.push('card_expired');
 
-  const citizenKey = chip.idNumber ? await registryKey(secret, chip.idNumber) : card.citizenKey;
+  const citizenKey = idKey ?? card.citizenKey;
   if (citizenKey !== card.citizenKey) mismatched.push('id_number');
-  const citizen = await getCitizen(s, citizenKey);
+  const citizen = citizenRecord(idKey ? citizenItem : (await read([keys.citizen(citizenKey)]))[0]);
   if (!citizen) {
     reasons.push('citizen_unknown');
   } else {

@@ -71,7 +71,16 @@ export function parseDump(json: unknown): ChipDump {
       cause: r.error,
     });
   }
-  const d = r.data;
+  return decodeDump(r.data);
+}
+
+/**
+ * Decodes a dump already validated against {@link chipDumpSchema} (by a route's request schema, say)
+ * without validating it again; {@link parseDump} is validation + this.
+ *
+ * @throws LDSError `ERR_DUMP_INVALID` naming a member that is not valid base64.
+ */
+export function decodeDump(d: ChipDumpJSON): ChipDump {
   const dec = (name: string, s: string) => {
     try {
       return fromBase64(s);

@@ -21,6 +21,7 @@ export {
   chipDigest,
   chipDumpSchema,
   DUMP_FORMAT,
+  decodeDump,
   parseDump,
 } from './dump.ts';
 export { LDS_TAG, readLDSFile } from './lds.ts';

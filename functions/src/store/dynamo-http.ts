@@ -1,0 +1,205 @@
+/**
+ * A lean DynamoDB client for the Worker's hot path: the DynamoDB low-level API (JSON 1.0 protocol,
+ * API version 2012-08-10, `X-Amz-Target: DynamoDB_20120810.<Operation>`) over `fetch`, requests signed
+ * with AWS Signature Version 4 by `aws4fetch`.
+ *
+ * Why not `DynamoDBClient#send` of `@aws-sdk/client-dynamodb` here: inside workerd the SDK's middleware
+ * stack (endpoint resolution, schema-based serialisation and deserialisation, log filtering, retry
+ * bookkeeping) costs ≈ 2 ms of CPU per call, ≈ 15 ms per verification — more than everything else of a
+ * verification together and over a Workers free-plan CPU budget on its own (measured in
+ * `bench/RESULTS.md`, "Store client"). This client takes the SDK's command objects unchanged (so the
+ * store modules, the in-memory store and the tests share one vocabulary and the SDK's types), sends
+ * `command.input` as the JSON body — the low-level API's wire shapes are the SDK's input and output
+ * shapes for every command and attribute type the store modules use (no binary attributes) — and maps
+ * answers back: outputs as the SDK returns them, errors with the SDK's `name`, `$metadata` and
+ * `CancellationReasons`.
+ *
+ * Retries follow the SDK's "standard" mode: up to `maxAttempts` attempts on throttling errors, 5xx,
+ * network failures and timeouts, with full-jitter exponential backoff. `TransactWriteItems` gets a
+ * `ClientRequestToken` (as the SDK fills it), so a retry of a transaction that landed is answered as
+ * the original was instead of failing its conditions.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { AwsV4Signer } from 'aws4fetch';
+
+/** The operations this client speaks, by the SDK command class that asks for them. */
+const OPERATIONS = new Map<unknown, string>([
+  [GetItemCommand, 'GetItem'],
+  [BatchGetItemCommand, 'BatchGetItem'],
+  [PutItemCommand, 'PutItem'],
+  [DeleteItemCommand, 'DeleteItem'],
+  [UpdateItemCommand, 'UpdateItem'],
+  [QueryCommand, 'Query'],
+  [TransactWriteItemsCommand, 'TransactWriteItems'],
+  [BatchWriteItemCommand, 'BatchWriteItem'],
+]);
+
+/** Error codes the SDK's standard retry strategy treats as throttling (retried with backoff). */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'TransactionInProgressException',
+]);
+
+const BASE_DELAY_MS = 25;
+const MAX_DELAY_MS = 1_000;
+
+export interface DynamoHttpOptions {
+  /** `https://dynamodb.<region>.amazonaws.com` unless given (DynamoDB Local, a VPC endpoint…). */
+  endpoint?: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** Attempts per call, first included (default 3). */
+  maxAttempts?: number;
+  /** Per-attempt timeout in ms (default 3000). */
+  requestTimeoutMs?: number;
+}
+
+/** A DynamoDB service error, shaped like the AWS SDK's (`name`, `$fault`, `$metadata`, …). */
+export class DynamoServiceError extends Error {
+  readonly $fault: 'client' | 'server';
+  readonly $metadata: { httpStatusCode: number; requestId?: string; attempts: number };
+  readonly CancellationReasons?: { Code?: string; Message?: string }[];
+  constructor(
+    name: string,
+    message: string,
+    status: number,
+    attempts: number,
+    requestId?: string,
+    reasons?: { Code?: string; Message?: string }[],
+  ) {
+    super(message);
+    this.name = name;
+    this.$fault = status >= 500 ? 'server' : 'client';
+    this.$metadata = { httpStatusCode: status, attempts, ...(requestId ? { requestId } : {}) };
+    if (reasons) this.CancellationReasons = reasons;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `send(command)` for the SDK's DynamoDB command objects, without the SDK's request pipeline.
+ *
+ * @example
+ * const db = new DynamoHttpClient({ region: 'ap-southeast-1', accessKeyId, secretAccessKey });
+ * const { Item } = await db.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
+ */
+export class DynamoHttpClient {
+  readonly endpoint: string;
+  private readonly region: string;
+  private readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+  /** Signing keys by date (aws4fetch derives one per day, region and service). */
+  private readonly signingKeys = new Map<string, ArrayBuffer>();
+
+  constructor(o: DynamoHttpOptions) {
+    this.region = o.region;
+    this.endpoint = (o.endpoint ?? `https://dynamodb.${o.region}.amazonaws.com`).replace(/\/+$/, '');
+    this.credentials = {
+      accessKeyId: o.accessKeyId,
+      secretAccessKey: o.secretAccessKey,
+      ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}),
+    };
+    this.maxAttempts = Math.max(1, o.maxAttempts ?? 3);
+    this.timeoutMs = o.requestTimeoutMs ?? 3_000;
+  }
+
+  /** `DynamoDBClient#send` for the operations in {@link OPERATIONS}: the SDK's output shapes. */
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's per-command output types, as its own `send`
+  async send(command: { input: unknown; constructor: unknown }): Promise<any> {
+    const op = OPERATIONS.get(command.constructor);
+    if (!op) {
+      throw new DynamoServiceError('ValidationException', 'DynamoHttpClient: unsupported command', 400, 0);
+    }
+    let input = command.input as Record<string, unknown>;
+    if (op === 'TransactWriteItems' && input.ClientRequestToken === undefined) {
+      input = { ...input, ClientRequestToken: crypto.randomUUID() };
+    }
+    const body = JSON.stringify(input);
+    for (let attempt = 1; ; attempt++) {
+      let retryable: unknown;
+      try {
+        const res = await this.post(op, body);
+        const text = await res.text();
+        const requestId = res.headers.get('x-amzn-requestid') ?? undefined;
+        if (res.ok) {
+          const out = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          out.$metadata = {
+            httpStatusCode: res.status,
+            attempts: attempt,
+            ...(requestId ? { requestId } : {}),
+          };
+          return out;
+        }
+        const err = errorOf(res.status, text, attempt, requestId);
+        if (res.status < 500 && !THROTTLING.has(err.name)) throw err;
+        retryable = err;
+      } catch (e) {
+        if (e instanceof DynamoServiceError && e !== retryable) throw e;
+        retryable = e; // network failure, timeout, 5xx, throttling
+      }
+      if (attempt >= this.maxAttempts) throw retryable;
+      await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
+    }
+  }
+
+  private async post(op: string, body: string): Promise<Response> {
+    const signed = await new AwsV4Signer({
+      method: 'POST',
+      url: `${this.endpoint}/`,
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${op}`,
+      },
+      body,
+      ...this.credentials,
+      service: 'dynamodb',
+      region: this.region,
+      cache: this.signingKeys,
+    }).sign();
+    return fetch(signed.url, {
+      method: 'POST',
+      headers: signed.headers,
+      body,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+  }
+}
+
+/** The service error in a non-2xx answer (`__type` is `<namespace>#<ErrorName>`). */
+function errorOf(status: number, text: string, attempts: number, requestId?: string): DynamoServiceError {
+  let j: { __type?: unknown; message?: unknown; Message?: unknown; CancellationReasons?: unknown } = {};
+  try {
+    j = JSON.parse(text) as typeof j;
+  } catch {
+    // not JSON (a proxy's error page): named by status below
+  }
+  const type = typeof j.__type === 'string' ? j.__type : '';
+  const name =
+    type.slice(type.lastIndexOf('#') + 1) || (status >= 500 ? 'InternalServerError' : 'UnknownError');
+  const message =
+    typeof j.message === 'string' ? j.message : typeof j.Message === 'string' ? j.Message : name;
+  const reasons = Array.isArray(j.CancellationReasons)
+    ? (j.CancellationReasons as { Code?: string; Message?: string }[])
+    : undefined;
+  return new DynamoServiceError(name, message, status, attempts, requestId, reasons);
+}
