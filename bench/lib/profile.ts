@@ -19,7 +19,8 @@ interface Profile {
 /** Steps of a verification: label → predicate on (function name, url). */
 const STEPS: [string, (fn: string, url: string) => boolean][] = [
   ['whole request (Hono app.fetch)', (fn, url) => fn === 'fetch' && url.includes('hono/dist/hono-base')],
-  ['body limit middleware (re-reads the body)', (fn, url) => fn === 'bodyLimit' && url.includes('hono')],
+  ['body limit middleware', (fn, url) => fn === 'bodyLimit' && url.includes('hono')],
+  ['reading the body (text, JSON.parse)', (fn) => fn === 'readJsonBody'],
   [
     'request validation (zod schema of the body)',
     (_fn, url) => url.includes('hono/dist/validator/validator'),
@@ -27,7 +28,7 @@ const STEPS: [string, (fn: string, url: string) => boolean][] = [
   ['RP token check (verifyRpToken, jose)', (fn) => fn === 'verifyRpToken'],
   ['prepareVerification (checks 1–4 + assertion)', (fn) => fn === 'prepareVerification'],
   ['  chipDigest (canonical dump + SHA-256)', (fn) => fn === 'chipDigest'],
-  ['  parseDump (zod + base64 decode)', (fn) => fn === 'parseDump'],
+  ['  decodeDump (base64 → bytes; validated by the route)', (fn) => fn === 'decodeDump'],
   ['  base64 decode (SDK fromBase64)', (fn, url) => fn === 'fromBase64' && url.includes('sdk/src/lib/bytes')],
   ['  verifyChip (passive + active auth)', (fn) => fn === 'verifyChip'],
   ['  chipFacts (DG1/DG13 → facts)', (fn) => fn === 'chipFacts'],

@@ -54,11 +54,11 @@ describe('local secrets', () => {
   });
 });
 
-describe('startLocalStack', () => {
+describe.each(['wrangler', 'workerd'] as const)('startLocalStack (runner %s)', (runner) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'chipid-stack-'));
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await startLocalStack({ stateDir, workerOutput: 'quiet' });
+    stack = await startLocalStack({ stateDir, workerOutput: 'quiet', runner });
   }, 150_000);
   afterAll(async () => {
     await stack?.stop();
@@ -128,7 +128,7 @@ describe('startLocalStack', () => {
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
   });
 
-  it('stops wrangler and DynamoDB Local cleanly', async () => {
+  it('stops the Worker and DynamoDB Local cleanly', async () => {
     const { url } = stack;
     let failedSettled = false;
     void stack.failed.then(() => {
