@@ -77,8 +77,8 @@ const consoleLog = console.log;
 console.log = () => {}; // the Worker's request log (still built, not written)
 const svc = await startInProcess();
 
-async function pipelineRun(profile: 'valid' | 'valid-brainpool' | 'valid-rsa', n: number, faceSize = FACE) {
-  const card = await benchCard(profile, faceSize);
+/** `n` signed request bodies for `card`, each answering its own stored one-time challenge. */
+async function requestBodies(card: Awaited<ReturnType<typeof benchCard>>, n: number): Promise<string[]> {
   const bodies: string[] = [];
   for (let i = 0; i < n; i++) {
     const ch = newChallengeBytes();
@@ -87,6 +87,11 @@ async function pipelineRun(profile: 'valid' | 'valid-brainpool' | 'valid-rsa', n
       await verificationBody(svc.client, svc.env.SERVICE_URL, await answered(card, ch.bytes), ch.id),
     );
   }
+  return bodies;
+}
+
+async function pipelineRun(profile: 'valid' | 'valid-brainpool' | 'valid-rsa', n: number, faceSize = FACE) {
+  const bodies = await requestBodies(await benchCard(profile, faceSize), n);
   const bad: string[] = [];
   let lastAssertion = '';
   const t = await timedBest(
@@ -137,15 +142,7 @@ const faceBig = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), BIG_FA
 progress('profile of the pipeline (DG2 15 KB and 150 KB)');
 const profN = Math.round(Math.max(100, Math.min(400, PIPELINE_N / 3)));
 async function profileFace(faceSize: number) {
-  const card = await benchCard('valid', faceSize);
-  const bodies: string[] = [];
-  for (let i = 0; i < profN; i++) {
-    const ch = newChallengeBytes();
-    await svc.putChallenge(ch.id, ch.bytes);
-    bodies.push(
-      await verificationBody(svc.client, svc.env.SERVICE_URL, await answered(card, ch.bytes), ch.id),
-    );
-  }
+  const bodies = await requestBodies(await benchCard('valid', faceSize), profN);
   return profileSteps(async () => {
     await timed(
       bodies.map((body) => async () => {
