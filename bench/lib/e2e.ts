@@ -10,8 +10,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { keyAttrs, keys } from '../../functions/src/store/keys.ts';
+import { registryKey } from '../../functions/src/store/registry.ts';
 import { challengePut } from '../../functions/src/store/requests.ts';
 import { dynamoClient } from '../../infra/src/dynamodb-local.ts';
 import { type LocalStack, REPO_ROOT, startLocalStack } from '../../infra/src/local-stack.ts';
@@ -255,4 +257,53 @@ export async function loadPhase(
   const perLane = Math.min(2000, Math.ceil((Math.max(probe.rps, 20) * o.seconds * 1.6) / o.lanes) + 10);
   const result = await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds));
   return { result, probe };
+}
+
+/** Key reads alone, straight to DynamoDB Local (no Worker): latency of the registry lookups. */
+export interface ReadProbe {
+  reads: number;
+  readsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * `lanes` concurrent strongly consistent `GetItem`s of random card items among the first `persons`
+ * synthetic ones (`syntheticRegistryLines`), for `seconds`: the registry lookup without the rest of a
+ * verification. Every key read must find its item.
+ */
+export async function probeRegistryReads(
+  e: E2EStack,
+  persons: number,
+  seconds: number,
+  lanes = 32,
+): Promise<ReadProbe> {
+  const secret = (JSON.parse(readFileSync(e.stack.secretsPath, 'utf8')) as { REGISTRY_HMAC_KEY: string })
+    .REGISTRY_HMAC_KEY;
+  const lat: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (Date.now() < end) {
+        const i = Math.floor(Math.random() * persons);
+        const key = await registryKey(secret, `B${String(i).padStart(9, '0')}`);
+        const t = performance.now();
+        const r = await e.db.send(
+          new GetItemCommand({ TableName: e.table, Key: keyAttrs(keys.card(key)), ConsistentRead: true }),
+        );
+        lat.push(performance.now() - t);
+        if (!r.Item) throw new Error(`registry probe: card ${i} not found`);
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  const at = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))] ?? Number.NaN;
+  return {
+    reads: lat.length,
+    readsPerSec: lat.length / seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: at(1),
+  };
 }
