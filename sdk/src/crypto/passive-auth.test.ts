@@ -153,6 +153,49 @@ describe('passive authentication', () => {
       const c = await run({ ...base, sod: flip(SI.sod, i) });
       expect(c['ds.chain']).toBe('ds_untrusted');
     });
+    // Fields outside the signature that RFC 5652 / Doc 9303 fix: a change there must not pass.
+    const find = (hay: Uint8Array, needle: number[], from = 0) => {
+      for (let i = from; i <= hay.length - needle.length; i++)
+        if (needle.every((b, k) => hay[i + k] === b)) return i;
+      throw new Error('pattern not found');
+    };
+    const signedDataOid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+    const versionAt = find(SI.sod, [0x02, 0x01, 0x03], find(SI.sod, signedDataOid));
+    it('SignedData version 3 → 2 (unsigned, fixed by RFC 5652 §5.1) → sod_invalid', async () => {
+      const bad = SI.sod.slice();
+      bad[versionAt + 2] = 2;
+      expect(() => parseSOD(bad)).toThrow(/SignedData version/);
+      const c = await run({ ...base, sod: bad });
+      expect(Object.values(c)).toContain('sod_invalid');
+    });
+    it('SignedData re-tagged SEQUENCE → SET → sod_invalid', () => {
+      const at = find(SI.sod, [0xa0], find(SI.sod, signedDataOid) + signedDataOid.length);
+      const seqAt = find(SI.sod, [0x30], at + 1); // [0] EXPLICIT, its length, then SignedData's tag
+      const bad = SI.sod.slice();
+      bad[seqAt] = 0x31;
+      expect(() => parseSOD(bad)).toThrow(/SignedData is not a SEQUENCE/);
+    });
+    it("digestAlgorithms not listing the signer's digest algorithm → sod_invalid", () => {
+      // version (02 01 03), then SET { SEQUENCE { OID … } }: short lengths in these SODs.
+      const oidLenAt = versionAt + 3 + 2 + 2 + 1;
+      const lastOidByte = oidLenAt + SI.sod[oidLenAt]!;
+      const bad = SI.sod.slice();
+      bad[lastOidByte] = bad[lastOidByte]! ^ 0x03;
+      expect(() => parseSOD(bad)).toThrow(/digestAlgorithms/);
+    });
+    it('SignerInfo version not matching its signer identifier (RFC 5652 §5.3) → sod_invalid', () => {
+      const siVersion = sod.signerInfo.version;
+      const at = find(SI.sod, [0x02, 0x01, siVersion], offsetOf(sod.eContent) + sod.eContent.length);
+      const bad = SI.sod.slice();
+      bad[at + 2] = siVersion === 1 ? 3 : 1;
+      expect(() => parseSOD(bad)).toThrow(/SignerInfo version/);
+    });
+    it('LDSSecurityObject version other than v0/v1 → sod_invalid', () => {
+      const at = find(SI.sod, [0x02, 0x01, sod.version], offsetOf(sod.eContent));
+      const bad = SI.sod.slice();
+      bad[at + 2] = 7;
+      expect(() => parseSOD(bad)).toThrow(/LDSSecurityObject version/);
+    });
     it('wrong trust anchor → ds_untrusted', async () => {
       const r = await verifyPassive(base, { cscas: [], at: AS_OF });
       expect(byName(r.checks)['ds.chain']).toBe('ds_untrusted');

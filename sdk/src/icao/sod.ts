@@ -16,7 +16,7 @@ import {
   TAG,
 } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
-import { type HashName, hashFromOID } from '../crypto/hash.ts';
+import { HASH_OID, type HashName, hashFromOID } from '../crypto/hash.ts';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from '../crypto/keys.ts';
 import { type Certificate, type Name, parseCertificate, readName } from '../crypto/x509.ts';
 import { isChipIdError, LDSError } from '../errors.ts';
@@ -57,6 +57,7 @@ export interface SOD {
 const LAX = { der: false } as const;
 
 function readSignerInfo(node: Node): SignerInfo {
+  if (node.id !== TAG.SEQUENCE) throw new LDSError('ERR_SOD_INVALID', 'sod: SignerInfo is not a SEQUENCE');
   const r = new Reader(node, LAX);
   const version = readInt(r.next(TAG.INTEGER));
   let sid: SignerInfo['sid'];
@@ -100,6 +101,9 @@ function readSignerInfo(node: Node): SignerInfo {
   }
   const signatureAlgorithm = readAlgorithmIdentifier(r.next(TAG.SEQUENCE));
   const signature = readOctets(r.next(TAG.OCTET_STRING));
+  // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier.
+  if (version !== ('subjectKeyId' in sid ? 3 : 1))
+    throw new LDSError('ERR_SOD_INVALID', 'sod: SignerInfo version does not match its signer identifier');
   return {
     version,
     sid,
@@ -116,6 +120,8 @@ function readSignerInfo(node: Node): SignerInfo {
 function readLDSSecurityObject(eContent: Uint8Array) {
   const r = Reader.of(eContent, TAG.SEQUENCE, LAX);
   const version = readInt(r.next(TAG.INTEGER));
+  if (version !== 0 && version !== 1)
+    throw new LDSError('ERR_SOD_INVALID', 'sod: LDSSecurityObject version must be v0 or v1');
   const hashAlgorithm = hashFromOID(readAlgorithmIdentifier(r.next(TAG.SEQUENCE)).oid);
   const dataGroupHashes = new Map<number, Uint8Array>();
   for (const item of new Reader(r.next(TAG.SEQUENCE), LAX).rest()) {
@@ -134,6 +140,9 @@ function readLDSSecurityObject(eContent: Uint8Array) {
     ldsVersion = text(i.next());
     unicodeVersion = text(i.next());
   }
+  // Doc 9303 Part 10 §4.6.2.3: v1 carries ldsVersionInfo, v0 does not.
+  if ((version === 1) !== (info !== undefined))
+    throw new LDSError('ERR_SOD_INVALID', 'sod: LDSSecurityObject version and ldsVersionInfo disagree');
   return { version, hashAlgorithm, dataGroupHashes, ldsVersion, unicodeVersion };
 }
 
@@ -158,9 +167,14 @@ export function parseSOD(bytes: Uint8Array): SOD {
     if (readOID(ci.next(TAG.OID)) !== OID.signedData)
       throw new LDSError('ERR_SOD_INVALID', 'sod: not CMS SignedData');
     const sdNode = parseOne(ci.next(0xa0).value, LAX);
+    if (sdNode.id !== TAG.SEQUENCE)
+      throw new LDSError('ERR_SOD_INVALID', 'sod: SignedData is not a SEQUENCE');
     const sd = new Reader(sdNode, LAX);
-    sd.next(TAG.INTEGER);
-    sd.next(TAG.SET);
+    // RFC 5652 §5.1: an eContentType other than id-data makes SignedData version 3 (Doc 9303 Part 10
+    // §4.6.2.2: v3); the version is outside the signature, so it is checked here.
+    if (readInt(sd.next(TAG.INTEGER)) !== 3)
+      throw new LDSError('ERR_SOD_INVALID', 'sod: SignedData version must be 3');
+    const digestAlgorithms = children(sd.next(TAG.SET), LAX).map((n) => readAlgorithmIdentifier(n).oid);
     const eci = new Reader(sd.next(TAG.SEQUENCE), LAX);
     const eContentType = readOID(eci.next(TAG.OID));
     if (eContentType !== OID.ldsSecurityObject)
@@ -177,6 +191,9 @@ export function parseSOD(bytes: Uint8Array): SOD {
     if (signerInfos.length !== 1)
       throw new LDSError('ERR_SOD_INVALID', 'sod: expected exactly one SignerInfo');
     const signerInfo = readSignerInfo(signerInfos[0]!);
+    // RFC 5652 §5.1: digestAlgorithms names the algorithms the signers use (outside the signature).
+    if (!digestAlgorithms.some((oid) => HASH_OID[oid] === signerInfo.digestAlgorithm))
+      throw new LDSError('ERR_SOD_INVALID', "sod: digestAlgorithms does not list the signer's algorithm");
     const lds = readLDSSecurityObject(eContent);
     return {
       raw: bytes,
