@@ -83,7 +83,12 @@ export function firstAuditHead(clientId: string, verificationId: string): Key {
 }
 
 /** Result of a commit: done, or which consumed item was already taken. */
-export type CommitResult = { ok: true; audit: AuditEntry } | { ok: false; conflicts: number[] };
+/**
+ * Result of a commit: done (with the audit entry written — `undefined` when the write was confirmed
+ * afterwards because its answer was lost, see {@link commitVerification}), or which consumed item was
+ * already taken.
+ */
+export type CommitResult = { ok: true; audit: AuditEntry | undefined } | { ok: false; conflicts: number[] };
 
 /**
  * Each commit extends one of the client's AUDIT_LANES chains, picked at random; a commit that lost the
@@ -167,7 +172,17 @@ export async function commitVerification(
       return { ok: true, audit: entry };
     } catch (e) {
       const reasons = cancellationReasons(e);
-      if (!reasons) throw e;
+      if (!reasons) {
+        // Timeout or outage after the client's own retries: the transaction may still have landed.
+        if (await landed(s, ver.id)) return { ok: true, audit: undefined };
+        throw e;
+      }
+      // The verification id is random and ours alone: if its record exists, an earlier attempt of this
+      // very commit landed (its answer was lost to a timeout, and the store did not recognise the
+      // retry) — everything else of that transaction landed with it.
+      if (reasons[0] === 'ConditionalCheckFailed' && (await landed(s, ver.id))) {
+        return { ok: true, audit: undefined };
+      }
       const conflicts = reasons.slice(3).flatMap((r, i) => (r === 'ConditionalCheckFailed' ? [i] : []));
       if (conflicts.length > 0) return { ok: false, conflicts };
       const headMoved =
@@ -177,6 +192,18 @@ export async function commitVerification(
       const cap = Math.min(MAX_BACKOFF_MS, 2 * 2 ** Math.min(attempt, 5));
       await new Promise((r) => setTimeout(r, cap * Math.random()));
     }
+  }
+}
+
+/** Whether the verification record `id` exists (a consistent read; false when the store can't say). */
+async function landed(s: StoreContext, id: string): Promise<boolean> {
+  try {
+    const r = await s.db.send(
+      new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.verification(id)), ConsistentRead: true }),
+    );
+    return r.Item !== undefined;
+  } catch {
+    return false;
   }
 }
 
