@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryDynamo, memoryStoreContext } from '../../functions/src/store/memory.ts';
 import { jtiPut } from '../../functions/src/store/requests.ts';
 import { commitVerification, readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
+import { auditFacts, verificationRecord } from './support/commits.ts';
 
 /** The next `TransactWriteItems` is applied (or not) and then answered with a timeout. */
 class LosingAnswers extends MemoryDynamo {
@@ -26,23 +27,8 @@ class LosingAnswers extends MemoryDynamo {
   }
 }
 
-const ver = (id: string) => ({
-  id,
-  clientId: 'sandbox_a',
-  result: 'verified' as const,
-  reasons: [],
-  checks: [{ name: 'x', ok: true }],
-  createdAt: '2026-01-01T00:00:00.000Z',
-});
-const facts = (id: string) => ({
-  verificationId: id,
-  time: '2026-01-01T00:00:00.000Z',
-  result: 'verified',
-  reasons: [],
-  chipDigest: 'd',
-  requestDigest: 'r',
-  assertionDigest: 'a',
-});
+const ver = verificationRecord;
+const facts = auditFacts;
 const exp = Math.floor(Date.now() / 1000) + 300;
 
 describe('a commit whose answer is lost', () => {

@@ -37,6 +37,7 @@ import {
   verifyAuditChain,
 } from '../../functions/src/store/verifications.ts';
 import { useTables } from '../support/dynamodb.ts';
+import { auditFacts, verificationRecord } from './support/commits.ts';
 
 const db = useTables();
 
@@ -101,23 +102,8 @@ async function script(s: StoreContext): Promise<unknown[]> {
   );
   out.push((await loadTrust(s)).cscas.length);
   // Verifications: a chain of 3, one with a consumed jti (conflict reported at its index), two racing.
-  const facts = (n: number) => ({
-    verificationId: `ver_${n}`,
-    time: '2026-01-01T00:00:00.000Z',
-    result: 'verified',
-    reasons: [],
-    chipDigest: 'd',
-    requestDigest: 'r',
-    assertionDigest: 'a',
-  });
-  const ver = (n: number) => ({
-    id: `ver_${n}`,
-    clientId: 'sandbox_a',
-    result: 'verified' as const,
-    reasons: [],
-    checks: [{ name: 'x', ok: true }],
-    createdAt: '2026-01-01T00:00:00.000Z',
-  });
+  const facts = (n: number) => auditFacts(`ver_${n}`);
+  const ver = (n: number) => verificationRecord(`ver_${n}`);
   out.push((await commitVerification(s, ver(1), facts(1), [jtiPut(s, 'sandbox_a', 'jti-v1', exp)])).ok);
   out.push(await commitVerification(s, ver(2), facts(2), [jtiPut(s, 'sandbox_a', 'jti-v1', exp)]));
   const raced = await Promise.all([3, 4].map((n) => commitVerification(s, ver(n), facts(n), [])));
