@@ -42,6 +42,18 @@ export class MemoryDynamoError extends Error {
 
 type Names = Record<string, string> | undefined;
 type Values = Record<string, AttributeValue> | undefined;
+/** The condition part of a write (Put, Update, Delete, ConditionCheck), single or in a transaction. */
+interface Conditional {
+  ConditionExpression?: string | undefined;
+  ExpressionAttributeNames?: Names;
+  ExpressionAttributeValues?: Values;
+}
+/** The update part of an UpdateItem, single or in a transaction. */
+interface Updating {
+  UpdateExpression?: string | undefined;
+  ExpressionAttributeNames?: Names;
+  ExpressionAttributeValues?: Values;
+}
 
 // ——— expressions ———
 
@@ -422,46 +434,22 @@ export class MemoryDynamo {
     }
     if (command instanceof PutItemCommand) {
       const i = command.input;
-      this.check(
-        i.TableName!,
-        keyOf(i.Item),
-        i.ConditionExpression,
-        i.ExpressionAttributeNames,
-        i.ExpressionAttributeValues,
-      );
+      this.check(i.TableName!, keyOf(i.Item), i);
       this.apply({ kind: 'put', table: i.TableName!, item: i.Item! });
       return { $metadata: {} };
     }
     if (command instanceof DeleteItemCommand) {
       const i = command.input;
       const key = keyOf(i.Key);
-      this.check(
-        i.TableName!,
-        key,
-        i.ConditionExpression,
-        i.ExpressionAttributeNames,
-        i.ExpressionAttributeValues,
-      );
+      this.check(i.TableName!, key, i);
       this.apply({ kind: 'delete', table: i.TableName!, key });
       return { $metadata: {} };
     }
     if (command instanceof UpdateItemCommand) {
       const i = command.input;
       const key = keyOf(i.Key);
-      this.check(
-        i.TableName!,
-        key,
-        i.ConditionExpression,
-        i.ExpressionAttributeNames,
-        i.ExpressionAttributeValues,
-      );
-      const before = this.get(i.TableName!, key) ?? { pk: { S: key.pk }, sk: { S: key.sk } };
-      const { item, touched } = applyUpdate(
-        i.UpdateExpression ?? '',
-        i.ExpressionAttributeNames,
-        i.ExpressionAttributeValues,
-        before,
-      );
+      this.check(i.TableName!, key, i);
+      const { item, touched } = this.updated(i.TableName!, key, i);
       this.apply({ kind: 'put', table: i.TableName!, item });
       let Attributes: Item | undefined;
       if (i.ReturnValues === 'ALL_NEW') Attributes = copy(item);
@@ -484,25 +472,28 @@ export class MemoryDynamo {
     throw new MemoryDynamoError('ValidationException', `memory store: unsupported command ${name}`);
   }
 
-  private holds(
-    table: string,
-    key: { pk: string; sk: string },
-    expr: string | undefined,
-    names: Names,
-    values: Values,
-  ): boolean {
-    return parseCondition(expr, names)(this.get(table, key), values);
+  /** Whether the item at `key` satisfies the write's condition (none: always). */
+  private holds(table: string, key: { pk: string; sk: string }, w: Conditional): boolean {
+    return parseCondition(w.ConditionExpression, w.ExpressionAttributeNames)(
+      this.get(table, key),
+      w.ExpressionAttributeValues,
+    );
   }
 
-  private check(
-    table: string,
-    key: { pk: string; sk: string },
-    expr: string | undefined,
-    names: Names,
-    values: Values,
-  ): void {
-    if (!this.holds(table, key, expr, names, values))
+  private check(table: string, key: { pk: string; sk: string }, w: Conditional): void {
+    if (!this.holds(table, key, w))
       throw new MemoryDynamoError('ConditionalCheckFailedException', 'The conditional request failed');
+  }
+
+  /** The item at `key` after the update expression of `u` (a new item when none is there). */
+  private updated(table: string, key: { pk: string; sk: string }, u: Updating) {
+    const before = this.get(table, key) ?? { pk: { S: key.pk }, sk: { S: key.sk } };
+    return applyUpdate(
+      u.UpdateExpression ?? '',
+      u.ExpressionAttributeNames,
+      u.ExpressionAttributeValues,
+      before,
+    );
   }
 
   private transact(command: TransactWriteItemsCommand): unknown {
@@ -519,56 +510,25 @@ export class MemoryDynamo {
       if (t.Put) {
         table = t.Put.TableName!;
         key = keyOf(t.Put.Item);
-        ok = this.holds(
-          table,
-          key,
-          t.Put.ConditionExpression,
-          t.Put.ExpressionAttributeNames,
-          t.Put.ExpressionAttributeValues,
-        );
+        ok = this.holds(table, key, t.Put);
         ops.push({ kind: 'put', table, item: t.Put.Item! });
       } else if (t.Update) {
         const u = t.Update;
         table = u.TableName!;
         key = keyOf(u.Key);
-        ok = this.holds(
-          table,
-          key,
-          u.ConditionExpression,
-          u.ExpressionAttributeNames,
-          u.ExpressionAttributeValues,
-        );
-        const before = this.get(table, key) ?? { pk: { S: key.pk }, sk: { S: key.sk } };
-        const next = applyUpdate(
-          u.UpdateExpression ?? '',
-          u.ExpressionAttributeNames,
-          u.ExpressionAttributeValues,
-          before,
-        ).item;
-        ops.push({ kind: 'put', table, item: next });
+        ok = this.holds(table, key, u);
+        ops.push({ kind: 'put', table, item: this.updated(table, key, u).item });
       } else if (t.Delete) {
         const d = t.Delete;
         table = d.TableName!;
         key = keyOf(d.Key);
-        ok = this.holds(
-          table,
-          key,
-          d.ConditionExpression,
-          d.ExpressionAttributeNames,
-          d.ExpressionAttributeValues,
-        );
+        ok = this.holds(table, key, d);
         ops.push({ kind: 'delete', table, key });
       } else if (t.ConditionCheck) {
         const c = t.ConditionCheck;
         table = c.TableName!;
         key = keyOf(c.Key);
-        ok = this.holds(
-          table,
-          key,
-          c.ConditionExpression,
-          c.ExpressionAttributeNames,
-          c.ExpressionAttributeValues,
-        );
+        ok = this.holds(table, key, c);
       } else {
         throw new MemoryDynamoError('ValidationException', 'TransactItems: empty item');
       }
