@@ -29,7 +29,12 @@ import { getItems, type Item } from '../store/db.ts';
 import { type Key, keys } from '../store/keys.ts';
 import { type ChallengeRecord, challengeConsume, challengeRecord } from '../store/requests.ts';
 import { loadTrust, type TrustAnchors } from '../store/trust.ts';
-import { type CheckOutcome, firstAuditHead, type VerificationRecord } from '../store/verifications.ts';
+import {
+  type AuditFacts,
+  type CheckOutcome,
+  firstAuditHead,
+  type VerificationRecord,
+} from '../store/verifications.ts';
 import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
 import { checkRegistry, type RegistryOutcome } from './registry-check.ts';
@@ -117,15 +122,7 @@ function usable(ch: ChallengeRecord | undefined, clientId: string, now: number):
 export interface PreparedVerification {
   response: { id: string; result: VerificationRecord['result']; reasons: string[]; assertion: string };
   record: VerificationRecord;
-  audit: {
-    verificationId: string;
-    time: string;
-    result: string;
-    reasons: string[];
-    chipDigest: string;
-    requestDigest: string;
-    assertionDigest: string;
-  };
+  audit: AuditFacts;
   /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
   consume: TransactWriteItem[];
   challengeUsed: boolean;
