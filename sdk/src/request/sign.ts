@@ -175,8 +175,19 @@ export async function signVerificationRequest(o: SignVerificationRequestOptions)
     chip_digest: await chipDigest(o.chip),
   };
   if (o.challengeId !== undefined) claims.challenge_id = o.challengeId;
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: key.alg, typ: REQUEST_TYP, kid: key.kid })
+  return signRpJwt(o, base, key, REQUEST_TYP, { ...claims });
+}
+
+/** Signs `claims` as a `typ` JWS of the RP: kid and alg from its key, iss/aud/iat/exp/jti from `base`. */
+function signRpJwt(
+  o: SignBaseOptions,
+  base: ReturnType<typeof checkBase>,
+  key: Awaited<ReturnType<typeof importSigningKey>>,
+  typ: string,
+  claims: Record<string, unknown>,
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, typ, kid: key.kid })
     .setIssuer(o.clientId)
     .setAudience(o.audience)
     .setIssuedAt(base.iat)
@@ -203,12 +214,5 @@ export async function signAuthToken(o: SignAuthTokenOptions): Promise<string> {
   if (typeof o.path !== 'string' || !o.path.startsWith('/') || /[?#\s]/.test(o.path) || o.path.length > 2048)
     throw invalid('request: path must be an absolute request path without query or fragment');
   const key = await importSigningKey(o.privateKey, o.kid);
-  return new SignJWT({ htm: o.method.toUpperCase(), htu: o.path })
-    .setProtectedHeader({ alg: key.alg, typ: AUTH_TYP, kid: key.kid })
-    .setIssuer(o.clientId)
-    .setAudience(o.audience)
-    .setIssuedAt(base.iat)
-    .setExpirationTime(base.exp)
-    .setJti(base.jti)
-    .sign(key.key);
+  return signRpJwt(o, base, key, AUTH_TYP, { htm: o.method.toUpperCase(), htu: o.path });
 }
