@@ -136,7 +136,7 @@ export class DynamoHttpClient {
     }
     const body = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
-      let retryable: unknown;
+      let failure: unknown;
       try {
         const res = await this.post(op, body);
         const text = await res.text();
@@ -150,14 +150,14 @@ export class DynamoHttpClient {
           };
           return out;
         }
-        const err = errorOf(res.status, text, attempt, requestId);
-        if (res.status < 500 && !THROTTLING.has(err.name)) throw err;
-        retryable = err;
+        failure = errorOf(res.status, text, attempt, requestId);
       } catch (e) {
-        if (e instanceof DynamoServiceError && e !== retryable) throw e;
-        retryable = e; // network failure, timeout, 5xx, throttling
+        failure = e; // network failure, timeout, an unreadable answer
       }
-      if (attempt >= this.maxAttempts) throw retryable;
+      // A 4xx other than throttling is the request's own fault: retrying would answer the same.
+      const final =
+        failure instanceof DynamoServiceError && failure.$fault === 'client' && !THROTTLING.has(failure.name);
+      if (final || attempt >= this.maxAttempts) throw failure;
       await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }
