@@ -11,20 +11,20 @@ import { describe, expect, it } from 'vitest';
 import type { StoreContext } from '../../functions/src/store/db.ts';
 import { getItems, transact, unmarshal } from '../../functions/src/store/db.ts';
 import { DynamoHttpClient } from '../../functions/src/store/dynamo-http.ts';
-import { keys } from '../../functions/src/store/keys.ts';
+import { type Key, keys } from '../../functions/src/store/keys.ts';
 import { MemoryDynamo, memoryStoreContext } from '../../functions/src/store/memory.ts';
 import {
-  getCard,
-  getCitizen,
+  cardRecord,
+  citizenRecord,
   setRegistryStatus,
   upsertRegistry,
 } from '../../functions/src/store/registry.ts';
 import {
   challengeConsume,
   challengePut,
+  challengeRecord,
   consumeJti,
   countRequest,
-  getChallenge,
   getIdempotency,
   idempotencyPut,
   jtiPut,
@@ -44,6 +44,10 @@ const db = useTables();
 /** Runs one scripted sequence of store calls; returns everything observable, minus volatile values. */
 async function script(s: StoreContext): Promise<unknown[]> {
   const out: unknown[] = [];
+  const read = async (k: Key) => (await getItems(s, [k]))[0];
+  const getChallenge = async (id: string) => challengeRecord(id, await read(keys.challenge(id)));
+  const getCard = async (k: string) => cardRecord(await read(keys.card(k)));
+  const getCitizen = async (k: string) => citizenRecord(await read(keys.citizen(k)));
   const safe = async (f: () => Promise<unknown>) => {
     try {
       return await f();
@@ -67,11 +71,11 @@ async function script(s: StoreContext): Promise<unknown[]> {
       used: false,
     }),
   ]);
-  out.push(await getChallenge(s, 'chl_1'));
+  out.push(await getChallenge('chl_1'));
   out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_b', now)])));
   out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_a', now)])));
   out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_a', now)])));
-  out.push((await getChallenge(s, 'chl_1'))?.used);
+  out.push((await getChallenge('chl_1'))?.used);
   const rec = { fingerprint: 'f1', status: 200, body: '{}', contentType: 'application/json' };
   await transact(s, [idempotencyPut(s, 'sandbox_a', 'key-1', rec)]);
   out.push(await getIdempotency(s, 'sandbox_a', 'key-1'));
@@ -81,12 +85,12 @@ async function script(s: StoreContext): Promise<unknown[]> {
     { kind: 'card', key: 'k1', record: { citizenKey: 'c1', status: 'active', issuedOn: '2021-01-01' } },
     { kind: 'citizen', key: 'c1', record: { birthDate: '1990', fullName: 'A B', sex: 'M', status: 'alive' } },
   ]);
-  out.push(await getCard(s, 'k1'), await getCitizen(s, 'c1'), await getCard(s, 'nope'));
+  out.push(await getCard('k1'), await getCitizen('c1'), await getCard('nope'));
   out.push(
     await setRegistryStatus(s, 'card', 'k1', 'revoked'),
     await setRegistryStatus(s, 'card', 'nope', 'lost'),
   );
-  out.push((await getCard(s, 'k1'))?.status);
+  out.push((await getCard('k1'))?.status);
   // One batch read: present, absent and repeated keys, answered in request order.
   out.push(
     (await getItems(s, [keys.card('k1'), keys.citizen('nope'), keys.citizen('c1'), keys.card('k1')])).map(

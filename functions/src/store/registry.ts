@@ -7,7 +7,6 @@
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
-  GetItemCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -49,17 +48,6 @@ export async function registryKey(secret: string, value: string): Promise<string
   return b64url(await hmacSha256(secret, value));
 }
 
-async function getItem(s: StoreContext, k: { pk: string; sk: string }): Promise<Item | undefined> {
-  const r = await guarded(() =>
-    s.db.send(new GetItemCommand({ TableName: s.table, Key: keyAttrs(k), ConsistentRead: true })),
-  );
-  return r.Item;
-}
-
-export async function getCitizen(s: StoreContext, citizenKey: string): Promise<CitizenRecord | undefined> {
-  return citizenRecord(await getItem(s, keys.citizen(citizenKey)));
-}
-
 /** The citizen record in a stored item (read alone or in a batch); undefined when absent. */
 export function citizenRecord(it: Item | undefined): CitizenRecord | undefined {
   if (!it) return undefined;
@@ -67,10 +55,6 @@ export function citizenRecord(it: Item | undefined): CitizenRecord | undefined {
   const out: CitizenRecord = { birthDate: o.birthDate, fullName: o.fullName, sex: o.sex, status: o.status };
   if (typeof o.currentCardKey === 'string') out.currentCardKey = o.currentCardKey;
   return out;
-}
-
-export async function getCard(s: StoreContext, cardKey: string): Promise<CardRecord | undefined> {
-  return cardRecord(await getItem(s, keys.card(cardKey)));
 }
 
 /** The card record in a stored item (read alone or in a batch); undefined when absent. */

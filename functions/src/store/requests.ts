@@ -86,15 +86,6 @@ export function challengePut(s: StoreContext, c: ChallengeRecord): TransactWrite
   };
 }
 
-export async function getChallenge(s: StoreContext, id: string): Promise<ChallengeRecord | undefined> {
-  const r = await guarded(() =>
-    s.db.send(
-      new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.challenge(id)), ConsistentRead: true }),
-    ),
-  );
-  return challengeRecord(id, r.Item);
-}
-
 /** The challenge record in a stored item (read alone or in a batch); undefined when absent. */
 export function challengeRecord(id: string, it: Item | undefined): ChallengeRecord | undefined {
   if (!it?.clientId?.S || !it.challenge?.S || !it.expiresAt?.N) return undefined;
