@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { percentile } from './lib/measure.ts';
 
 interface Plan {
   url: string;
@@ -88,8 +89,7 @@ const elapsed = (performance.now() - start) / 1000;
 agent.destroy();
 
 const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
-const pct = (p: number) =>
-  ms.length ? ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)]! : Number.NaN;
+const pct = (p: number) => percentile(ms, p);
 const statuses: Record<string, number> = {};
 const results: Record<string, number> = {};
 for (const a of answers) {

@@ -21,6 +21,7 @@ import { signVerificationRequest } from '../../sdk/src/request/index.ts';
 import type { SandboxCard } from '../../sdk/src/sandbox/index.ts';
 import type { BenchClient } from './fixtures.ts';
 import { newChallengeBytes } from './fixtures.ts';
+import { percentile } from './measure.ts';
 
 /** What the load generator prints. */
 export interface LoadResult {
@@ -298,12 +299,11 @@ export async function probeRegistryReads(
     }),
   );
   lat.sort((a, b) => a - b);
-  const at = (q: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))] ?? Number.NaN;
   return {
     reads: lat.length,
     readsPerSec: lat.length / seconds,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    maxMs: at(1),
+    p50Ms: percentile(lat, 50),
+    p99Ms: percentile(lat, 99),
+    maxMs: percentile(lat, 100),
   };
 }
