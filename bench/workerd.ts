@@ -6,15 +6,14 @@
  */
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
-import { bundleForWorkerd } from '../infra/src/bundle.ts';
+import { bundleForWorkerd, workerCompatibility } from '../infra/src/bundle.ts';
 
 const N = Number(process.env.BENCH_WORKERD_N ?? 400);
 const script = await bundleForWorkerd(new URL('./workerd/pipeline-probe.ts', import.meta.url).pathname);
 const mf = new Miniflare({
   modules: true,
   script,
-  compatibilityDate: '2026-04-01',
-  compatibilityFlags: ['nodejs_compat'],
+  ...workerCompatibility(),
   // The Worker's one-line request logs: drained, not printed (they are still produced, as in production).
   handleRuntimeStdio(stdout: Readable, stderr: Readable) {
     stdout.resume();

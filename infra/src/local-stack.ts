@@ -343,22 +343,13 @@ function startWrangler(opts: {
   })();
 }
 
-/** `compatibility_date` and `compatibility_flags` of wrangler.toml (one source for both runners). */
-function compatibility(): { date: string; flags: string[] } {
-  const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8');
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
-  if (!date) throw new Error('wrangler.toml: no compatibility_date');
-  return { date, flags: [...(flags ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!) };
-}
-
 /** The Worker bundled once and served by workerd through Miniflare on 127.0.0.1:`port`. */
 async function startWorkerd(opts: {
   port: number;
   vars: Record<string, string>;
   output: 'inherit' | 'quiet';
 }): Promise<WorkerServer> {
-  const [{ Miniflare }, { bundleForWorkerd }] = await Promise.all([
+  const [{ Miniflare }, { bundleForWorkerd, workerCompatibility }] = await Promise.all([
     import('miniflare'),
     import('./bundle.ts'),
   ]);
@@ -369,12 +360,10 @@ async function startWorkerd(opts: {
       output.push(c);
       if (opts.output === 'inherit') to.write(c);
     });
-  const { date, flags } = compatibility();
   const mf = new Miniflare({
     modules: true,
     script,
-    compatibilityDate: date,
-    compatibilityFlags: flags,
+    ...workerCompatibility(),
     host: '127.0.0.1',
     port: opts.port,
     bindings: { CONSOLE_ENABLED: 'true', ...opts.vars },

@@ -109,12 +109,13 @@ console.table(rows);
 
 // ——— the same in workerd (the Worker's runtime), timed from outside ———
 const { Miniflare } = await import('miniflare');
-const { bundleForWorkerd } = await import('../../infra/src/bundle.ts');
+const { bundleForWorkerd, workerCompatibility } = await import('../../infra/src/bundle.ts');
 const script = await bundleForWorkerd(new URL('./workerd/probe.ts', import.meta.url).pathname);
 const mf = new Miniflare({
   modules: true,
   script,
-  compatibilityDate: '2026-04-01',
+  // The Worker's date, without nodejs_compat: the SDK needs no Node APIs.
+  compatibilityDate: workerCompatibility().compatibilityDate,
 });
 const cscaB64 = toBase64((await sandboxCSCA()).der);
 const wRows: Record<string, string | number>[] = [];

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Miniflare } from 'miniflare';
-import { bundleForWorkerd } from '../../infra/src/bundle.ts';
+import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { signAuthToken, signVerificationRequest } from '../../sdk/src/request/index.ts';
 
@@ -124,8 +124,7 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
   const mf = new Miniflare({
     modules: true,
     script,
-    compatibilityDate: '2026-04-01',
-    compatibilityFlags: ['nodejs_compat'],
+    ...workerCompatibility(),
     bindings: {
       SERVICE_URL,
       TABLE_PREFIX: o.prefix,

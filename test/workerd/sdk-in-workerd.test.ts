@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForWorkerd } from '../../infra/src/bundle.ts';
+import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
 import { chipDigest, createTrustStore, describeDump, parseDump, verifyChip } from '../../sdk/src/index.ts';
 import { toBase64 } from '../../sdk/src/lib/bytes.ts';
 
@@ -28,7 +28,8 @@ const dump = {
 let mf: Miniflare;
 beforeAll(async () => {
   const script = await bundleForWorkerd(new URL('./sdk-worker.ts', import.meta.url).pathname);
-  mf = new Miniflare({ modules: true, script, compatibilityDate: '2026-04-01' });
+  // The Worker's date, without nodejs_compat: the SDK needs no Node APIs.
+  mf = new Miniflare({ modules: true, script, compatibilityDate: workerCompatibility().compatibilityDate });
 });
 afterAll(async () => {
   await mf?.dispose();
