@@ -8,7 +8,7 @@
 export { CLAIM_NAMES, type ClaimName } from './claims.ts';
 export * from './client/index.ts';
 export { type CRL, parseCRL } from './crypto/crl.ts';
-export type { HashName } from './crypto/hash.ts';
+export { digest, type HashName } from './crypto/hash.ts';
 export { type ECPublicKey, type PublicKey, parseSPKI, type RSAPublicKey } from './crypto/keys.ts';
 export {
   type Check,

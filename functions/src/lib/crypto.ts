@@ -3,6 +3,7 @@
  * comparison and canonical JSON (RFC 8785 for the plain JSON values the service hashes).
  */
 
+import { digest } from '@chipid/sdk';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
@@ -42,26 +43,13 @@ export function hex(bytes: Uint8Array): string {
   return s;
 }
 
-function bytesOf(data: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  if (typeof data === 'string') return enc.encode(data);
-  const copy = new Uint8Array(data.length);
-  copy.set(data);
-  return copy;
-}
-
 /**
- * Inputs up to this many bytes are hashed in JS (@noble/hashes): a Web Crypto call costs tens of µs
- * before it hashes a byte (argument conversion, a promise, in Node a thread-pool hop), more than
- * hashing a kilobyte in JS. The service's own hashes are of this size — registry numbers, pairwise
- * subjects, audit entries, request and assertion digests; dumps and faces go to Web Crypto.
+ * SHA-256 digest — the SDK's `digest`: inputs up to 1 KB (registry numbers, pairwise subjects, audit
+ * entries, request and assertion digests) hashed in JS, where a Web Crypto call would cost more than
+ * the hashing; dumps and faces in Web Crypto.
  */
-const SMALL_INPUT = 1024;
-
-/** SHA-256 digest. */
-export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
-  const bytes = typeof data === 'string' ? enc.encode(data) : data;
-  if (bytes.length <= SMALL_INPUT) return nobleSha256(bytes);
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(bytes)));
+export function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+  return digest('SHA-256', typeof data === 'string' ? enc.encode(data) : data);
 }
 
 /** Keyed HMAC states per secret (the key's inner and outer pads hashed once per isolate). */
