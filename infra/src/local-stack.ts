@@ -231,6 +231,19 @@ function abortError(): Error {
   return new Error('local stack start-up aborted');
 }
 
+/** Keeps the tail of a server's `stream` in `output`; with `inherit`, also writes it to `to`. */
+function tee(
+  stream: NodeJS.ReadableStream | null | undefined,
+  output: Tail,
+  to: NodeJS.WriteStream,
+  mode: 'inherit' | 'quiet',
+): void {
+  stream?.on('data', (c: Buffer) => {
+    output.push(c);
+    if (mode === 'inherit') to.write(c);
+  });
+}
+
 /** The process serving the Worker (wrangler dev, or workerd through Miniflare). */
 interface WorkerServer {
   /** `wrangler dev` or `workerd` — for messages. */
@@ -292,15 +305,8 @@ function startWrangler(opts: {
         for (const c of liveGroups) killGroup(c, 'SIGKILL');
       });
     }
-    for (const [stream, sink] of [
-      [child.stdout, process.stdout],
-      [child.stderr, process.stderr],
-    ] as const) {
-      stream?.on('data', (c: Buffer) => {
-        output.push(c);
-        if (opts.output === 'inherit') sink.write(c);
-      });
-    }
+    tee(child.stdout, output, process.stdout, opts.output);
+    tee(child.stderr, output, process.stderr, opts.output);
     const exited = new Promise<void>((resolve) => {
       child.once('error', (err) => {
         output.push(`\n${err.message}`);
@@ -355,11 +361,6 @@ async function startWorkerd(opts: {
   ]);
   const script = await bundleForWorkerd(join(REPO_ROOT, 'functions', 'src', 'index.ts'));
   const output = new Tail(6_000);
-  const sink = (stream: NodeJS.ReadableStream, to: NodeJS.WriteStream) =>
-    stream.on('data', (c: Buffer) => {
-      output.push(c);
-      if (opts.output === 'inherit') to.write(c);
-    });
   const mf = new Miniflare({
     modules: true,
     script,
@@ -368,8 +369,8 @@ async function startWorkerd(opts: {
     port: opts.port,
     bindings: { CONSOLE_ENABLED: 'true', ...opts.vars },
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-      sink(stdout, process.stdout);
-      sink(stderr, process.stderr);
+      tee(stdout, output, process.stdout, opts.output);
+      tee(stderr, output, process.stderr, opts.output);
     },
   });
   await mf.ready;
