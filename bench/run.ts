@@ -10,7 +10,9 @@
  *    assertion signing, the audit transaction — per CPU second; the crypto floor of the same
  *    verification (signature/hash primitives only, same runtime); the same mix at `openssl speed`'s
  *    native rate; CPU ms of one verification per card kind; DG2 15 KB vs 150 KB; what each cache buys.
- * 2. End to end through the local stack (`startLocalStack({ runner: 'workerd' })`: the bundled Worker
+ * 2. The same pipeline inside workerd (one isolate, in-memory store; `bench/lib/workerd.ts`) per card
+ *    kind and DG2 size, and the crypto floor with workerd's Web Crypto: `workerdFloorRatio`.
+ * 3. End to end through the local stack (`startLocalStack({ runner: 'workerd' })`: the bundled Worker
  *    in workerd + DynamoDB Local), pre-signed distinct requests, a load generator in a second process
  *    on loopback: 32 concurrent clients for 30 s; 4 and 1 clients (below saturation); registry growth
  *    (10^3, 10^5, 10^6 records) and DG2 size; workerd and DynamoDB Local CPU per verification; then
@@ -41,10 +43,12 @@ import {
   syntheticRegistryLines,
   verificationBody,
 } from './lib/fixtures.ts';
-import { measureFloor, nativeFloorPerSec, opensslSpeed } from './lib/floor.ts';
+import { measureFloor } from './lib/floor.ts';
 import { restoreDynamo, startInProcess } from './lib/inprocess.ts';
 import { fmt, type Timing, timed, timedBest } from './lib/measure.ts';
+import { nativeFloorPerSec, opensslSpeed } from './lib/openssl.ts';
 import { profileSteps } from './lib/profile.ts';
+import { measureWorkerd } from './lib/workerd.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -184,7 +188,16 @@ const cryptoFloorPerSec = floor.perSec;
 const floorRatio = pipelinePerSec / cryptoFloorPerSec;
 const opensslFloorPerSec = ossl ? nativeFloorPerSec(ossl, floor.hashedBytes) : undefined;
 
-// ——— 3. end to end ———
+// ——— 3. the same pipeline and floor inside workerd ———
+progress('in workerd: pipeline per card kind, DG2 sizes, crypto floor');
+const wd = await measureWorkerd(Math.min(400, PIPELINE_N), FACE, BIG_FACE);
+const wdRow = (profile: string, face = FACE) =>
+  wd.pipeline.find((r) => r.profile === profile && r.face === face)!;
+const workerdPipelinePerSec = wdRow('valid').perSec;
+const workerdFloorRatio = workerdPipelinePerSec / wd.floor.perSec;
+progress(`workerd P-256: ${fmt(workerdPipelinePerSec)}/s, floor ${fmt(wd.floor.perSec)}/s`);
+
+// ——— 4. end to end ———
 interface E2ERow {
   label: string;
   records: number;
@@ -516,6 +529,36 @@ ${table(
   use, so the DS verification of a brainpool card costs the second figure in the steady state; the AA
   key is per chip and always costs the first.
 
+## Inside workerd (the Worker's runtime)
+
+The same app and in-memory store bundled into one workerd isolate (\`bench/workerd/pipeline-probe.ts\`
+in Miniflare), requests built in the isolate and sent through \`app.fetch\` back to back. workerd's
+clocks stand still while it computes, so each figure is timed from outside: a run of n minus a run of
+1 (the dispatch round trip), best of 3 rounds — one busy isolate thread, which on an idle core is its
+CPU time (on this shared machine, read it as an upper bound). \`npm run bench:workerd\` prints the same.
+
+${table(
+  ['card', 'DG2', 'verifications', 'ms each', 'per second'],
+  wd.pipeline.map((r) => [r.profile, `${r.face / 1000} KB`, r.n, fmt(r.msEach), fmt(r.perSec)]),
+)}
+
+The crypto floor of the P-256 verification with workerd's Web Crypto (BoringSSL, called synchronously
+inside the isolate — no thread pool hop), each primitive timed the same way:
+
+${table(
+  ['primitive', 'impl', 'ms / op'],
+  wd.floor.primitives.map((p) => [p.name, p.impl, fmt(p.cpuMsPerOp)]),
+)}
+| **sum** | | **${fmt(wd.floor.cpuMsPerVerification)}** (${fmt(wd.floor.perSec)} /s) |
+
+- **floorRatio in workerd = ${fmt(workerdFloorRatio, 2)}** (${fmt(workerdPipelinePerSec)} / ${fmt(wd.floor.perSec)} /s), against ${fmt(floorRatio, 2)} in Node.
+- DG2 ${FACE / 1000} KB → ${BIG_FACE / 1000} KB: **${fmt(wdRow('valid', BIG_FACE).msEach - wdRow('valid').msEach)} ms** more per verification
+  in workerd (Node: ${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms). For scale, SHA-256 of the extra ${(BIG_FACE - FACE) / 1000} KB costs ≈ ${fmt(((BIG_FACE - FACE) / (ossl?.sha256BytesPerSec ?? Number.NaN)) * 1000)} ms at
+  OpenSSL's rate here, and the protocol hashes it twice (DG2's hash in passive authentication, and
+  \`chip_digest\` over the canonical dump). The base64 of the dump is checked in the one pass that decodes
+  it (the route's schema checks the structure only), and the canonical dump of a decoded dump is put
+  together without re-escaping its members.
+
 ## End to end (local stack)
 
 \`startLocalStack({ runner: 'workerd' })\` — DynamoDB Local in memory on Java 17, the Worker bundled as
@@ -588,9 +631,12 @@ ${steps
   .sort((x, y) => y.d - x.d)
   .slice(0, 6)
   .map((x) => `${x.step} +${fmt(x.d)} ms`)
-  .join('; ')}. Base64 decoding uses the runtime's native decoder (checked against the strict JS one), so
-what remains per byte is JSON parsing, the schema's base64 check, the canonical dump string and its
-UTF-8 encoding — each one native pass over the body; the cost grows with the body, not only with hashing.
+  .join('; ')}. The dump's base64 is checked in the pass that decodes it (the runtime's native decoder,
+its answer confirmed strict), and the canonical dump of a decoded dump is put together without
+re-escaping its members; what still grows with the body in Node is reading it (undici's body handling
+and UTF-8 decoding), \`JSON.parse\`, the base64 decode and the canonical dump's UTF-8 encoding — each a
+native pass, several times SHA-256's cost per byte in Node. Inside workerd the same growth is
+${fmt(wdRow('valid', BIG_FACE).msEach - wdRow('valid').msEach)} ms (section "Inside workerd").
 
 ${(() => {
   try {
@@ -625,6 +671,13 @@ out(
     e2eStoreCpuMs: r2(e2e?.cpu?.javaMs),
     dg2SmallCpuMs: r2(faceSmall.t.cpuMsPerOp),
     dg2LargeCpuMs: r2(faceBig.t.cpuMsPerOp),
+    workerdPipelinePerSec: r1(workerdPipelinePerSec),
+    workerdFloorPerSec: r1(wd.floor.perSec),
+    workerdFloorRatio: r2(workerdFloorRatio),
+    workerdP256Ms: r2(wdRow('valid').msEach),
+    workerdRsaMs: r2(wdRow('valid-rsa').msEach),
+    workerdBrainpoolMs: r2(wdRow('valid-brainpool').msEach),
+    workerdDg2LargeMs: r2(wdRow('valid', BIG_FACE).msEach),
     growth: growth.map((g) => ({
       label: g.label,
       records: g.records,

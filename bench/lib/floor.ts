@@ -3,20 +3,20 @@
  * verification cannot avoid — request JWS verify (ES256), SOD signature verify (ECDSA P-256 over the
  * signed attributes, RFC 5652 §5.4), Active Authentication verify (ECDSA P-256 plain r||s over the
  * challenge, BSI TR-03111), assertion sign (ES256) and the data-group hashes (SHA-256 of every DG the
- * SOD lists) — measured with this runtime's Web Crypto (and noble's SHA-256 where it is faster for
- * small inputs), and the same mix at OpenSSL's native speed (`openssl speed`).
+ * SOD lists) — with this runtime's Web Crypto (and noble's SHA-256 where it is faster for small
+ * inputs). Portable (Web APIs only): {@link floorOps} builds the operations, checked once each;
+ * `measureFloor` times them in Node and `bench/workerd/pipeline-probe.ts` inside workerd.
  */
-import { execFileSync } from 'node:child_process';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import type { ECPublicKey } from '../../sdk/src/crypto/keys.ts';
 import { derToPlain } from '../../sdk/src/crypto/signature.ts';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { parseDG15, parseSOD } from '../../sdk/src/index.ts';
+import { fromBase64 } from '../../sdk/src/lib/bytes.ts';
 import { repeat } from './measure.ts';
 
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
-const unb64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 const own = (b: Uint8Array) => new Uint8Array(b) as Uint8Array<ArrayBuffer>;
+const unb64 = (s: string) => own(fromBase64(s));
 
 /** One primitive of the mix with its measured CPU cost. */
 export interface PrimitiveCost {
@@ -35,178 +35,127 @@ export interface Floor {
   hashedBytes: number;
 }
 
-async function ecVerifyKey(point: Uint8Array) {
-  return crypto.subtle.importKey('raw', own(point), { name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'verify',
-  ]);
+/**
+ * One operation of the floor. Operations sharing a `group` are alternative ways to do the same work
+ * (the DG hashes: Web Crypto, noble, or split by size, as the SDK's `digest` does); the floor counts
+ * the cheapest of a group.
+ */
+export interface FloorOp {
+  name: string;
+  impl: string;
+  group: string;
+  run: () => Promise<unknown> | unknown;
 }
 
-/**
- * Measures the floor for a verification of `chip` (answered dump) with `requestJws` and a sample
- * assertion signing input of `assertionInputLength` bytes.
- */
-export async function measureFloor(o: {
+/** What the floor is built from: one answered verification request and its assertion's size. */
+export interface FloorSample {
   chip: ChipDumpJSON;
   requestJws: string;
   requestPublicJwk: JsonWebKey;
   assertionInputLength: number;
-  n: number;
-}): Promise<Floor> {
-  const n = o.n;
-  const out: PrimitiveCost[] = [];
-  const ES256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+}
+
+const ES256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+/** The floor's operations for `o`, each run once and checked (a failed verify throws). */
+export async function floorOps(o: FloorSample): Promise<{ ops: FloorOp[]; hashedBytes: number }> {
+  const ops: FloorOp[] = [];
+  const verifyOp = async (name: string, key: CryptoKey, sig: Uint8Array, input: Uint8Array) => {
+    const s = own(sig);
+    const i = own(input);
+    if (!(await crypto.subtle.verify(ES256, key, s, i))) throw new Error(`floor: ${name} does not verify`);
+    ops.push({ name, impl: 'Web Crypto', group: name, run: () => crypto.subtle.verify(ES256, key, s, i) });
+  };
+  const pointKey = (point: Uint8Array) => crypto.subtle.importKey('raw', own(point), P256, false, ['verify']);
 
   // 1. request JWS verify
   const [h, p, s] = o.requestJws.split('.') as [string, string, string];
-  const reqKey = await crypto.subtle.importKey(
-    'jwk',
-    o.requestPublicJwk,
-    { name: 'ECDSA', namedCurve: 'P-256' },
-    false,
-    ['verify'],
-  );
-  const reqInput = own(new TextEncoder().encode(`${h}.${p}`));
-  const reqSig = own(unb64url(s));
-  if (!(await crypto.subtle.verify(ES256, reqKey, reqSig, reqInput))) throw new Error('floor: request JWS');
-  out.push({
-    name: 'request JWS verify (ES256)',
-    count: 1,
-    impl: 'Web Crypto',
-    cpuMsPerOp: (await repeat(() => crypto.subtle.verify(ES256, reqKey, reqSig, reqInput), n)).cpuMsPerOp,
-  });
+  const reqKey = await crypto.subtle.importKey('jwk', o.requestPublicJwk, P256, false, ['verify']);
+  await verifyOp('request JWS verify (ES256)', reqKey, fromBase64(s), new TextEncoder().encode(`${h}.${p}`));
 
   // 2. SOD signature verify
   const sod = parseSOD(unb64(o.chip.sod));
-  const dsKey = sod.documentSigner!.publicKey as ECPublicKey;
-  const sodKey = await ecVerifyKey(dsKey.point);
-  const sodSig = own(derToPlain(sod.signerInfo.signature, 32)!);
-  const sodInput = own(sod.signerInfo.signedAttributes!);
-  if (!(await crypto.subtle.verify(ES256, sodKey, sodSig, sodInput))) throw new Error('floor: SOD signature');
-  out.push({
-    name: 'SOD signature verify (ECDSA P-256)',
-    count: 1,
-    impl: 'Web Crypto',
-    cpuMsPerOp: (await repeat(() => crypto.subtle.verify(ES256, sodKey, sodSig, sodInput), n)).cpuMsPerOp,
-  });
+  const ds = sod.documentSigner!.publicKey as ECPublicKey;
+  await verifyOp(
+    'SOD signature verify (ECDSA P-256)',
+    await pointKey(ds.point),
+    derToPlain(sod.signerInfo.signature, 32)!,
+    sod.signerInfo.signedAttributes!,
+  );
 
   // 3. Active Authentication verify
-  const aaPub = parseDG15(unb64(o.chip.dg15!)).key as ECPublicKey;
-  const aaKey = await ecVerifyKey(aaPub.point);
-  const aaSig = own(unb64(o.chip.aa!.signature));
-  const aaInput = own(unb64(o.chip.aa!.challenge));
-  if (!(await crypto.subtle.verify(ES256, aaKey, aaSig, aaInput))) throw new Error('floor: AA signature');
-  out.push({
-    name: 'Active Authentication verify (ECDSA P-256)',
-    count: 1,
-    impl: 'Web Crypto',
-    cpuMsPerOp: (await repeat(() => crypto.subtle.verify(ES256, aaKey, aaSig, aaInput), n)).cpuMsPerOp,
-  });
+  const aa = parseDG15(unb64(o.chip.dg15!)).key as ECPublicKey;
+  await verifyOp(
+    'Active Authentication verify (ECDSA P-256)',
+    await pointKey(aa.point),
+    unb64(o.chip.aa!.signature),
+    unb64(o.chip.aa!.challenge),
+  );
 
   // 4. assertion sign
-  const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'sign',
-  ]);
+  const { privateKey } = await crypto.subtle.generateKey(P256, false, ['sign']);
   const assertionInput = own(new Uint8Array(o.assertionInputLength).fill(0x41));
-  out.push({
+  ops.push({
     name: 'assertion sign (ES256)',
-    count: 1,
     impl: 'Web Crypto',
-    cpuMsPerOp: (await repeat(() => crypto.subtle.sign(ES256, privateKey, assertionInput), n)).cpuMsPerOp,
+    group: 'sign',
+    run: () => crypto.subtle.sign(ES256, privateKey, assertionInput),
   });
 
-  // 5. DG hashes: every DG the dump carries (the SOD lists them all), best of Web Crypto and noble.
+  // 5. DG hashes: every DG the dump carries (the SOD lists them all), three ways.
   const dgs = (['dg1', 'dg2', 'dg13', 'dg14', 'dg15'] as const).flatMap((k) =>
-    o.chip[k] ? [own(unb64(o.chip[k]!))] : [],
+    o.chip[k] ? [unb64(o.chip[k]!)] : [],
   );
   const hashedBytes = dgs.reduce((a, b) => a + b.length, 0);
-  const web = (await repeat(() => Promise.all(dgs.map((d) => crypto.subtle.digest('SHA-256', d))), n))
-    .cpuMsPerOp;
-  const noble = (
-    await repeat(() => {
-      for (const d of dgs) nobleSha256(d);
-    }, n)
-  ).cpuMsPerOp;
-  // As the SDK's `digest` does it: small inputs in JS, large ones (the face) in Web Crypto.
   const small = dgs.filter((d) => d.length <= 1024);
   const large = dgs.filter((d) => d.length > 1024);
-  const split = (
-    await repeat(() => {
-      for (const d of small) nobleSha256(d);
-      return Promise.all(large.map((d) => crypto.subtle.digest('SHA-256', d)));
-    }, n)
-  ).cpuMsPerOp;
-  const best = Math.min(web, noble, split);
-  out.push({
-    name: `DG hashes (SHA-256 × ${dgs.length}, ${hashedBytes} bytes)`,
-    count: 1,
-    impl:
-      best === split
-        ? `@noble/hashes ≤ 1 KB (${small.length}), Web Crypto above (${large.length})`
-        : best === web
-          ? 'Web Crypto'
-          : '@noble/hashes',
-    cpuMsPerOp: best,
+  const hashName = `DG hashes (SHA-256 × ${dgs.length}, ${hashedBytes} bytes)`;
+  ops.push(
+    {
+      name: hashName,
+      impl: 'Web Crypto',
+      group: 'hash',
+      run: () => Promise.all(dgs.map((d) => crypto.subtle.digest('SHA-256', d))),
+    },
+    {
+      name: hashName,
+      impl: '@noble/hashes',
+      group: 'hash',
+      run: () => {
+        for (const d of dgs) nobleSha256(d);
+      },
+    },
+    {
+      name: hashName,
+      impl: `@noble/hashes ≤ 1 KB (${small.length}), Web Crypto above (${large.length})`,
+      group: 'hash',
+      run: () => {
+        for (const d of small) nobleSha256(d);
+        return Promise.all(large.map((d) => crypto.subtle.digest('SHA-256', d)));
+      },
+    },
+  );
+  return { ops, hashedBytes };
+}
+
+/** Sums per group the cheapest of `costs` (ms per op, in `ops` order) into a {@link Floor}. */
+export function floorOf(ops: FloorOp[], costs: number[], hashedBytes: number): Floor {
+  const best = new Map<string, PrimitiveCost>();
+  ops.forEach((op, i) => {
+    const have = best.get(op.group);
+    if (!have || costs[i]! < have.cpuMsPerOp)
+      best.set(op.group, { name: op.name, impl: op.impl, count: 1, cpuMsPerOp: costs[i]! });
   });
-
-  const cpuMsPerVerification = out.reduce((a, x) => a + x.count * x.cpuMsPerOp, 0);
-  return { primitives: out, cpuMsPerVerification, perSec: 1000 / cpuMsPerVerification, hashedBytes };
+  const primitives = [...best.values()];
+  const cpuMsPerVerification = primitives.reduce((a, x) => a + x.count * x.cpuMsPerOp, 0);
+  return { primitives, cpuMsPerVerification, perSec: 1000 / cpuMsPerVerification, hashedBytes };
 }
 
-/** `openssl speed` figures (single core). */
-export interface OpenSSLSpeed {
-  version: string;
-  p256SignPerSec: number;
-  p256VerifyPerSec: number;
-  brainpoolP256VerifyPerSec: number | undefined;
-  rsa2048VerifyPerSec: number | undefined;
-  sha256BytesPerSec: number;
-}
-
-function speed(args: string[]): string {
-  return execFileSync('openssl', ['speed', '-mr', '-seconds', '1', ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
-}
-
-/** Runs `openssl speed` (≈ 8 s); undefined when openssl is missing. */
-export function opensslSpeed(): OpenSSLSpeed | undefined {
-  let version: string;
-  try {
-    version = execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-  const ec = speed(['ecdsap256']);
-  const m = /^\+F4:\d+:256:([\d.]+):([\d.]+)/m.exec(ec);
-  if (!m) return undefined;
-  let bp: number | undefined;
-  try {
-    bp = Number(/^\+F4:\d+:256:[\d.]+:([\d.]+)/m.exec(speed(['ecdsabrp256r1']))?.[1]);
-  } catch {
-    bp = undefined;
-  }
-  let rsa: number | undefined;
-  try {
-    // OpenSSL 3: +F2:<idx>:<bits>:<sign/s>:<verify/s>[:…]
-    rsa = Number(/^\+F2:\d+:2048:[\d.]+:([\d.]+)/m.exec(speed(['rsa2048']))?.[1]);
-  } catch {
-    rsa = undefined;
-  }
-  const sha = /^\+F:\d+:sha256:([\d.]+)/m.exec(speed(['-bytes', '16384', 'sha256']));
-  return {
-    version,
-    p256SignPerSec: Number(m[1]),
-    p256VerifyPerSec: Number(m[2]),
-    brainpoolP256VerifyPerSec: bp && Number.isFinite(bp) ? bp : undefined,
-    rsa2048VerifyPerSec: rsa && Number.isFinite(rsa) ? rsa : undefined,
-    sha256BytesPerSec: Number(sha?.[1] ?? Number.NaN),
-  };
-}
-
-/** The same primitive mix at native speed: 3 P-256 verifies, 1 P-256 sign, the DG bytes hashed. */
-export function nativeFloorPerSec(s: OpenSSLSpeed, hashedBytes: number): number {
-  const seconds = 3 / s.p256VerifyPerSec + 1 / s.p256SignPerSec + hashedBytes / s.sha256BytesPerSec;
-  return 1 / seconds;
+/** Measures the floor in this (Node) process: CPU time of each operation, `n` runs in 3 rounds. */
+export async function measureFloor(o: FloorSample & { n: number }): Promise<Floor> {
+  const { ops, hashedBytes } = await floorOps(o);
+  const costs: number[] = [];
+  for (const op of ops) costs.push((await repeat(op.run, o.n)).cpuMsPerOp);
+  return floorOf(ops, costs, hashedBytes);
 }

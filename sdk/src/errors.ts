@@ -85,9 +85,12 @@ export class ASN1Error extends ChipIdError {
 
 /** An ICAO elementary file (EF.COM, DGx, SOD) that does not follow Doc 9303. */
 export class LDSError extends ChipIdError {
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The dump member at fault (`dg2`, `aa.signature`, …) when a dump's member could not be decoded. */
+  readonly member: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; member?: string }) {
     super(code, message, options);
     this.name = 'LDSError';
+    this.member = options?.member;
   }
 }
 

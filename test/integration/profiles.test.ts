@@ -9,9 +9,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  importJWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
+import { type ChipDumpJSON, chipDigest } from '../../sdk/src/icao/dump.ts';
 import {
   listProfiles,
   makeCard,
@@ -72,6 +80,8 @@ async function verifyProfile(profile: (typeof PROFILE_NAMES)[number], client = r
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json()) as Answer;
 }
+
+const store = () => ({ db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const });
 
 async function jwks() {
   return createLocalJWKSet((await (await w.fetch('/.well-known/jwks.json')).json()) as never);
@@ -257,6 +267,50 @@ describe('challenges in verifications', () => {
     expect(a).toMatchObject({ result: 'inconclusive', reasons: ['challenge_invalid'] });
   });
 
+  it('a signed dump whose member is not standard base64 → 400 naming the member; the challenge survives', async () => {
+    // Checked while decoding (the route's schema checks the structure only). Each variant is what a
+    // lenient decoder would read as valid: URL-safe characters, a non-ASCII character whose low byte
+    // is a base64 letter (ń = U+0144 → 'D'), white space, a stray character.
+    const c = await registerClient(w);
+    const ch = await newChallenge(w, c);
+    const card = await makeCard({
+      profile: 'valid',
+      seed: 'h4',
+      challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
+    });
+    const dg2 = card.dump.dg2!;
+    const variants: [string, ChipDumpJSON][] = [
+      ['/chip/dg2', { ...card.dump, dg2: `${dg2.slice(0, 100)}-_${dg2.slice(102)}` }],
+      ['/chip/dg2', { ...card.dump, dg2: `${dg2.slice(0, 400)}\u0144${dg2.slice(401)}` }],
+      ['/chip/sod', { ...card.dump, sod: ` ${card.dump.sod.slice(1)}` }],
+      [
+        '/chip/aa/signature',
+        { ...card.dump, aa: { ...card.dump.aa!, signature: `!${card.dump.aa!.signature.slice(1)}` } },
+      ],
+    ];
+    // The SDK's signer refuses such a dump, so the request is signed here: the valid dump's claims
+    // with chip_digest over the bad dump (so it is the base64, not the digest, that is refused).
+    const valid = await c.request(card.dump, { challengeId: ch.id });
+    const claims = JSON.parse(Buffer.from(valid.split('.')[1]!, 'base64url').toString()) as JWTPayload;
+    const key = await importJWK(c.privateJwk, 'ES256');
+    for (const [pointer, chip] of variants) {
+      const request = await new SignJWT({
+        ...claims,
+        jti: crypto.randomUUID(),
+        chip_digest: await chipDigest(chip),
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'chipid-request+jwt', kid: c.kid })
+        .sign(key);
+      const res = await postVerification(w, c, chip, { request });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ code: 'ERR_VALIDATION', errors: [{ pointer }] });
+    }
+    expect(await readAudit(store(), c.clientId)).toEqual([]);
+    const a = (await (await postVerification(w, c, card.dump, { challengeId: ch.id })).json()) as Answer;
+    expect(a.result).toBe('verified');
+  });
+
   it('a chip with DG15 and no AA answer → inconclusive + aa_not_performed', async () => {
     const card = await makeCard({ profile: 'valid', seed: 'h4' });
     const a = (await (await postVerification(w, rp, card.dump)).json()) as Answer;
@@ -366,8 +420,6 @@ describe('sandbox and live are separate worlds', () => {
 });
 
 describe('concurrency and atomicity', () => {
-  const store = () => ({ db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const });
-
   it('concurrent verifications of one client all land in one unbroken audit chain', async () => {
     const c = await registerClient(w);
     const card = await makeCard({ profile: 'no-aa', seed: 'h4' });

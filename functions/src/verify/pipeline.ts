@@ -15,6 +15,7 @@ import {
   chipDigest,
   createTrustStore,
   decodeDump,
+  LDSError,
   parseCertificate,
   parseCRL,
   type ReasonCode,
@@ -150,17 +151,24 @@ export async function prepareVerification(
     rc.challengeId ? [keys.trustMeta(), keys.challenge(rc.challengeId)] : [keys.trustMeta()],
   );
   ahead.catch(() => {}); // awaited below; a request rejected before then must not leave it unhandled
-  if ((await chipDigest(chip)) !== rc.chipDigest) {
-    throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
-      errors: [{ pointer: '/chip', detail: 'chip_digest must be base64url SHA-256 of the canonical dump' }],
-    });
-  }
   let dump: ChipDump;
   try {
-    dump = decodeDump(chip); // the route's schema validated it
-  } catch {
-    throw new ApiError('ERR_VALIDATION', 'the chip dump is not valid', {
-      errors: [{ pointer: '/chip', detail: 'chipid.dump/1' }],
+    // The route's schema checked the dump's structure; its members' base64 is checked here, in the
+    // one pass that decodes them.
+    dump = decodeDump(chip);
+  } catch (err) {
+    const member = err instanceof LDSError ? err.member : undefined;
+    throw new ApiError('ERR_VALIDATION', 'the request does not match the schema', {
+      errors: [
+        member
+          ? { pointer: `/chip/${member.replace('.', '/')}`, detail: 'body: must be standard base64' }
+          : { pointer: '/chip', detail: 'body: not a chipid.dump/1 dump' },
+      ],
+    });
+  }
+  if ((await chipDigest(chip, { decoded: true })) !== rc.chipDigest) {
+    throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
+      errors: [{ pointer: '/chip', detail: 'chip_digest must be base64url SHA-256 of the canonical dump' }],
     });
   }
   const registrySecret = env.REGISTRY_HMAC_KEY;

@@ -5,35 +5,47 @@
  */
 import { z } from 'zod';
 import { LDSError } from '../errors.ts';
-import { fromBase64, own, toBase64Url, utf8 } from '../lib/bytes.ts';
+import { fromBase64, toBase64Url, utf8 } from '../lib/bytes.ts';
 
 export const DUMP_FORMAT = 'chipid.dump/1' as const;
 
 /** Largest accepted elementary file (DG2 faces are ~15–150 KB; leaves room for high-res JPEG 2000). */
 export const MAX_EF_BASE64_LENGTH = 1_400_000;
 
-const b64 = z
-  .string()
-  .max(MAX_EF_BASE64_LENGTH)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64');
+/** What every member holds: standard base64 (RFC 4648 §4), padding optional. */
+export const DUMP_BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** zod schema of the dump JSON (unknown fields rejected). */
-export const chipDumpSchema = z
-  .object({
-    format: z.literal(DUMP_FORMAT),
-    com: b64.optional(),
-    sod: b64.min(1),
-    dg1: b64.min(1),
-    dg2: b64.optional(),
-    dg13: b64.optional(),
-    dg14: b64.optional(),
-    dg15: b64.optional(),
-    aa: z
-      .object({ challenge: b64.min(1).max(1024), signature: b64.min(1).max(2048) })
-      .strict()
-      .optional(),
-  })
-  .strict();
+const dumpObject = (b64: z.ZodString) =>
+  z
+    .object({
+      format: z.literal(DUMP_FORMAT),
+      com: b64.optional(),
+      sod: b64.min(1),
+      dg1: b64.min(1),
+      dg2: b64.optional(),
+      dg13: b64.optional(),
+      dg14: b64.optional(),
+      dg15: b64.optional(),
+      aa: z
+        .object({ challenge: b64.min(1).max(1024), signature: b64.min(1).max(2048) })
+        .strict()
+        .optional(),
+    })
+    .strict();
+
+const b64String = z.string().max(MAX_EF_BASE64_LENGTH);
+// What the structure schema still promises (decodeDump enforces it), for generated API documents.
+const b64Documented = b64String.meta({ pattern: DUMP_BASE64_PATTERN.source });
+
+/** zod schema of the dump JSON (unknown fields rejected, every member checked to be base64). */
+export const chipDumpSchema = dumpObject(b64String.regex(DUMP_BASE64_PATTERN, 'must be standard base64'));
+
+/**
+ * The dump's structure only: the same members, sizes and strictness as {@link chipDumpSchema}, but
+ * the base64 of the members is left to {@link decodeDump}, which checks it while decoding. For a
+ * service that decodes right after validating: one pass over a 150 KB face instead of two.
+ */
+export const chipDumpStructureSchema = dumpObject(b64Documented);
 
 /** The dump as JSON (base64 strings). */
 export type ChipDumpJSON = z.infer<typeof chipDumpSchema>;
@@ -75,17 +87,18 @@ export function parseDump(json: unknown): ChipDump {
 }
 
 /**
- * Decodes a dump already validated against {@link chipDumpSchema} (by a route's request schema, say)
- * without validating it again; {@link parseDump} is validation + this.
+ * Decodes a dump whose structure is valid ({@link chipDumpStructureSchema} or {@link chipDumpSchema}
+ * accepted it), checking that every member is standard base64 as it goes; {@link parseDump} is full
+ * validation + this.
  *
- * @throws LDSError `ERR_DUMP_INVALID` naming a member that is not valid base64.
+ * @throws LDSError `ERR_DUMP_INVALID` with `member` naming the first member that is not standard base64.
  */
 export function decodeDump(d: ChipDumpJSON): ChipDump {
   const dec = (name: string, s: string) => {
     try {
-      return fromBase64(s);
+      return fromBase64(s, 'standard');
     } catch (cause) {
-      throw new LDSError('ERR_DUMP_INVALID', `dump: ${name} is not valid base64`, { cause });
+      throw new LDSError('ERR_DUMP_INVALID', `dump: ${name} is not valid base64`, { cause, member: name });
     }
   };
   const out: ChipDump = { sod: dec('sod', d.sod), dg1: dec('dg1', d.dg1) };
@@ -104,8 +117,13 @@ export function decodeDump(d: ChipDumpJSON): ChipDump {
 /**
  * Canonical form of a dump: the JSON object with keys sorted (RFC 8785 JCS for this all-string
  * structure), no whitespace. `chip_digest` is SHA-256 over its UTF-8 bytes, base64url.
+ *
+ * With `o.decoded` — the caller's {@link decodeDump} accepted `json`, so every member is standard
+ * base64 and needs no JSON escaping — the same text is put together without `JSON.stringify`'s scan
+ * of each (150 KB) member.
  */
-export function canonicalDump(json: ChipDumpJSON): string {
+export function canonicalDump(json: ChipDumpJSON, o?: { decoded?: boolean }): string {
+  if (o?.decoded) return canonicalOfDecoded(json as unknown as Record<string, unknown>);
   const sortKeys = (v: unknown): unknown => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.fromEntries(
@@ -120,13 +138,25 @@ export function canonicalDump(json: ChipDumpJSON): string {
   return JSON.stringify(sortKeys(json));
 }
 
+/** {@link canonicalDump} of members known to need no escaping (base64 and the format tag). */
+function canonicalOfDecoded(v: Record<string, unknown>): string {
+  let s = '{';
+  for (const k of Object.keys(v).sort()) {
+    const x = v[k];
+    if (x === undefined) continue;
+    if (s.length > 1) s += ',';
+    s += `"${k}":${typeof x === 'string' ? `"${x}"` : canonicalOfDecoded(x as Record<string, unknown>)}`;
+  }
+  return `${s}}`;
+}
+
 /**
- * `chip_digest` claim value: base64url(SHA-256(canonical dump)).
+ * `chip_digest` claim value: base64url(SHA-256(canonical dump)). `o.decoded`: see {@link canonicalDump}.
  *
  * @example
  * const digest = await chipDigest(dumpJson); // put in the request JWS
  */
-export async function chipDigest(json: ChipDumpJSON): Promise<string> {
-  const h = await crypto.subtle.digest('SHA-256', own(utf8(canonicalDump(json))));
+export async function chipDigest(json: ChipDumpJSON, o?: { decoded?: boolean }): Promise<string> {
+  const h = await crypto.subtle.digest('SHA-256', utf8(canonicalDump(json, o)));
   return toBase64Url(new Uint8Array(h));
 }

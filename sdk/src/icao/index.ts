@@ -20,6 +20,8 @@ export {
   canonicalDump,
   chipDigest,
   chipDumpSchema,
+  chipDumpStructureSchema,
+  DUMP_BASE64_PATTERN,
   DUMP_FORMAT,
   decodeDump,
   parseDump,

@@ -60,3 +60,26 @@ describe('base64 (RFC 4648)', () => {
     }
   });
 });
+
+describe("base64, standard alphabet only (fromBase64(s, 'standard'))", () => {
+  it('decodes what toBase64 writes, short and long, and refuses the URL-safe alphabet', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1200 }), (b) => {
+        expect(fromBase64(toBase64(b), 'standard')).toEqual(b);
+        const url = toBase64Url(b);
+        if (/[-_]/.test(url)) expect(() => fromBase64(url, 'standard')).toThrow(TypeError);
+        else expect(fromBase64(url, 'standard')).toEqual(b); // unpadded: accepted
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("refuses '-' and '_' where the default accepts them (short: JS decoder; long: native paths)", () => {
+    for (const n of [30, 3_000]) {
+      const s = toBase64(new Uint8Array(n).fill(0xfb)); // '+' and '/' all over
+      expect(fromBase64(s.replaceAll('+', '-').replaceAll('/', '_'))).toEqual(fromBase64(s));
+      expect(() => fromBase64(s.replaceAll('+', '-'), 'standard')).toThrow(TypeError);
+      expect(() => fromBase64(s.replaceAll('/', '_'), 'standard')).toThrow(TypeError);
+    }
+  });
+});

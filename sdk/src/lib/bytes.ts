@@ -22,8 +22,9 @@ export function fromHex(hex: string): Uint8Array {
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** Char code → 6-bit value; 0xff = not base64. Both alphabets (RFC 4648 §4 and §5) decode. */
-const B64_INDEX = new Uint8Array(256).fill(0xff);
-for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+const B64_STANDARD_INDEX = new Uint8Array(256).fill(0xff);
+for (let i = 0; i < B64.length; i++) B64_STANDARD_INDEX[B64.charCodeAt(i)] = i;
+const B64_INDEX = B64_STANDARD_INDEX.slice();
 B64_INDEX['-'.charCodeAt(0)] = 62;
 B64_INDEX['_'.charCodeAt(0)] = 63;
 
@@ -84,8 +85,11 @@ function nativeBase64(s: string, size: number): Uint8Array | undefined {
   return undefined;
 }
 
-/** Decodes standard or URL-safe base64 (padding optional). Throws TypeError on bad input. */
-export function fromBase64(s: string): Uint8Array {
+/**
+ * Decodes base64, padding optional: the standard alphabet or the URL-safe one (`'any'`, the default),
+ * or the standard alphabet only (`'standard'`). Throws TypeError on bad input.
+ */
+export function fromBase64(s: string, alphabet: 'any' | 'standard' = 'any'): Uint8Array {
   let len = s.length;
   while (len > 0 && s.charCodeAt(len - 1) === 0x3d /* = */) len--;
   if (len % 4 === 1 || s.length - len > 2) throw new TypeError('invalid base64 length');
@@ -110,7 +114,7 @@ export function fromBase64(s: string): Uint8Array {
     }
   }
   const out = new Uint8Array(size);
-  const T = B64_INDEX;
+  const T = alphabet === 'standard' ? B64_STANDARD_INDEX : B64_INDEX;
   let o = 0;
   let i = 0;
   // Four characters → three bytes; a code ≥ 256 indexes past the table (undefined → NaN checks fail).
@@ -142,7 +146,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 
-export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+export const utf8 = (s: string): Uint8Array<ArrayBuffer> => encoder.encode(s);
 /** Strict UTF-8 decode: throws TypeError on invalid sequences. */
 export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);
 export const fromLatin1 = (b: Uint8Array): string => latin1.decode(b);

@@ -1,0 +1,90 @@
+/**
+ * The verification pipeline and its crypto floor inside workerd (the Worker's runtime), one isolate
+ * with the in-memory store (`bench/workerd/pipeline-probe.ts` in Miniflare). workerd's clocks stand
+ * still during computation, so everything is timed from outside: a run of `n` minus a run of 1 (the
+ * dispatch round trip), best of 3 rounds — wall time of one busy isolate thread, which on an idle core
+ * is its CPU time.
+ */
+import type { Readable } from 'node:stream';
+import { Miniflare } from 'miniflare';
+import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
+import { type Floor, type FloorOp, floorOf } from './floor.ts';
+
+export type WorkerdProfile = 'valid' | 'valid-rsa' | 'valid-brainpool';
+
+/** Per-card-kind pipeline cost in workerd and the floor of the P-256 card's verification there. */
+export interface WorkerdFigures {
+  pipeline: { profile: WorkerdProfile; face: number; n: number; msEach: number; perSec: number }[];
+  floor: Floor;
+}
+
+/**
+ * Runs the pipeline for each card kind with a DG2 of `face` bytes, the P-256 card also with `bigFace`
+ * (`n` verifications; a quarter for brainpool), then times the floor's primitives on the P-256 card's
+ * last verification (DG2 `face`).
+ */
+export async function measureWorkerd(n: number, face: number, bigFace: number): Promise<WorkerdFigures> {
+  const script = await bundleForWorkerd(new URL('../workerd/pipeline-probe.ts', import.meta.url).pathname);
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    ...workerCompatibility(),
+    // The Worker's one-line request logs: drained, not printed (still produced, as in production).
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+  try {
+    const call = async <T>(body: unknown): Promise<T> => {
+      const res = await mf.dispatchFetch('http://bench/', { method: 'POST', body: JSON.stringify(body) });
+      if (res.status !== 200) throw new Error(`workerd probe: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    const wall = async (body: unknown) => {
+      const t0 = performance.now();
+      await call(body);
+      return performance.now() - t0;
+    };
+    /** ms per operation: (run of k − run of 1) / (k − 1), best of 3 rounds. */
+    const perOp = async (k: number, run: (k: number) => Promise<number>) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 3; r++) best = Math.min(best, ((await run(k)) - (await run(1))) / (k - 1));
+      return best;
+    };
+
+    const pipeline: WorkerdFigures['pipeline'] = [];
+    const cases: [WorkerdProfile, number][] = [
+      ['valid-rsa', face],
+      ['valid-brainpool', face],
+      ['valid', bigFace],
+      ['valid', face], // last: the floor's sample
+    ];
+    for (const [profile, faceSize] of cases) {
+      const k = Math.round(profile === 'valid-brainpool' ? Math.max(50, n / 4) : n);
+      const run = async (m: number) => {
+        await call({ mode: 'prepare', n: m, profile, face: faceSize });
+        const t0 = performance.now();
+        const { verified } = await call<{ verified: number }>({ mode: 'run', n: m, profile });
+        const ms = performance.now() - t0;
+        if (verified !== m) throw new Error(`workerd ${profile}: ${verified}/${m} verified`);
+        return ms;
+      };
+      await run(Math.min(50, k)); // warm-up: JIT, caches, trust store, DS chain verdict
+      const msEach = await perOp(Math.ceil(k / 3), run);
+      pipeline.push({ profile, face: faceSize, n: 3 * Math.ceil(k / 3), msEach, perSec: 1000 / msEach });
+    }
+
+    const built = await call<{ hashedBytes: number; ops: Omit<FloorOp, 'run'>[] }>({ mode: 'floor-ops' });
+    const costs: number[] = [];
+    for (let op = 0; op < built.ops.length; op++) {
+      const run = (m: number) => wall({ mode: 'floor', op, n: m });
+      await run(100); // warm-up
+      costs.push(await perOp(Math.max(200, n), run));
+    }
+    const ops = built.ops.map((o) => ({ ...o, run: () => undefined }));
+    return { pipeline, floor: floorOf(ops, costs, built.hashedBytes) };
+  } finally {
+    await mf.dispose();
+  }
+}
