@@ -211,16 +211,23 @@ export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Reads the body once (text) and parses it as JSON: malformed ⇒ 400 `ERR_MALFORMED_JSON`. */
+/**
+ * Reads the body once (text) and parses it as JSON: malformed ⇒ 400 `ERR_MALFORMED_JSON`. Later
+ * readers of `c.req.json()` (the route's zod validator) get this parse instead of a second one — a
+ * verification body carries a 20–200 KB face.
+ */
 export async function readJsonBody(c: import('hono').Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
   c.set('bodyText', text);
   if (text.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw new ApiError('ERR_MALFORMED_JSON', 'the request body is not valid JSON');
   }
+  c.req.json = () => Promise.resolve(parsed as never);
+  return parsed;
 }
 
 /** `POST /v1/verifications`: the `chipid-request+jwt` lives in the body's `request` member. */
