@@ -7,7 +7,7 @@
  * the client's registered scope and the request's scope allows. `age_over_18` is derived from the
  * birth date without disclosing it. `sub` is pairwise: HMAC(PAIRWISE_SECRET, env:clientId:idNumber).
  */
-import { SignJWT } from 'jose';
+import { CompactSign } from 'jose';
 import type { Bindings, Environment } from '../env.ts';
 import { b64url, hmacSha256, randomId } from '../lib/crypto.ts';
 import { currentSigner } from '../signing.ts';
@@ -127,19 +127,22 @@ export async function signAssertion(
 ): Promise<string> {
   const { key, kid } = await currentSigner(env);
   const iat = Math.floor(i.at.getTime() / 1000);
-  const jwt = new SignJWT({
+  // The claims set built here and signed as a compact JWS: jose's SignJWT would deep-copy it first
+  // (structuredClone in its claims builder) for nothing.
+  const claims = {
+    iss: env.SERVICE_URL,
+    aud: i.clientId,
+    ...(sub ? { sub } : {}),
+    iat,
+    exp: iat + ASSERTION_LIFETIME_SECONDS,
+    jti: randomId('asr_'),
     txn: i.verificationId,
     result: i.result,
     reasons: i.reasons,
     env: i.env,
     verified_claims: verifiedClaims(i, env.SERVICE_URL),
-  })
+  };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: 'ES256', typ: ASSERTION_TYP, kid })
-    .setIssuer(env.SERVICE_URL)
-    .setAudience(i.clientId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ASSERTION_LIFETIME_SECONDS)
-    .setJti(randomId('asr_'));
-  if (sub) jwt.setSubject(sub);
-  return jwt.sign(key);
+    .sign(key);
 }
