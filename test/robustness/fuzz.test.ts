@@ -188,9 +188,8 @@ const brokenBase64Chip = fc
   .map(({ chip, member, filler, bad, at }) => {
     const [outer, inner] = member.split('.') as [string, string | undefined];
     const c = structuredClone(chip) as Record<string, unknown>;
-    const holder = (
-      inner ? ((c.aa ??= { challenge: 'AA==', signature: 'AA==' }) as Record<string, string>) : c
-    ) as Record<string, unknown>;
+    if (inner) c.aa ??= { challenge: 'AA==', signature: 'AA==' };
+    const holder = (inner ? c.aa : c) as Record<string, unknown>;
     const key = inner ?? outer;
     const limit = key === 'challenge' ? 16 : key === 'signature' ? 256 : filler.length;
     const good = b64(filler.subarray(0, limit));

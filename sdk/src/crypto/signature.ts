@@ -12,12 +12,12 @@ import { OID } from '../asn1/oid.ts';
 import { CryptoError } from '../errors.ts';
 import {
   bigIntToBytes,
+  bufferSource,
   bytesToBigInt,
   concat,
   equalBytes,
   fromLatin1,
   modPow,
-  own,
   toBase64Url,
 } from '../lib/bytes.ts';
 import { WEBCRYPTO_CURVES } from './curves.ts';
@@ -145,9 +145,13 @@ function rsaKey(key: RSAPublicKey, algorithm: RsaHashedImportParams): Promise<Cr
 function ecKey(key: ECPublicKey): Promise<CryptoKey> {
   const id = `EC/${key.curve.name}/${fromLatin1(key.point)}`;
   return cached(id, () =>
-    crypto.subtle.importKey('raw', own(key.point), { name: 'ECDSA', namedCurve: key.curve.name! }, false, [
-      'verify',
-    ]),
+    crypto.subtle.importKey(
+      'raw',
+      bufferSource(key.point),
+      { name: 'ECDSA', namedCurve: key.curve.name! },
+      false,
+      ['verify'],
+    ),
   );
 }
 
@@ -232,7 +236,7 @@ export async function verifyECDSA(
   if (!plain || plain.length !== 2 * len) return false;
   if (key.curve.name && WEBCRYPTO_CURVES.has(key.curve.name) && hash !== 'SHA-224') {
     const k = await ecKey(key);
-    return crypto.subtle.verify({ name: 'ECDSA', hash }, k, own(plain), own(message));
+    return crypto.subtle.verify({ name: 'ECDSA', hash }, k, bufferSource(plain), bufferSource(message));
   }
   const h = await digest(hash, message);
   try {
@@ -332,14 +336,19 @@ async function verifyRSA(
   try {
     if (scheme.kind === 'rsa-pkcs1') {
       const k = await rsaKey(key, { name: 'RSASSA-PKCS1-v1_5', hash: scheme.hash });
-      return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', k, own(signature), own(message));
+      return await crypto.subtle.verify(
+        'RSASSA-PKCS1-v1_5',
+        k,
+        bufferSource(signature),
+        bufferSource(message),
+      );
     }
     const k = await rsaKey(key, { name: 'RSA-PSS', hash: scheme.hash });
     return await crypto.subtle.verify(
       { name: 'RSA-PSS', saltLength: scheme.saltLength },
       k,
-      own(signature),
-      own(message),
+      bufferSource(signature),
+      bufferSource(message),
     );
   } catch {
     // Some runtimes refuse unusual exponents or sizes: fall back to the portable path.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromBase64, toBase64, toBase64Url } from './bytes.ts';
+import { bufferSource, fromBase64, toBase64, toBase64Url } from './bytes.ts';
 
 describe('base64 (RFC 4648)', () => {
   it('RFC 4648 §10 test vectors', () => {
@@ -81,5 +81,20 @@ describe("base64, standard alphabet only (fromBase64(s, 'standard'))", () => {
       expect(() => fromBase64(s.replaceAll('+', '-'), 'standard')).toThrow(TypeError);
       expect(() => fromBase64(s.replaceAll('/', '_'), 'standard')).toThrow(TypeError);
     }
+  });
+});
+
+describe('bufferSource (Web Crypto input without a copy)', () => {
+  it('passes ArrayBuffer-backed views through (offsets honoured) and copies SharedArrayBuffer ones', async () => {
+    const whole = new Uint8Array(64).map((_, i) => i);
+    const view = whole.subarray(10, 42);
+    expect(bufferSource(view)).toBe(view);
+    const hash = async (b: BufferSource) => new Uint8Array(await crypto.subtle.digest('SHA-256', b));
+    expect(await hash(bufferSource(view))).toEqual(await hash(new Uint8Array(view)));
+    const shared = new Uint8Array(new SharedArrayBuffer(32)).fill(5);
+    const src = bufferSource(shared);
+    expect(src).not.toBe(shared);
+    expect(src.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(src).toEqual(new Uint8Array(32).fill(5));
   });
 });

@@ -191,7 +191,15 @@ export function bigIntToBytes(n: bigint, length?: number): Uint8Array {
   return out;
 }
 
-/** Copies into a fresh ArrayBuffer-backed array (Web Crypto wants BufferSource it owns). */
+/**
+ * `b` as a Web Crypto `BufferSource`: itself when an `ArrayBuffer` backs it (Web Crypto copies the
+ * bytes it reads when called), a copy only when a `SharedArrayBuffer` does.
+ */
+export function bufferSource(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : own(b);
+}
+
+/** Copies into a fresh ArrayBuffer-backed array. */
 export function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(b.length);
   out.set(b);
