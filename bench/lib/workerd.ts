@@ -29,6 +29,7 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
     modules: true,
     script,
     ...workerCompatibility(),
+    cf: false, // the placeholder `request.cf`, no download attempt
     // The Worker's one-line request logs: drained, not printed (still produced, as in production).
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume();

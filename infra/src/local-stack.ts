@@ -293,6 +293,9 @@ function startWrangler(opts: {
       env: {
         ...process.env,
         WRANGLER_SEND_METRICS: 'false',
+        // No download of the `request.cf` sample from workers.cloudflare.com (the app does not read
+        // `request.cf`; offline, the attempt only prints an error): the placeholder object is used.
+        CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
         // Non-interactive: no prompts, no hotkeys.
         CI: 'true',
         ...(opts.output === 'quiet' ? { NO_COLOR: '1' } : {}),
@@ -367,6 +370,7 @@ async function startWorkerd(opts: {
     ...workerCompatibility(),
     host: '127.0.0.1',
     port: opts.port,
+    cf: false, // the placeholder `request.cf`, no download (see the wrangler runner)
     bindings: { CONSOLE_ENABLED: 'true', ...opts.vars },
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       tee(stdout, output, process.stdout, opts.output);
