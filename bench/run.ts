@@ -595,10 +595,10 @@ An error is any answer other than 200; "results" counts the \`result\` (or probl
 "CPU ms / verif." is the CPU time (user + system, \`/proc\`) the workerd and Java processes spent during
 the load divided by the answers: what one verification costs the Worker's runtime and DynamoDB Local.
 
-One verification makes 5 store calls: the client (\`GetItem\`), the rate counter (\`UpdateItem\`), the
-trust-store version and the challenge together (\`BatchGetItem\`, sent while the dump is hashed and
-decoded), card, citizen and the audit head the commit starts on together (\`BatchGetItem\`), and the
-commit (\`TransactWriteItems\`: outcome, audit entry, audit head, replay guard, challenge use).
+One verification makes 4 store calls (pinned by \`test/integration/round-trips.test.ts\`): the client
+(\`GetItem\`), the rate counter (\`UpdateItem\`), one \`BatchGetItem\` of everything the checks read
+(trust-store version, challenge, card, citizen, the audit head the commit starts on), and the commit
+(\`TransactWriteItems\`: outcome, audit entry, audit head, replay guard, challenge use).
 With ${CONCURRENCY} requests always in flight against what two shared cores can serve, latency is queueing
 (Little's law: ${CONCURRENCY} / rps ≈ ${e2e ? fmt((CONCURRENCY / e2e.rps) * 1000) : '?'} ms); the ${LIGHT_LANES}-client and sequential rows show the latency
 below saturation. p99 ≤ 50 ms at ${CONCURRENCY} clients would take ≥ ${fmt(CONCURRENCY / 0.05)} verifications/s here, about

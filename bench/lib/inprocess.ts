@@ -49,6 +49,7 @@ async function ecJwk(kid: string): Promise<JWK & { kid: string }> {
 
 /** An in-process service with an admin-seeded sandbox (CSCA, registry) and one RP client. */
 export interface InProcessService {
+  /** The in-memory store (unused when started on a real DynamoDB). */
   mem: MemoryDynamo;
   env: Bindings;
   client: BenchClient;
@@ -66,15 +67,20 @@ export interface InProcessService {
  * const svc = await startInProcess();
  * const res = await svc.fetch('/v1/verifications', { method: 'POST', body });
  */
-export async function startInProcess(): Promise<InProcessService> {
+export async function startInProcess(
+  o: {
+    /** A real DynamoDB (Local) instead of the in-memory store: its endpoint and table prefix. */
+    dynamo?: { endpoint: string; prefix: string };
+  } = {},
+): Promise<InProcessService> {
   const mem = new MemoryDynamo();
-  routeDynamoToMemory(mem);
+  if (!o.dynamo) routeDynamoToMemory(mem);
   const adminToken = random(24);
   const env: Bindings = {
     SERVICE_URL,
-    TABLE_PREFIX: 'chipid-',
+    TABLE_PREFIX: o.dynamo?.prefix ?? 'chipid-',
     DYNAMODB_REGION: 'ap-southeast-1',
-    DYNAMODB_ENDPOINT: 'http://memory.invalid',
+    DYNAMODB_ENDPOINT: o.dynamo?.endpoint ?? 'http://memory.invalid',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     ADMIN_TOKEN: adminToken,

@@ -38,7 +38,7 @@ import {
 } from '../store/verifications.ts';
 import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
-import { checkRegistry, type RegistryOutcome } from './registry-check.ts';
+import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-check.ts';
 
 /** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
 export const CLONE_CHECK_REASONS: ReadonlySet<ReasonCode> = new Set([
@@ -127,7 +127,7 @@ export interface PreparedVerification {
   /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
   consume: TransactWriteItem[];
   challengeUsed: boolean;
-  /** The audit head the commit starts on, read with the registry (pass to `commitVerification`). */
+  /** The audit head the commit starts on, read with the other items (pass to `commitVerification`). */
   readAhead?: { head: Item | undefined };
 }
 
@@ -144,13 +144,6 @@ export async function prepareVerification(
 ): Promise<PreparedVerification> {
   // (1) the request.
   const rc = requestClaims(auth.claims);
-  // What the checks below read from the store — the trust-store version and the challenge — in one
-  // round trip, under way while the dump is hashed and decoded.
-  const ahead = getItems(
-    auth.store,
-    rc.challengeId ? [keys.trustMeta(), keys.challenge(rc.challengeId)] : [keys.trustMeta()],
-  );
-  ahead.catch(() => {}); // awaited below; a request rejected before then must not leave it unhandled
   let dump: ChipDump;
   try {
     // The route's schema checked the dump's structure; its members' base64 is checked here, in the
@@ -178,7 +171,28 @@ export async function prepareVerification(
 
   const id = randomId('ver_');
   const nowMs = now.getTime();
-  const [metaItem, challengeItem] = await ahead;
+  // The holder's facts as the chip states them (authenticated by passive authentication below, and
+  // only used once it passed): they name the registry items to read.
+  let facts: ChipFacts | undefined;
+  try {
+    facts = chipFacts(dump.dg1, dump.dg13, now);
+  } catch {
+    facts = undefined;
+  }
+  // Everything the checks read from the store, in one round trip: the trust-store version, the
+  // challenge, the registry's card and citizen, and the audit head the commit starts on.
+  const regKeys = facts ? await registryKeys(registrySecret, facts) : undefined;
+  const headKey = firstAuditHead(auth.clientId, id);
+  const wanted = [
+    keys.trustMeta(),
+    ...(rc.challengeId ? [keys.challenge(rc.challengeId)] : []),
+    ...(regKeys?.first ?? []),
+    headKey,
+  ];
+  const items = await getItems(auth.store, wanted);
+  const metaItem = items[0];
+  const challengeItem = rc.challengeId ? items[1] : undefined;
+  const readAhead = { head: items[items.length - 1] };
   let challenge: ChallengeRecord | undefined;
   if (rc.challengeId) {
     const ch = challengeRecord(rc.challengeId, challengeItem);
@@ -199,14 +213,7 @@ export async function prepareVerification(
   if (passiveChecks.some((c) => !c.ok) && hard.length === 0) hard.push('sod_invalid');
   const passiveOk = hard.length === 0;
 
-  let facts: ChipFacts | undefined;
-  if (passiveOk) {
-    try {
-      facts = chipFacts(dump.dg1, dump.dg13, now);
-    } catch {
-      hard.push('dg_malformed');
-    }
-  }
+  if (passiveOk && !facts) hard.push('dg_malformed');
 
   const soft: ReasonCode[] = [];
   let active: CheckSummary['active'];
@@ -232,18 +239,16 @@ export async function prepareVerification(
     soft.push('challenge_invalid');
   }
 
-  // (4) the registry. Its first read also fetches the audit head the commit starts on.
+  // (4) the registry: its first items came with the read above; a further one (the citizen, for a
+  // chip without the id number) is read when needed.
   let registry: RegistryOutcome | undefined;
-  let readAhead: { head: Item | undefined } | undefined;
-  if (passiveOk && facts) {
-    const headKey = firstAuditHead(auth.clientId, id);
-    const read = async (ks: Key[]) => {
-      if (readAhead) return getItems(auth.store, ks);
-      const items = await getItems(auth.store, [...ks, headKey]);
-      readAhead = { head: items.pop() };
-      return items;
-    };
-    registry = await checkRegistry(auth.store, registrySecret, facts, now, read);
+  if (passiveOk && facts && regKeys) {
+    const known = new Map(wanted.map((k, i) => [`${k.pk}\u0000${k.sk}`, items[i]]));
+    const read = (ks: Key[]) =>
+      ks.every((k) => known.has(`${k.pk}\u0000${k.sk}`))
+        ? Promise.resolve(ks.map((k) => known.get(`${k.pk}\u0000${k.sk}`)))
+        : getItems(auth.store, ks);
+    registry = await checkRegistry(auth.store, regKeys, facts, now, read);
     for (const r of registry.reasons) if (!hard.includes(r)) hard.push(r);
   }
 
@@ -318,6 +323,6 @@ export async function prepareVerification(
     },
     consume: challenge ? [challengeConsume(auth.store, challenge.id, auth.clientId, nowMs)] : [],
     challengeUsed: !!challenge,
-    ...(readAhead ? { readAhead } : {}),
+    readAhead,
   };
 }

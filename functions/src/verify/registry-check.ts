@@ -63,16 +63,33 @@ export function birthMatch(chip: ChipFacts, reg: string): { ok: boolean; precisi
 /** Reads items in one round trip (a batch), in order; `undefined` for a missing one. */
 export type ItemReader = (ks: Key[]) => Promise<(Item | undefined)[]>;
 
+/** A chip's registry keys (keyed hashes) and the items {@link checkRegistry} reads first. */
+export interface RegistryKeys {
+  card: string;
+  /** Absent when the chip carries no id number (DG13). */
+  id: string | undefined;
+  /** The card, and the citizen when the id number is known: fetch them ahead in a batch of your own. */
+  first: Key[];
+}
+
+/** {@link RegistryKeys} of `chip` under the registry's HMAC `secret`. */
+export async function registryKeys(secret: string, chip: ChipFacts): Promise<RegistryKeys> {
+  const card = await registryKey(secret, chip.documentNumber);
+  const id = chip.idNumber ? await registryKey(secret, chip.idNumber) : undefined;
+  return { card, id, first: id ? [keys.card(card), keys.citizen(id)] : [keys.card(card)] };
+}
+
 /**
  * Runs the registry check for a chip that passed passive authentication. The card and the citizen
- * are read together (one `BatchGetItem`); `read` lets the caller add its own keys to that batch.
+ * are read together (one `BatchGetItem` of `k.first`); `read` lets the caller serve them from a batch
+ * of its own.
  *
  * @example
- * const r = await checkRegistry(store, secret, facts, new Date());
+ * const r = await checkRegistry(store, await registryKeys(secret, facts), facts, new Date());
  */
 export async function checkRegistry(
   s: StoreContext,
-  secret: string,
+  k: RegistryKeys,
   chip: ChipFacts,
   at: Date,
   read: ItemReader = (ks) => getItems(s, ks),
@@ -82,11 +99,9 @@ export async function checkRegistry(
   const out: RegistryOutcome = { reasons, mismatched, birthdatePrecision: 'none' };
   const today = at.toISOString().slice(0, 10);
 
-  const cardKey = await registryKey(secret, chip.documentNumber);
-  const idKey = chip.idNumber ? await registryKey(secret, chip.idNumber) : undefined;
-  const [cardItem, citizenItem] = await read(
-    idKey ? [keys.card(cardKey), keys.citizen(idKey)] : [keys.card(cardKey)],
-  );
+  const cardKey = k.card;
+  const idKey = k.id;
+  const [cardItem, citizenItem] = await read(k.first);
   const card = cardRecord(cardItem);
   if (chip.dateOfExpiry && chip.dateOfExpiry < today) reasons.push('card_expired');
   if (!card) {

@@ -1,0 +1,75 @@
+/**
+ * Store round trips per verification: the Worker's app in this process on DynamoDB Local through its
+ * own client (`DynamoHttpClient`), every `send` counted on the way through. A verification reads the
+ * client, counts the request against the rate limit, reads everything else in one `BatchGetItem`
+ * (trust-store version, challenge, card, citizen, audit head) and commits in one transaction: four
+ * round trips, each one a few milliseconds of latency against real DynamoDB.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answered, benchCard, newChallengeBytes, verificationBody } from '../../bench/lib/fixtures.ts';
+import { type InProcessService, startInProcess } from '../../bench/lib/inprocess.ts';
+import { DynamoHttpClient } from '../../functions/src/store/dynamo-http.ts';
+import { useTables } from '../support/dynamodb.ts';
+
+const db = useTables();
+let svc: InProcessService;
+const calls = new Map<string, number>();
+const send = DynamoHttpClient.prototype.send;
+
+beforeAll(async () => {
+  svc = await startInProcess({ dynamo: { endpoint: db.endpoint, prefix: db.prefix } });
+  DynamoHttpClient.prototype.send = function counted(this: DynamoHttpClient, command) {
+    const name = (command as { constructor: { name: string } }).constructor.name;
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    return send.call(this, command);
+  };
+});
+afterAll(() => {
+  DynamoHttpClient.prototype.send = send;
+});
+
+async function verify(profile: 'valid' | 'no-aa', challenge: boolean) {
+  const card = await benchCard(profile);
+  let chip = card.dump;
+  let challengeId: string | undefined;
+  if (challenge) {
+    const ch = newChallengeBytes();
+    await svc.putChallenge(ch.id, ch.bytes);
+    chip = await answered(card, ch.bytes);
+    challengeId = ch.id;
+  }
+  const body = await verificationBody(svc.client, svc.env.SERVICE_URL, chip, challengeId);
+  calls.clear();
+  const res = await svc.fetch('/v1/verifications', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const json = (await res.json()) as { result?: string };
+  return { status: res.status, result: json.result, calls: Object.fromEntries(calls) };
+}
+
+describe('store round trips per verification', () => {
+  it('a verified card answering a challenge: client, rate counter, one batch read, one commit', async () => {
+    await verify('valid', true); // warm: the trust store is loaded once per isolate and version
+    const v = await verify('valid', true);
+    expect(v).toMatchObject({ status: 200, result: 'verified' });
+    expect(v.calls).toEqual({
+      GetItemCommand: 1,
+      UpdateItemCommand: 1,
+      BatchGetItemCommand: 1,
+      TransactWriteItemsCommand: 1,
+    });
+  });
+
+  it('without a challenge (a chip without Active Authentication): the same four', async () => {
+    const v = await verify('no-aa', false);
+    expect(v.status).toBe(200);
+    expect(v.calls).toEqual({
+      GetItemCommand: 1,
+      UpdateItemCommand: 1,
+      BatchGetItemCommand: 1,
+      TransactWriteItemsCommand: 1,
+    });
+  });
+});
