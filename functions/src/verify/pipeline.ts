@@ -171,17 +171,17 @@ export async function prepareVerification(
 
   const id = randomId('ver_');
   const nowMs = now.getTime();
-  // The holder's facts as the chip states them (authenticated by passive authentication below, and
-  // only used once it passed): they name the registry items to read.
-  let facts: ChipFacts | undefined;
+  // The holder's facts as the chip states them, not yet authenticated: they only name the registry
+  // items to read. `facts` below is set from them once passive authentication has passed.
+  let stated: ChipFacts | undefined;
   try {
-    facts = chipFacts(dump.dg1, dump.dg13, now);
+    stated = chipFacts(dump.dg1, dump.dg13, now);
   } catch {
-    facts = undefined;
+    stated = undefined;
   }
   // Everything the checks read from the store, in one round trip: the trust-store version, the
   // challenge, the registry's card and citizen, and the audit head the commit starts on.
-  const regKeys = facts ? await registryKeys(registrySecret, facts) : undefined;
+  const regKeys = stated ? await registryKeys(registrySecret, stated) : undefined;
   const headKey = firstAuditHead(auth.clientId, id);
   const wanted = [
     keys.trustMeta(),
@@ -213,6 +213,7 @@ export async function prepareVerification(
   if (passiveChecks.some((c) => !c.ok) && hard.length === 0) hard.push('sod_invalid');
   const passiveOk = hard.length === 0;
 
+  const facts = passiveOk ? stated : undefined;
   if (passiveOk && !facts) hard.push('dg_malformed');
 
   const soft: ReasonCode[] = [];
