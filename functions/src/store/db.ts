@@ -127,8 +127,11 @@ const BATCH_GET_ROUNDS = 6;
  * item is `undefined`. One request instead of one per item: what a verification reads together
  * costs one round trip. Keys may repeat; at most 100 distinct keys.
  */
+/** One string per item key (`pk`, `sk`), for maps of items by key. */
+export const keyId = (pk: string | undefined, sk: string | undefined): string => `${pk}\u0000${sk}`;
+
 export async function getItems(s: StoreContext, ks: readonly Key[]): Promise<(Item | undefined)[]> {
-  const id = (pk: string | undefined, sk: string | undefined) => `${pk}\u0000${sk}`;
+  const id = keyId;
   const distinct = new Map(ks.map((k) => [id(k.pk, k.sk), k]));
   const found = new Map<string, Item>();
   let pending = [...distinct.values()].map(keyAttrs) as Item[];

@@ -26,7 +26,7 @@ import type { RpAuth } from '../app-env.ts';
 import { type Bindings, ConfigError } from '../env.ts';
 import { fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
-import { getItems, type Item } from '../store/db.ts';
+import { getItems, type Item, keyId } from '../store/db.ts';
 import { type Key, keys } from '../store/keys.ts';
 import { type ChallengeRecord, challengeConsume, challengeRecord } from '../store/requests.ts';
 import { loadTrust, type TrustAnchors } from '../store/trust.ts';
@@ -244,10 +244,10 @@ export async function prepareVerification(
   // chip without the id number) is read when needed.
   let registry: RegistryOutcome | undefined;
   if (passiveOk && facts && regKeys) {
-    const known = new Map(wanted.map((k, i) => [`${k.pk}\u0000${k.sk}`, items[i]]));
+    const known = new Map(wanted.map((k, i) => [keyId(k.pk, k.sk), items[i]]));
     const read = (ks: Key[]) =>
-      ks.every((k) => known.has(`${k.pk}\u0000${k.sk}`))
-        ? Promise.resolve(ks.map((k) => known.get(`${k.pk}\u0000${k.sk}`)))
+      ks.every((k) => known.has(keyId(k.pk, k.sk)))
+        ? Promise.resolve(ks.map((k) => known.get(keyId(k.pk, k.sk))))
         : getItems(auth.store, ks);
     registry = await checkRegistry(auth.store, regKeys, facts, now, read);
     for (const r of registry.reasons) if (!hard.includes(r)) hard.push(r);
