@@ -122,17 +122,16 @@ export async function transact(s: StoreContext, items: TransactWriteItem[]): Pro
 /** Rounds of `UnprocessedKeys` a {@link getItems} call retries before giving up (503). */
 const BATCH_GET_ROUNDS = 6;
 
+/** One string per item key (`pk`, `sk`), for maps of items by key. */
+export const keyId = (pk: string | undefined, sk: string | undefined): string => `${pk}\u0000${sk}`;
+
 /**
  * Reads several items in one `BatchGetItem` (strongly consistent), in the order of `ks`; a missing
  * item is `undefined`. One request instead of one per item: what a verification reads together
  * costs one round trip. Keys may repeat; at most 100 distinct keys.
  */
-/** One string per item key (`pk`, `sk`), for maps of items by key. */
-export const keyId = (pk: string | undefined, sk: string | undefined): string => `${pk}\u0000${sk}`;
-
 export async function getItems(s: StoreContext, ks: readonly Key[]): Promise<(Item | undefined)[]> {
-  const id = keyId;
-  const distinct = new Map(ks.map((k) => [id(k.pk, k.sk), k]));
+  const distinct = new Map(ks.map((k) => [keyId(k.pk, k.sk), k]));
   const found = new Map<string, Item>();
   let pending = [...distinct.values()].map(keyAttrs) as Item[];
   for (let round = 0; pending.length > 0; round++) {
@@ -146,10 +145,10 @@ export async function getItems(s: StoreContext, ks: readonly Key[]): Promise<(It
         new BatchGetItemCommand({ RequestItems: { [s.table]: { Keys: keysNow, ConsistentRead: true } } }),
       ),
     );
-    for (const it of r.Responses?.[s.table] ?? []) found.set(id(it.pk?.S, it.sk?.S), it);
+    for (const it of r.Responses?.[s.table] ?? []) found.set(keyId(it.pk?.S, it.sk?.S), it);
     pending = (r.UnprocessedKeys?.[s.table]?.Keys ?? []) as Item[];
   }
-  return ks.map((k) => found.get(id(k.pk, k.sk)));
+  return ks.map((k) => found.get(keyId(k.pk, k.sk)));
 }
 
 // ——— tiny attribute-value marshalling (the subset the service stores) ———

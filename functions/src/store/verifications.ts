@@ -82,7 +82,6 @@ export function firstAuditHead(clientId: string, verificationId: string): Key {
   return keys.auditHead(clientId, laneOf(verificationId));
 }
 
-/** Result of a commit: done, or which consumed item was already taken. */
 /**
  * Result of a commit: done (with the audit entry written — `undefined` when the write was confirmed
  * afterwards because its answer was lost, see {@link commitVerification}), or which consumed item was
@@ -198,10 +197,7 @@ export async function commitVerification(
 /** Whether the verification record `id` exists (a consistent read; false when the store can't say). */
 async function landed(s: StoreContext, id: string): Promise<boolean> {
   try {
-    const r = await s.db.send(
-      new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.verification(id)), ConsistentRead: true }),
-    );
-    return r.Item !== undefined;
+    return (await getVerification(s, id)) !== undefined;
   } catch {
     return false;
   }

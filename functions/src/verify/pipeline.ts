@@ -128,7 +128,7 @@ export interface PreparedVerification {
   consume: TransactWriteItem[];
   challengeUsed: boolean;
   /** The audit head the commit starts on, read with the other items (pass to `commitVerification`). */
-  readAhead?: { head: Item | undefined };
+  readAhead: { head: Item | undefined };
 }
 
 /**
