@@ -45,7 +45,7 @@ import {
   syntheticRegistryLines,
   verificationBody,
 } from './lib/fixtures.ts';
-import { measureFloor } from './lib/floor.ts';
+import { floorSample, measureFloor } from './lib/floor.ts';
 import { restoreDynamo, startInProcess } from './lib/inprocess.ts';
 import { fmt, type Timing, timed, timedBest } from './lib/measure.ts';
 import { nativeFloorPerSec, opensslSpeed } from './lib/openssl.ts';
@@ -134,17 +134,8 @@ const p256 = await pipelineRun('valid', PIPELINE_N);
 progress(`pipeline P-256: ${fmt(p256.t.perCoreSec)}/s per core`);
 
 progress('crypto floor');
-const sample = JSON.parse(p256.lastBody) as {
-  request: string;
-  chip: Parameters<typeof measureFloor>[0]['chip'];
-};
-const { d: _d, ...requestPublicJwk } = svc.client.privateJwk;
-const [ah, ap] = p256.lastAssertion.split('.');
 const floor = await measureFloor({
-  chip: sample.chip,
-  requestJws: sample.request,
-  requestPublicJwk: requestPublicJwk as JsonWebKey,
-  assertionInputLength: `${ah}.${ap}`.length,
+  ...floorSample(p256.lastBody, svc.client.privateJwk as JsonWebKey, p256.lastAssertion),
   n: PIPELINE_N,
 });
 
@@ -499,7 +490,7 @@ ${
     : 'openssl not found: no native reference.'
 }
 
-Everything above the floor is JS work: JSON and zod validation of the ~${fmt(JSON.stringify(sample).length / 1000)} KB body, the canonical chip
+Everything above the floor is JS work: JSON and zod validation of the ~${fmt(p256.lastBody.length / 1000)} KB body, the canonical chip
 digest (SHA-256 over the whole dump), DER/LDS parsing (SOD, DG1, DG13, DG14, DG15), HMACs for the
 registry keys and the pairwise subject, building and signing the assertion JWT (jose), the audit entry
 hash, Hono routing, and the store calls (cloned items in memory).

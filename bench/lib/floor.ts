@@ -55,6 +55,17 @@ export interface FloorSample {
   assertionInputLength: number;
 }
 
+/**
+ * The {@link FloorSample} of a verified request: its body (`{ request, chip }` JSON), the RP's key
+ * (private JWK; its public half is used) and the assertion the service answered.
+ */
+export function floorSample(body: string, rpPrivateJwk: JsonWebKey, assertion: string): FloorSample {
+  const { request, chip } = JSON.parse(body) as { request: string; chip: ChipDumpJSON };
+  const { d: _d, ...requestPublicJwk } = rpPrivateJwk;
+  const [h, p] = assertion.split('.');
+  return { chip, requestJws: request, requestPublicJwk, assertionInputLength: `${h}.${p}`.length };
+}
+
 const ES256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 

@@ -9,7 +9,7 @@
  */
 import type { ProfileName } from '../../sdk/src/sandbox/index.ts';
 import { answered, benchCard, newChallengeBytes, verificationBody } from '../lib/fixtures.ts';
-import { type FloorOp, floorOps } from '../lib/floor.ts';
+import { type FloorOp, floorOps, floorSample } from '../lib/floor.ts';
 import { type InProcessService, startInProcess } from '../lib/inprocess.ts';
 
 let service: Promise<InProcessService> | undefined;
@@ -44,18 +44,7 @@ export default {
     }
     if (mode === 'floor-ops') {
       // The crypto floor of the last verification run, with workerd's own Web Crypto (and noble).
-      const sample = JSON.parse(lastBody) as {
-        request: string;
-        chip: Parameters<typeof floorOps>[0]['chip'];
-      };
-      const { d: _d, ...requestPublicJwk } = svc.client.privateJwk;
-      const [h, p] = lastAssertion.split('.');
-      const built = await floorOps({
-        chip: sample.chip,
-        requestJws: sample.request,
-        requestPublicJwk: requestPublicJwk as JsonWebKey,
-        assertionInputLength: `${h}.${p}`.length,
-      });
+      const built = await floorOps(floorSample(lastBody, svc.client.privateJwk as JsonWebKey, lastAssertion));
       ops = built.ops;
       return Response.json({
         hashedBytes: built.hashedBytes,
