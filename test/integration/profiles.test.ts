@@ -66,13 +66,19 @@ interface Answer {
   assertion: string;
 }
 
-async function verifyProfile(profile: (typeof PROFILE_NAMES)[number], client = rp): Promise<Answer> {
+/** A fresh challenge of `client` and a sandbox card whose virtual chip answered it. */
+async function answeringCard(client: RpClient, profile: (typeof PROFILE_NAMES)[number] = 'valid') {
   const ch = await newChallenge(w, client);
   const card = await makeCard({
     profile,
     seed: 'h4',
     challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
   });
+  return { ch, card };
+}
+
+async function verifyProfile(profile: (typeof PROFILE_NAMES)[number], client = rp): Promise<Answer> {
+  const { ch, card } = await answeringCard(client, profile);
   const res = await postVerification(w, client, card.dump, {
     challengeId: ch.id,
     scope: ['name', 'given_name', 'age_over_18', 'birthdate'],
@@ -258,12 +264,7 @@ describe('assertion', () => {
 
 describe('challenges in verifications', () => {
   it('a reused challenge is not accepted as clone evidence (inconclusive + challenge_invalid)', async () => {
-    const ch = await newChallenge(w, rp);
-    const card = await makeCard({
-      profile: 'valid',
-      seed: 'h4',
-      challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
-    });
+    const { ch, card } = await answeringCard(rp);
     const first = (await (await postVerification(w, rp, card.dump, { challengeId: ch.id })).json()) as Answer;
     expect(first.result).toBe('verified');
     const second = (await (
@@ -274,12 +275,7 @@ describe('challenges in verifications', () => {
 
   it("another client's challenge is refused the same way", async () => {
     const other = await registerClient(w);
-    const ch = await newChallenge(w, other);
-    const card = await makeCard({
-      profile: 'valid',
-      seed: 'h4',
-      challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
-    });
+    const { ch, card } = await answeringCard(other);
     const a = (await (await postVerification(w, rp, card.dump, { challengeId: ch.id })).json()) as Answer;
     expect(a).toMatchObject({ result: 'inconclusive', reasons: ['challenge_invalid'] });
   });
@@ -295,12 +291,7 @@ describe('challenges in verifications', () => {
     // lenient decoder would read as valid: URL-safe characters, a non-ASCII character whose low byte
     // is a base64 letter (ń = U+0144 → 'D'), white space, a stray character.
     const c = await registerClient(w);
-    const ch = await newChallenge(w, c);
-    const card = await makeCard({
-      profile: 'valid',
-      seed: 'h4',
-      challenge: new Uint8Array(Buffer.from(ch.challenge, 'base64')),
-    });
+    const { ch, card } = await answeringCard(c);
     const dg2 = card.dump.dg2!;
     const variants: [string, ChipDumpJSON][] = [
       ['/chip/dg2', { ...card.dump, dg2: `${dg2.slice(0, 100)}-_${dg2.slice(102)}` }],

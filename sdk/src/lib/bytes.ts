@@ -21,9 +21,10 @@ export function fromHex(hex: string): Uint8Array {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/** Char code → 6-bit value; 0xff = not base64. Both alphabets (RFC 4648 §4 and §5) decode. */
+/** Char code → 6-bit value; 0xff = not base64. The standard alphabet (RFC 4648 §4) only. */
 const B64_STANDARD_INDEX = new Uint8Array(256).fill(0xff);
 for (let i = 0; i < B64.length; i++) B64_STANDARD_INDEX[B64.charCodeAt(i)] = i;
+/** The same for both alphabets (RFC 4648 §4 and §5). */
 const B64_INDEX = B64_STANDARD_INDEX.slice();
 B64_INDEX['-'.charCodeAt(0)] = 62;
 B64_INDEX['_'.charCodeAt(0)] = 63;
@@ -78,8 +79,8 @@ function nativeBase64(s: string, size: number): Uint8Array | undefined {
     const b = B.from(s, 'base64');
     if (b.length === size && b.toString('base64') === s) {
       // A plain Uint8Array; a copy when Node handed out a slice of its shared pool.
-      const own = b.byteOffset === 0 && b.buffer.byteLength === b.length;
-      return own ? new Uint8Array(b.buffer, 0, b.length) : new Uint8Array(b);
+      const whole = b.byteOffset === 0 && b.buffer.byteLength === b.length;
+      return whole ? new Uint8Array(b.buffer, 0, b.length) : new Uint8Array(b);
     }
   }
   return undefined;
