@@ -586,8 +586,9 @@ An error is any answer other than 200; "results" counts the \`result\` (or probl
 "CPU ms / verif." is the CPU time (user + system, \`/proc\`) the workerd and Java processes spent during
 the load divided by the answers: what one verification costs the Worker's runtime and DynamoDB Local.
 
-One verification makes 4 store calls (pinned by \`test/integration/round-trips.test.ts\`): the client
-(\`GetItem\`), the rate counter (\`UpdateItem\`), one \`BatchGetItem\` of everything the checks read
+One verification makes 3 store calls (pinned by \`test/integration/round-trips.test.ts\`): the rate
+count on the client's item, which answers the client as it is now (\`UpdateItem\`; a client's first
+request in an isolate reads the client once more before the signature check), one \`BatchGetItem\` of everything the checks read
 (trust-store version, challenge, card, citizen, the audit head the commit starts on), and the commit
 (\`TransactWriteItems\`: outcome, audit entry, audit head, replay guard, challenge use).
 With ${CONCURRENCY} requests always in flight against what two shared cores can serve, latency is queueing

@@ -55,8 +55,8 @@ export interface InProcessService {
   client: BenchClient;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   admin(method: string, path: string, body: string, contentType?: string): Promise<Response>;
-  /** Stores a one-time challenge for the client, as `POST /v1/challenges` would. */
-  putChallenge(id: string, bytes: Uint8Array): Promise<void>;
+  /** Stores a one-time challenge for the client (default: `client`), as `POST /v1/challenges` would. */
+  putChallenge(id: string, bytes: Uint8Array, clientId?: string): Promise<void>;
   registerClient(clientId: string): Promise<BenchClient>;
 }
 
@@ -131,11 +131,11 @@ export async function startInProcess(
     fetch: fetchPath,
     admin,
     registerClient,
-    putChallenge: (id, bytes) =>
+    putChallenge: (id, bytes, clientId = client.clientId) =>
       transact(store, [
         challengePut(store, {
           id,
-          clientId: client.clientId,
+          clientId,
           challenge: toBase64(bytes),
           expiresAt: Date.now() + 120_000,
           used: false,

@@ -17,6 +17,8 @@ export interface RpAuth {
   claims: Record<string, unknown>;
   /** The compact JWS as received. */
   token: string;
+  /** This request's count in the client's rate window (set by RP authentication). */
+  rate?: { window: number; count: number };
 }
 
 /** Set by the idempotency middleware when the request carries an `Idempotency-Key`. */

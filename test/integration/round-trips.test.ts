@@ -1,9 +1,10 @@
 /**
  * Store round trips per verification: the Worker's app in this process on DynamoDB Local through its
- * own client (`DynamoHttpClient`), every `send` counted on the way through. A verification reads the
- * client, counts the request against the rate limit, reads everything else in one `BatchGetItem`
- * (trust-store version, challenge, card, citizen, audit head) and commits in one transaction: four
- * round trips, each one a few milliseconds of latency against real DynamoDB.
+ * own client (`DynamoHttpClient`), every `send` counted on the way through. A verification counts the
+ * request on the client's item and reads the client back in the same `UpdateItem`, reads everything
+ * else in one `BatchGetItem` (trust-store version, challenge, card, citizen, audit head) and commits in
+ * one transaction: three round trips, each one a few milliseconds of latency against real DynamoDB.
+ * The first request of a client in an isolate reads the client once more before the signature check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answered, benchCard, newChallengeBytes, verificationBody } from '../../bench/lib/fixtures.ts';
@@ -28,17 +29,17 @@ afterAll(() => {
   DynamoHttpClient.prototype.send = send;
 });
 
-async function verify(profile: 'valid' | 'no-aa', challenge: boolean) {
+async function verify(profile: 'valid' | 'no-aa', challenge: boolean, client = svc.client) {
   const card = await benchCard(profile);
   let chip = card.dump;
   let challengeId: string | undefined;
   if (challenge) {
     const ch = newChallengeBytes();
-    await svc.putChallenge(ch.id, ch.bytes);
+    await svc.putChallenge(ch.id, ch.bytes, client.clientId);
     chip = await answered(card, ch.bytes);
     challengeId = ch.id;
   }
-  const body = await verificationBody(svc.client, svc.env.SERVICE_URL, chip, challengeId);
+  const body = await verificationBody(client, svc.env.SERVICE_URL, chip, challengeId);
   calls.clear();
   const res = await svc.fetch('/v1/verifications', {
     method: 'POST',
@@ -50,26 +51,37 @@ async function verify(profile: 'valid' | 'no-aa', challenge: boolean) {
 }
 
 describe('store round trips per verification', () => {
-  it('a verified card answering a challenge: client, rate counter, one batch read, one commit', async () => {
+  it('a verified card answering a challenge: counted client read, one batch read, one commit', async () => {
     await verify('valid', true); // warm: the trust store is loaded once per isolate and version
     const v = await verify('valid', true);
     expect(v).toMatchObject({ status: 200, result: 'verified' });
     expect(v.calls).toEqual({
-      GetItemCommand: 1,
       UpdateItemCommand: 1,
       BatchGetItemCommand: 1,
       TransactWriteItemsCommand: 1,
     });
   });
 
-  it('without a challenge (a chip without Active Authentication): the same four', async () => {
+  it('without a challenge (a chip without Active Authentication): the same three', async () => {
     const v = await verify('no-aa', false);
     expect(v.status).toBe(200);
     expect(v.calls).toEqual({
+      UpdateItemCommand: 1,
+      BatchGetItemCommand: 1,
+      TransactWriteItemsCommand: 1,
+    });
+  });
+
+  it("a client's first request in the isolate reads the client before checking the signature", async () => {
+    const fresh = await svc.registerClient(`sandbox_rt${Date.now()}`);
+    const first = await verify('valid', true, fresh);
+    expect(first).toMatchObject({ status: 200, result: 'verified' });
+    expect(first.calls).toEqual({
       GetItemCommand: 1,
       UpdateItemCommand: 1,
       BatchGetItemCommand: 1,
       TransactWriteItemsCommand: 1,
     });
+    expect((await verify('valid', true, fresh)).calls).not.toHaveProperty('GetItemCommand');
   });
 });

@@ -2,12 +2,13 @@
  * The Worker's DynamoDB client (`functions/src/store/dynamo-http.ts`, low-level API over fetch) and the
  * in-memory store used by the benchmark (`functions/src/store/memory.ts`) against the AWS SDK's
  * `DynamoDBClient`, the first two on DynamoDB Local: the same store-module calls — replay guard,
- * challenges, idempotency records, rate counters, registry upserts, batch reads, trust-store items,
+ * challenges, idempotency records, rate counters (and a client's own), registry upserts, batch reads, trust-store items,
  * verification commits with the audit chain (including a lost race, a read-ahead head and a consumed
  * item's cancellation reasons) — give the same answers and leave the same items.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { countClientRequest, getClient, putClient } from '../../functions/src/store/clients.ts';
 import type { StoreContext } from '../../functions/src/store/db.ts';
 import { getItems, transact, unmarshal } from '../../functions/src/store/db.ts';
 import { DynamoHttpClient } from '../../functions/src/store/dynamo-http.ts';
@@ -81,6 +82,26 @@ async function script(s: StoreContext): Promise<unknown[]> {
   out.push(await getIdempotency(s, 'sandbox_a', 'key-1'));
   out.push(await safe(() => transact(s, [idempotencyPut(s, 'sandbox_a', 'key-1', rec)])));
   out.push(await countRequest(s, 'sandbox_a', 7, 60), await countRequest(s, 'sandbox_a', 7, 60));
+  // A client's own rate counter: unknown client, counts in a window, the next window, a stale window,
+  // and a replaced record that keeps its count.
+  const client = {
+    clientId: 'sandbox_c',
+    name: 'C',
+    status: 'active' as const,
+    scope: ['name'],
+    keys: [],
+    createdAt: 'x',
+    updatedAt: 'x',
+  };
+  const counted = async (w: number) => {
+    const r = await countClientRequest(s, 'sandbox_c', w);
+    return r && { count: r.count, status: r.record.status, name: r.record.name };
+  };
+  out.push(await counted(100));
+  await putClient(s, client, 'create');
+  out.push(await counted(100), await counted(100), await counted(101), await counted(101));
+  await putClient(s, { ...client, name: 'C2', status: 'disabled' }, 'replace');
+  out.push(await counted(101), await counted(105), await getClient(s, 'sandbox_c'));
   await upsertRegistry(s, [
     { kind: 'card', key: 'k1', record: { citizenKey: 'c1', status: 'active', issuedOn: '2021-01-01' } },
     { kind: 'citizen', key: 'c1', record: { birthDate: '1990', fullName: 'A B', sex: 'M', status: 'alive' } },
@@ -190,5 +211,42 @@ describe('DynamoHttpClient ≡ MemoryDynamo ≡ the AWS SDK for the store module
     expect(await items(memory, mem)).toEqual(await items(sdk));
     expect(await items(http)).toEqual(await items(sdk));
     expect(mem.size('mem-sandbox')).toBeGreaterThan(10);
+  });
+});
+
+describe("a client's rate counter (countClientRequest) on DynamoDB Local", () => {
+  it('counts per window, reads the client back, keeps one window, writes nothing for an unknown client', async () => {
+    const s = {
+      db: new DynamoHttpClient({
+        endpoint: db.endpoint,
+        region: 'ap-southeast-1',
+        accessKeyId: 'local',
+        secretAccessKey: 'local',
+      }),
+      table: db.tableName('sandbox'),
+      env: 'sandbox' as const,
+    };
+    const id = `sandbox_rate${Date.now()}`;
+    const rec = { clientId: id, name: 'R', status: 'active' as const, scope: ['name'], keys: [] };
+    const count = async (w: number) => (await countClientRequest(s, id, w))?.count;
+    const rateAttrs = async () => {
+      const item = (await getItems(s, [keys.client(id)]))[0] ?? {};
+      return Object.keys(item)
+        .filter((k) => k.startsWith('rate_'))
+        .sort();
+    };
+    expect(await countClientRequest(s, id, 50)).toBeUndefined();
+    expect(await getItems(s, [keys.client(id)])).toEqual([undefined]);
+    await putClient(s, { ...rec, createdAt: 'a', updatedAt: 'a' }, 'create');
+    expect([await count(50), await count(50), await count(50)]).toEqual([1, 2, 3]);
+    expect([await count(51), await count(51)]).toEqual([1, 2]);
+    expect(await rateAttrs()).toEqual(['rate_51']);
+    // A replaced record (key rotation, disabling) keeps the count, and the counted read answers it.
+    await putClient(s, { ...rec, status: 'disabled', createdAt: 'a', updatedAt: 'b' }, 'replace');
+    const after = await countClientRequest(s, id, 51);
+    expect(after).toMatchObject({ count: 3, record: { status: 'disabled', updatedAt: 'b' } });
+    // Idle for windows: the stale count is removed, the new window starts at one.
+    expect(await count(60)).toBe(1);
+    expect(await rateAttrs()).toEqual(['rate_60']);
   });
 });

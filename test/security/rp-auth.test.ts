@@ -1,11 +1,15 @@
 /**
  * Security: RP authentication of the real Worker (workerd + DynamoDB Local) — RFC 8725 rules:
- * replays, lifetimes, audience, key selection, disabled keys/clients, `alg: none`, HS256 with the
+ * replays, lifetimes, audience, key selection, disabled keys/clients (also where the isolate has the
+ * client cached), requests that fail their signature not counted against the client's rate limit, `alg: none`, HS256 with the
  * public key as HMAC secret, wrong `typ`, injected `jwk` header, cross-client reads.
  */
 import { createHmac } from 'node:crypto';
 import { base64url, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getClient, putClient } from '../../functions/src/store/clients.ts';
+import { getItems } from '../../functions/src/store/db.ts';
+import { keys } from '../../functions/src/store/keys.ts';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { chipDigest } from '../../sdk/src/icao/dump.ts';
 import { useTables } from '../support/dynamodb.ts';
@@ -230,6 +234,54 @@ describe('keys and clients', () => {
     res = await postVerification(w, c, junkChip, { request: await withNext() });
     expect(res.status).toBe(403);
     expect(await code(res)).toBe('ERR_FORBIDDEN');
+  });
+
+  it('a client the isolate has cached, changed elsewhere, is decided on its current record', async () => {
+    // Another isolate's admin call is a write to the table this isolate does not see: made here
+    // straight to DynamoDB.
+    const store = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
+    const c = await registerClient(w);
+    expect((await postVerification(w, c, junkChip)).status).toBe(200); // the isolate caches the client
+    const rec = (await getClient(store, c.clientId))!;
+    const withKey = (status: 'active' | 'disabled') => ({
+      ...rec,
+      keys: rec.keys.map((k) => ({ ...k, status })),
+    });
+    await putClient(store, withKey('disabled'), 'replace');
+    let res = await postVerification(w, c, junkChip);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/disabled/);
+
+    await putClient(store, withKey('active'), 'replace');
+    expect((await postVerification(w, c, junkChip)).status).toBe(200);
+
+    await putClient(store, { ...withKey('active'), status: 'disabled' }, 'replace');
+    res = await postVerification(w, c, junkChip);
+    expect(res.status).toBe(403);
+    expect(await code(res)).toBe('ERR_FORBIDDEN');
+  });
+
+  it('a request whose signature fails is not counted against the client', async () => {
+    const store = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
+    const c = await registerClient(w);
+    const counts = async () => {
+      const [item] = await getItems(store, [keys.client(c.clientId)]);
+      return Object.entries(item ?? {})
+        .filter(([k]) => k.startsWith('rate_'))
+        .map(([, v]) => Number(v.N));
+    };
+    expect((await postVerification(w, c, junkChip)).status).toBe(200);
+    const before = await counts();
+    expect(before.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const attacker = await newEcJwk(c.kid);
+    const { importJWK } = await import('jose');
+    const forged = await new SignJWT(await requestClaims(c, junkChip))
+      .setProtectedHeader({ alg: 'ES256', typ: 'chipid-request+jwt', kid: c.kid })
+      .sign(await importJWK(attacker, 'ES256'));
+    expect((await postVerification(w, c, junkChip, { request: forged })).status).toBe(401);
+    const after = await counts();
+    // Same count unless a window edge passed (then the new window holds only the genuine request).
+    expect(after.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(before.reduce((a, b) => a + b, 0));
   });
 
   it('an RP key is not an admin credential, and the admin token is not an RP token', async () => {

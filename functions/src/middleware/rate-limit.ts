@@ -1,32 +1,34 @@
 /**
- * Per-client rate limits — a fixed one-minute window counted in DynamoDB with an atomic `ADD`
- * (`RATE#<clientId>#<window>`, TTL'd), advertised with the IETF draft headers
+ * Per-client rate limits — a fixed one-minute window counted in DynamoDB on the client's own item
+ * (`rate_<window>`; counted by RP authentication in the same `UpdateItem` that reads the
+ * client, `countClientRequest`), advertised with the IETF draft headers
  * (draft-ietf-httpapi-ratelimit-headers-10): `RateLimit-Policy: "default";q=<quota>;w=60` and
  * `RateLimit: "default";r=<remaining>;t=<seconds to reset>`; over the quota ⇒ 429
  * `ERR_RATE_LIMITED` with `Retry-After`.
  *
  * Why the store and not isolate memory: a Worker runs as many short-lived isolates in many
  * locations, so in-isolate counters would let a client multiply its quota by the isolate count and
- * reset on every eviction. One conditional-free atomic counter per client per minute is one cheap
- * write and holds across the fleet. The fixed window allows at most 2× the quota across a window
+ * reset on every eviction. One atomic counter per client is one cheap write that holds across the
+ * fleet, and as it answers the client item it is also the read that authentication needs. The fixed window allows at most 2× the quota across a window
  * edge, which is acceptable for abuse protection (not billing).
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { intBinding } from '../env.ts';
 import { ApiError } from '../problems.ts';
-import { countRequest } from '../store/requests.ts';
 
 export const RATE_WINDOW_SECONDS = 60;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 
+/** The rate window (minute number) of a time in seconds. */
+export const rateWindowOf = (nowS: number): number => Math.floor(nowS / RATE_WINDOW_SECONDS);
+
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const auth = c.get('auth');
   const quota = intBinding(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
-  const nowS = Math.floor(Date.now() / 1000);
-  const window = Math.floor(nowS / RATE_WINDOW_SECONDS);
-  const reset = (window + 1) * RATE_WINDOW_SECONDS - nowS;
-  const count = await countRequest(auth.store, auth.clientId, window, RATE_WINDOW_SECONDS);
+  if (!auth.rate) throw new Error('rateLimit: the request was not counted by RP authentication');
+  const { window, count } = auth.rate;
+  const reset = Math.max(1, (window + 1) * RATE_WINDOW_SECONDS - Math.floor(Date.now() / 1000));
   const headers = {
     'RateLimit-Policy': `"default";q=${quota};w=${RATE_WINDOW_SECONDS}`,
     RateLimit: `"default";r=${Math.max(0, quota - count)};t=${reset}`,

@@ -26,9 +26,10 @@ import {
 import type { AppEnv, RpAuth } from '../app-env.ts';
 import { type Bindings, envOfClientId } from '../env.ts';
 import { ApiError } from '../problems.ts';
-import { type ClientKey, getClient } from '../store/clients.ts';
+import { type ClientKey, type ClientRecord, countClientRequest, getClient } from '../store/clients.ts';
 import { storeFor } from '../store/db.ts';
 import { consumeJti } from '../store/requests.ts';
+import { rateWindowOf } from './rate-limit.ts';
 
 /** Accepted JWS algorithms (RFC 8725 §3.1): asymmetric only. */
 export const RP_ALGORITHMS = ['ES256', 'EdDSA'] as const;
@@ -71,6 +72,26 @@ function importKey(clientId: string, k: ClientKey, alg: string): Promise<JoseKey
   return p;
 }
 
+/**
+ * Clients as this isolate last read them (by table and client id), at most {@link CLIENT_CACHE_SIZE}.
+ * A cached client saves the read before the signature check; it never decides a request: every
+ * request that verifies is counted with {@link countClientRequest}, which answers the client as it is
+ * now, and a client that changed meanwhile is checked again against that answer.
+ */
+const clientCache = new Map<string, { record: ClientRecord; fingerprint: string }>();
+const CLIENT_CACHE_SIZE = 1000;
+
+/** What of a client decides a token: status, scope, keys. */
+const fingerprint = (c: ClientRecord): string => JSON.stringify([c.status, c.scope, c.keys]);
+
+function rememberClient(cacheKey: string, record: ClientRecord) {
+  const entry = { record, fingerprint: fingerprint(record) };
+  clientCache.delete(cacheKey); // re-inserted last: the oldest entry is the first to go
+  clientCache.set(cacheKey, entry);
+  if (clientCache.size > CLIENT_CACHE_SIZE) clientCache.delete(clientCache.keys().next().value!);
+  return entry;
+}
+
 /** Options of one token verification. */
 export interface VerifyTokenOptions {
   kind: TokenKind;
@@ -98,7 +119,8 @@ function htuMatches(htu: unknown, path: string, serviceUrl: string): boolean {
 }
 
 /**
- * Verifies an RP token (signature and claims, not `jti` use) and loads the client.
+ * Verifies an RP token (signature and claims, not `jti` use), loads the client and counts the request
+ * in the client's rate window (the rate-limit middleware decides on the count).
  *
  * @throws ApiError 401 / 403 / 503
  * @example
@@ -128,7 +150,65 @@ export async function verifyRpToken(env: Bindings, token: string, opts: VerifyTo
   const which = typeof iss === 'string' ? envOfClientId(iss) : undefined;
   if (typeof iss !== 'string' || !which) throw unauthorized('token issuer unknown');
   const store = storeFor(env, which);
-  const client = await getClient(store, iss);
+  const cacheKey = `${store.table}\u0000${iss}`;
+  const kid = header.kid;
+  const alg = header.alg as string;
+
+  // The client as this isolate last saw it may only shortcut a success: a token it refuses (or that
+  // names a key it does not know) is checked against the client as read now.
+  let client = clientCache.get(cacheKey)?.record;
+  let claims =
+    client && (await checkToken(env, token, { kid, alg }, client, kind, opts, now).catch(() => {}));
+  if (!claims) {
+    client = await getClient(store, iss);
+    if (client) rememberClient(cacheKey, client);
+    claims = await checkToken(env, token, { kid, alg }, client, kind, opts, now);
+  }
+
+  // Count the (signed) request and read the client as it is now, in one round trip; decide on that.
+  const window = rateWindowOf(now);
+  const counted = await countClientRequest(store, iss, window);
+  if (!counted) {
+    clientCache.delete(cacheKey);
+    throw unauthorized('token issuer or key unknown');
+  }
+  const fresh = rememberClient(cacheKey, counted.record);
+  if (fresh.fingerprint !== fingerprint(client!)) {
+    claims = await checkToken(env, token, { kid, alg }, fresh.record, kind, opts, now);
+  }
+  client = fresh.record;
+  // Only now, with a verified signature, may the answer tell a disabled client apart.
+  if (client.status !== 'active') throw new ApiError('ERR_FORBIDDEN', 'client disabled');
+  return {
+    clientId: client.clientId,
+    env: which,
+    client,
+    store,
+    kid,
+    jti: claims.jti as string,
+    iat: claims.iat as number,
+    exp: claims.exp as number,
+    claims,
+    token,
+    rate: { window, count: counted.count },
+  };
+}
+
+/**
+ * The token's signature and claims against `client`'s key `kid` (RFC 8725 rules); the verified
+ * claims.
+ *
+ * @throws ApiError 401
+ */
+async function checkToken(
+  env: Bindings,
+  token: string,
+  header: { kid: string; alg: string },
+  client: ClientRecord | undefined,
+  kind: (typeof TOKEN_KINDS)[TokenKind],
+  opts: VerifyTokenOptions,
+  now: number,
+): Promise<Record<string, unknown>> {
   const key = client?.keys.find((k) => k.kid === header.kid);
   if (!client || !key) throw unauthorized('token issuer or key unknown');
   if (key.status !== 'active') throw unauthorized('token key disabled');
@@ -176,9 +256,7 @@ export async function verifyRpToken(env: Bindings, token: string, opts: VerifyTo
     if (!htuMatches(claims.htu, opts.binding.path, env.SERVICE_URL))
       throw unauthorized('token htu does not match the request path');
   }
-  // Only now, with a verified signature, may the answer tell a disabled client apart.
-  if (client.status !== 'active') throw new ApiError('ERR_FORBIDDEN', 'client disabled');
-  return { clientId: client.clientId, env: which, client, store, kid: key.kid, jti, iat, exp, claims, token };
+  return claims;
 }
 
 /** Error thrown when a `jti` was seen before. */

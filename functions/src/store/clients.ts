@@ -1,11 +1,24 @@
 /**
  * Relying-party clients — `CLIENT#<clientId>` / `CLIENT`: status, registered scope and public JWKs
- * (each with `kid` and its own status). Read on every authenticated request, so disabling a client or
- * a key takes effect on the next request.
+ * (each with `kid` and its own status), and the client's rate counter (`rate_<window>`: the requests counted
+ * in the current one-minute window).
+ *
+ * Every authenticated request counts itself with one conditional `UpdateItem` on this item that
+ * answers the whole item ({@link countClientRequest}): the rate count and the client as it is now, in
+ * one round trip. The RP-auth middleware decides on that fresh record, so disabling a client or a key
+ * takes effect on the next request even where an isolate has the client cached.
  */
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { JWK } from 'jose';
-import { guarded, type Item, marshal, type Plain, type StoreContext, unmarshal } from './db.ts';
+import {
+  guarded,
+  type Item,
+  isConditionFailed,
+  marshal,
+  type Plain,
+  type StoreContext,
+  unmarshal,
+} from './db.ts';
 import { keyAttrs, keys } from './keys.ts';
 
 export type Status = 'active' | 'disabled';
@@ -50,17 +63,9 @@ export async function getClient(s: StoreContext, clientId: string): Promise<Clie
   return r.Item ? toRecord(r.Item) : undefined;
 }
 
-/**
- * Writes a client. `mode: 'create'` fails with a conditional-check error when it exists already;
- * `'replace'` requires it to exist.
- */
-export async function putClient(
-  s: StoreContext,
-  rec: ClientRecord,
-  mode: 'create' | 'replace',
-): Promise<void> {
-  const item = marshal({
-    ...keys.client(rec.clientId),
+/** The registered fields of a client item (not its key or rate counter). */
+function recordAttrs(rec: ClientRecord): Item {
+  return marshal({
     clientId: rec.clientId,
     name: rec.name,
     status: rec.status,
@@ -70,13 +75,108 @@ export async function putClient(
     createdAt: rec.createdAt,
     updatedAt: rec.updatedAt,
   } as Record<string, Plain>);
+}
+
+/**
+ * Writes a client. `mode: 'create'` fails with a conditional-check error when it exists already;
+ * `'replace'` requires it to exist and rewrites the registered fields only, so the client's rate
+ * counter carries on.
+ */
+export async function putClient(
+  s: StoreContext,
+  rec: ClientRecord,
+  mode: 'create' | 'replace',
+): Promise<void> {
+  const attrs = recordAttrs(rec);
+  if (mode === 'create') {
+    await guarded(() =>
+      s.db.send(
+        new PutItemCommand({
+          TableName: s.table,
+          Item: { ...keyAttrs(keys.client(rec.clientId)), ...attrs },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return;
+  }
+  const names = Object.keys(attrs);
   await guarded(() =>
     s.db.send(
-      new PutItemCommand({
+      new UpdateItemCommand({
         TableName: s.table,
-        Item: item,
-        ConditionExpression: mode === 'create' ? 'attribute_not_exists(pk)' : 'attribute_exists(pk)',
+        Key: keyAttrs(keys.client(rec.clientId)),
+        UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+        ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:a${i}`, attrs[n]!])),
       }),
     ),
   );
+}
+
+/** A client as it is now and the number of this request in the client's current rate window. */
+export interface CountedClient {
+  record: ClientRecord;
+  /** Requests counted in `window`, this one included. */
+  count: number;
+}
+
+/** The attribute that counts a client's requests in rate window `window` (a minute number). */
+const rateAttr = (window: number): string => `rate_${window}`;
+
+/**
+ * Counts one request in the client's rate window `window` (a minute number) and answers the client
+ * item as it is after the count (`ReturnValues: ALL_NEW`): one round trip for the rate limit and a fresh
+ * read of the client. Undefined when there is no such client (nothing is written then).
+ *
+ * The count lives in an attribute named by its window (`rate_<window>`), created by the first request
+ * of the window, and each request removes the previous window's: one unconditional expression,
+ * window edges included. A count older than that (the client was idle for a window or more) is removed
+ * by a second update the first time it is seen.
+ */
+export async function countClientRequest(
+  s: StoreContext,
+  clientId: string,
+  window: number,
+): Promise<CountedClient | undefined> {
+  const Key = keyAttrs(keys.client(clientId));
+  let item: Item;
+  try {
+    const r = await guarded(() =>
+      s.db.send(
+        new UpdateItemCommand({
+          TableName: s.table,
+          Key,
+          UpdateExpression: 'SET #now = if_not_exists(#now, :zero) + :one REMOVE #before',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#now': rateAttr(window), '#before': rateAttr(window - 1) },
+          ExpressionAttributeValues: { ':zero': { N: '0' }, ':one': { N: '1' } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    item = r.Attributes ?? {};
+  } catch (e) {
+    if (isConditionFailed(e)) return undefined;
+    throw e;
+  }
+  const now = rateAttr(window);
+  const stale = Object.keys(item).filter((a) => a.startsWith('rate_') && a !== now);
+  if (stale.length > 0) {
+    await guarded(() =>
+      s.db.send(
+        new UpdateItemCommand({
+          TableName: s.table,
+          Key,
+          UpdateExpression: `REMOVE ${stale.map((_, i) => `#s${i}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(stale.map((a, i) => [`#s${i}`, a])),
+        }),
+      ),
+    ).catch((e) => {
+      if (!isConditionFailed(e)) throw e;
+    });
+  }
+  return { record: toRecord(item), count: Number(item[now]?.N ?? '1') };
 }

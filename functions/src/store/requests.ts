@@ -3,7 +3,8 @@
  * wins via `attribute_not_exists`; DynamoDB TTL deletes lazily, so the token's own `exp` is what the
  * code enforces), one-time challenges `CHAL#<id>` (Doc 9303 Part 11 §6.1 Active Authentication nonce,
  * bound to a client, single use, expiry enforced in code), idempotency records `IDEM#<clientId>#<key>`
- * and fixed-window rate counters `RATE#<clientId>#<window>`.
+ * and fixed-window rate counters `RATE#<clientId>#<window>` (the console's quota; an RP client's count
+ * lives on its own item, `clients.ts#countClientRequest`).
  */
 import {
   GetItemCommand,
