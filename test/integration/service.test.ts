@@ -41,6 +41,13 @@ describe('public endpoints', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
+  it('GET /readyz reads both tables', async () => {
+    const res = await w.fetch('/readyz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready' });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('GET /.well-known/jwks.json publishes current and next public keys only', async () => {
     const res = await w.fetch('/.well-known/jwks.json');
     expect(res.status).toBe(200);

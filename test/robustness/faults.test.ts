@@ -202,7 +202,7 @@ async function expectNoLoss(clients: RpClient[], log: Sent[]): Promise<void> {
 }
 
 describe('DynamoDB outage under load', () => {
-  it('frozen store (SIGSTOP): 503 + Retry-After, recovery by itself, no partial or lost writes', async () => {
+  it('frozen store (SIGSTOP): 503 + Retry-After (and /readyz 503), recovery by itself, no partial or lost writes', async () => {
     const clients = await Promise.all(Array.from({ length: LANES }, () => registerClient(w)));
     const log: Sent[] = [];
     let phase: Sent['phase'] = 'before';
@@ -218,10 +218,18 @@ describe('DynamoDB outage under load', () => {
     await waitFor(() => okAfter('before') >= 2 * LANES);
     process.kill(ddb!.pid!, 'SIGSTOP');
     phase = 'during';
-    await sleep(OUTAGE_MS);
+    const probeStarted = Date.now();
+    const notReady = await w.fetch('/readyz'); // the probe's own deadline, not the client's timeouts
+    const probeMs = Date.now() - probeStarted;
+    await sleep(Math.max(0, OUTAGE_MS - probeMs));
     process.kill(ddb!.pid!, 'SIGCONT');
     phase = 'after';
     await waitFor(() => okAfter('after') >= 2 * LANES);
+    expect(notReady.status).toBe(503);
+    expect(Number(notReady.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await notReady.json()) as { code: string }).code).toBe('ERR_STORE_UNAVAILABLE');
+    expect(probeMs).toBeLessThan(10_000);
+    expect((await w.fetch('/readyz')).status).toBe(200);
     stop = true;
     await lanes;
 

@@ -87,7 +87,12 @@ it('503 + Retry-After while DynamoDB is down, recovery when it returns', async (
     expect(body.code).toBe('ERR_STORE_UNAVAILABLE');
     expect(body.assertion).toBeUndefined();
   }
+  // Liveness stays up; readiness says the store is gone.
   expect((await w.fetch('/healthz')).status).toBe(200);
+  const notReady = await w.fetch('/readyz');
+  expect(notReady.status).toBe(503);
+  expect(Number(notReady.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(((await notReady.json()) as { code: string }).code).toBe('ERR_STORE_UNAVAILABLE');
 
   // Back on the same port. DynamoDB Local runs in memory, so a restart empties it: seed again with the
   // same client id and key (an operator restoring the registry).
@@ -119,6 +124,7 @@ it('503 + Retry-After while DynamoDB is down, recovery when it returns', async (
   expect(replay.headers.get('idempotent-replayed')).toBe('true');
   expect(await replay.json()).toEqual(answer);
   // And fresh traffic flows.
+  expect(await (await w.fetch('/readyz')).json()).toEqual({ status: 'ready' });
   const ch = await newChallenge(w, rp);
   expect(ch.id).toMatch(/^chl_/);
 });

@@ -1,8 +1,41 @@
-/** Public endpoints: `/healthz`, `/.well-known/jwks.json` (RFC 7517 JWK Set of the assertion keys). */
+/**
+ * Public endpoints: `/healthz` (liveness: the Worker answers), `/readyz` (readiness: the Worker can
+ * reach both environments' tables) and `/.well-known/jwks.json` (RFC 7517 JWK Set of the assertion keys).
+ */
 import { createRoute, z } from '@hono/zod-openapi';
-import { JwksSchema } from '../schemas.ts';
+import { ApiError } from '../problems.ts';
+import { JwksSchema, problemResponses } from '../schemas.ts';
 import { publicJwks } from '../signing.ts';
+import { getItems, STORE_RETRY_AFTER_SECONDS, storeFor } from '../store/db.ts';
+import { keys } from '../store/keys.ts';
 import { newApp } from '../validation.ts';
+
+/** How long `/readyz` waits for the store before it answers 503 (a probe must answer quickly). */
+export const READY_TIMEOUT_MS = 2_000;
+
+/** Reads one small item (the trust-store version) from each environment's table, within `ms`. */
+async function storesReachable(env: Parameters<typeof storeFor>[0], ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ApiError('ERR_STORE_UNAVAILABLE', 'the registry store did not answer in time; retry later', {
+            headers: { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
+          }),
+        ),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([
+      Promise.all((['sandbox', 'live'] as const).map((e) => getItems(storeFor(env, e), [keys.trustMeta()]))),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export const systemRoutes = newApp()
   .openapi(
@@ -18,6 +51,27 @@ export const systemRoutes = newApp()
       },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      summary: 'Readiness: the store answers',
+      description:
+        'Reads one small item from the sandbox and the live table (at most 2 s). 503 `ERR_STORE_UNAVAILABLE` with `Retry-After` while the store cannot be reached: take the instance out of rotation, or wait. `/healthz` only says the Worker runs.',
+      responses: {
+        200: {
+          description: 'Ready',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } },
+        },
+        ...problemResponses(503),
+      },
+    }),
+    async (c) => {
+      await storesReachable(c.env, READY_TIMEOUT_MS);
+      c.header('Cache-Control', 'no-store');
+      return c.json({ status: 'ready' as const }, 200);
+    },
   )
   .openapi(
     createRoute({
