@@ -20,11 +20,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { type ChipDumpJSON, chipDigest } from '../../sdk/src/icao/dump.ts';
+import { parseCertificate } from '../../sdk/src/index.ts';
 import {
+  buildCRL,
   listProfiles,
   makeCard,
   PROFILE_NAMES,
   sandboxCSCA,
+  sandboxPKI,
   sandboxRegistryJSONL,
 } from '../../sdk/src/sandbox/index.ts';
 import { useTables } from '../support/dynamodb.ts';
@@ -418,6 +421,53 @@ describe('sandbox and live are separate worlds', () => {
     }
     a = await verifyProfile('valid', live);
     expect(a.reasons).toContain('ds_untrusted');
+  });
+
+  it('the admin API lists a trust store: CSCAs and CRLs with the ids they are removed by', async () => {
+    const { csca } = await sandboxPKI();
+    const crl = await buildCRL(csca, [999n], new Date('2026-01-01'), new Date('2046-01-01'));
+    const list = async (what: 'cscas' | 'crls') => {
+      const res = await w.admin('GET', `/admin/v1/trust/live/${what}`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { items: Record<string, unknown>[] }).items;
+    };
+    const added = async (what: 'cscas' | 'crls', pem: string) =>
+      ((await (await w.admin('POST', `/admin/v1/trust/live/${what}`, { pem })).json()) as { id: string }).id;
+    expect(await list('cscas')).toEqual([]);
+    const cscaId = await added('cscas', csca.pem);
+    const crlId = await added('crls', crl.pem);
+    try {
+      const cert = parseCertificate(csca.der);
+      expect(await list('cscas')).toEqual([
+        {
+          id: cscaId,
+          subject: cert.subject.text,
+          country: 'VN',
+          notBefore: cert.notBefore.toISOString(),
+          notAfter: cert.notAfter.toISOString(),
+          addedAt: expect.any(String),
+        },
+      ]);
+      expect(await list('crls')).toEqual([
+        {
+          id: crlId,
+          issuer: cert.subject.text,
+          thisUpdate: '2026-01-01T00:00:00.000Z',
+          nextUpdate: '2046-01-01T00:00:00.000Z',
+          revoked: 1,
+          addedAt: expect.any(String),
+        },
+      ]);
+      // The sandbox store is another world: its own CSCA only.
+      const sandbox = await w.admin('GET', '/admin/v1/trust/sandbox/crls');
+      expect(((await sandbox.json()) as { items: unknown[] }).items).toEqual([]);
+      // Admin credential only.
+      expect((await w.fetch('/admin/v1/trust/live/cscas')).status).toBe(401);
+    } finally {
+      expect((await w.admin('DELETE', `/admin/v1/trust/live/cscas/${cscaId}`)).status).toBe(204);
+      expect((await w.admin('DELETE', `/admin/v1/trust/live/crls/${crlId}`)).status).toBe(204);
+    }
+    expect(await list('cscas')).toEqual([]);
   });
 
   it('removing the sandbox CSCA takes effect at once', async () => {

@@ -2,8 +2,8 @@
  * Admin API (`Authorization: Bearer <ADMIN_TOKEN>`, never an RP key): RP clients (register, rotate
  * keys, change scope, disable), trust anchors per environment (CSCA certificates and CRLs, Doc 9303
  * Part 12), and the registry (JSONL import with per-line errors; single-record status updates).
- * Changes are effective on the next request: clients are read per request and the trust cache is
- * versioned (store/trust.ts).
+ * Changes are effective on the next request: every RP request reads its client back with its rate count
+ * (store/clients.ts) and the trust cache is versioned (store/trust.ts).
  */
 
 import { parseCertificate, parseCRL } from '@chipid/sdk';
@@ -25,7 +25,7 @@ import {
 import { type ClientKey, type ClientRecord, getClient, putClient } from '../store/clients.ts';
 import { isConditionFailed, storeFor } from '../store/db.ts';
 import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } from '../store/registry.ts';
-import { addTrust, removeTrust } from '../store/trust.ts';
+import { addTrust, removeTrust, type TrustEntry, trustEntries } from '../store/trust.ts';
 import { newApp } from '../validation.ts';
 import { parseRegistryLine } from './registry-lines.ts';
 
@@ -219,9 +219,81 @@ adminRoutes
     },
   );
 
+const CscaViewSchema = z
+  .object({
+    id: z.string().openapi({ description: 'SHA-256 of the DER (hex): the id to remove it by' }),
+    subject: z.string(),
+    country: z.string().optional(),
+    notBefore: z.string(),
+    notAfter: z.string(),
+    addedAt: z.string().optional(),
+  })
+  .openapi('TrustCsca');
+const CrlViewSchema = z
+  .object({
+    id: z.string().openapi({ description: 'SHA-256 of the DER (hex): the id to remove it by' }),
+    issuer: z.string(),
+    thisUpdate: z.string(),
+    nextUpdate: z.string().optional(),
+    revoked: z.number().int().openapi({ description: 'Revoked certificates listed' }),
+    addedAt: z.string().optional(),
+  })
+  .openapi('TrustCrl');
+
+/** What an operator needs to recognise a stored anchor (the DER was checked when it was added). */
+function trustView(e: TrustEntry) {
+  const addedAt = e.addedAt ? { addedAt: e.addedAt } : {};
+  if (e.kind === 'csca') {
+    const cert = parseCertificate(e.der);
+    return {
+      id: e.id,
+      subject: cert.subject.text,
+      ...(cert.subject.country ? { country: cert.subject.country } : {}),
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      ...addedAt,
+    };
+  }
+  const crl = parseCRL(e.der);
+  return {
+    id: e.id,
+    issuer: crl.issuer.text,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate.toISOString() } : {}),
+    revoked: crl.revoked.size,
+    ...addedAt,
+  };
+}
+
 for (const kind of ['csca', 'crl'] as const) {
   const plural = `${kind}s`;
   adminRoutes
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: `/admin/v1/trust/{env}/${plural}`,
+        summary:
+          kind === 'csca' ? 'List the CSCA certificates of a trust store' : 'List the CRLs of a trust store',
+        security,
+        request: { params: EnvParam },
+        responses: {
+          200: {
+            description: 'The stored anchors, by id',
+            content: {
+              'application/json': {
+                schema: z.object({ items: z.array(kind === 'csca' ? CscaViewSchema : CrlViewSchema) }),
+              },
+            },
+          },
+          ...problemResponses(400, 401, 503),
+        },
+      }),
+      async (c) => {
+        const { env } = c.req.valid('param');
+        const entries = (await trustEntries(storeFor(c.env, env))).filter((e) => e.kind === kind);
+        return c.json({ items: entries.map(trustView) }, 200);
+      },
+    )
     .openapi(
       createRoute({
         method: 'post',

@@ -50,6 +50,24 @@ export async function loadTrust(s: StoreContext, meta?: { item: Item | undefined
   if (hit && hit.version === v) return hit;
   const cscas: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
+  for (const e of await trustEntries(s)) (e.kind === 'csca' ? cscas : crls).push(e.der);
+  const anchors = { version: v, cscas, crls };
+  cache.set(s.table, anchors);
+  return anchors;
+}
+
+/** One stored trust anchor. */
+export interface TrustEntry {
+  kind: 'csca' | 'crl';
+  /** SHA-256 of the DER, hex (the id the admin API names it by). */
+  id: string;
+  der: Uint8Array;
+  addedAt: string | undefined;
+}
+
+/** Every CSCA and CRL stored in the table (strongly consistent), in id order per kind. */
+export async function trustEntries(s: StoreContext): Promise<TrustEntry[]> {
+  const out: TrustEntry[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const r = await guarded(() =>
@@ -65,16 +83,14 @@ export async function loadTrust(s: StoreContext, meta?: { item: Item | undefined
     );
     for (const it of r.Items ?? []) {
       const sk = it.sk?.S ?? '';
+      const kind = sk.startsWith('CSCA#') ? 'csca' : sk.startsWith('CRL#') ? 'crl' : undefined;
       const der = it.der?.S ? fromB64(it.der.S) : undefined;
-      if (!der) continue;
-      if (sk.startsWith('CSCA#')) cscas.push(der);
-      else if (sk.startsWith('CRL#')) crls.push(der);
+      if (!kind || !der) continue;
+      out.push({ kind, id: sk.slice(sk.indexOf('#') + 1), der, addedAt: it.addedAt?.S });
     }
     start = r.LastEvaluatedKey;
   } while (start);
-  const anchors = { version: v, cscas, crls };
-  cache.set(s.table, anchors);
-  return anchors;
+  return out;
 }
 
 const bump = (s: StoreContext) => ({
