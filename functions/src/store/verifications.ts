@@ -5,14 +5,22 @@
  * every later hash. Entries hold digests and outcomes only — never images or personal data.
  *
  * One TransactWriteItems writes the outcome, the audit entry, the new head and whatever the request
- * consumes (jti, challenge, idempotency record): all or nothing.
+ * consumes (jti, challenge, idempotency record): all or nothing. A commit whose answer is lost is
+ * settled before the request is answered: confirmed when it landed, fenced off with a tombstone
+ * (`VER#<id>` with `aborted`) when it had not, so it cannot land later.
  */
-import { GetItemCommand, QueryCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import {
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
 import { canonicalJson, hex, sha256 } from '../lib/crypto.ts';
 import {
   cancellationReasons,
   guarded,
   type Item,
+  isConditionFailed,
   marshal,
   type Plain,
   type StoreContext,
@@ -172,8 +180,9 @@ export async function commitVerification(
     } catch (e) {
       const reasons = cancellationReasons(e);
       if (!reasons) {
-        // Timeout or outage after the client's own retries: the transaction may still have landed.
-        if (await landed(s, ver.id)) return { ok: true, audit: undefined };
+        // Timeout or outage after the client's own retries: the transaction may have landed, or may
+        // still be on its way. Settle which, for good, before answering.
+        if (await settle(s, ver.id)) return { ok: true, audit: undefined };
         throw e;
       }
       // The verification id is random and ours alone: if its record exists, an earlier attempt of this
@@ -203,6 +212,47 @@ async function landed(s: StoreContext, id: string): Promise<boolean> {
   }
 }
 
+/** How long a tombstone of a commit that did not land is kept (it only has to outlive the commit). */
+const TOMBSTONE_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Settles a commit whose answer was lost (a timeout, an outage): true when it landed, false when it
+ * now never will. Where the verification record is absent, a tombstone takes its place first
+ * (`attribute_not_exists`): a transaction still on its way then fails its own condition on that
+ * record, so nothing of it — audit entry, replay guard, consumed challenge — can land after the
+ * request was answered 503. A plain read could only say "not yet". False also when the store cannot
+ * say at all (the tombstone write and the read both fail): the caller answers 503 then.
+ */
+async function settle(s: StoreContext, id: string): Promise<boolean> {
+  const Key = keyAttrs(keys.verification(id));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await s.db.send(
+        new PutItemCommand({
+          TableName: s.table,
+          Item: {
+            ...Key,
+            aborted: { BOOL: true },
+            ttl: { N: String(Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return false; // the tombstone is in place: the transaction can no longer land
+    } catch (e) {
+      if (!isConditionFailed(e)) continue; // the store did not answer: try again
+    }
+    // Something holds the id: the commit's record, or a tombstone of ours whose answer was lost too.
+    try {
+      const r = await s.db.send(new GetItemCommand({ TableName: s.table, Key, ConsistentRead: true }));
+      if (r.Item) return r.Item.aborted?.BOOL !== true;
+    } catch {
+      // try again
+    }
+  }
+  return false;
+}
+
 /** Reads one verification; undefined when unknown. */
 export async function getVerification(s: StoreContext, id: string): Promise<VerificationRecord | undefined> {
   const r = await guarded(() =>
@@ -210,7 +260,7 @@ export async function getVerification(s: StoreContext, id: string): Promise<Veri
       new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.verification(id)), ConsistentRead: true }),
     ),
   );
-  if (!r.Item) return undefined;
+  if (!r.Item || r.Item.aborted?.BOOL === true) return undefined; // absent, or a tombstone (see settle)
   const o = unmarshal(r.Item) as unknown as VerificationRecord;
   return {
     id: o.id,
