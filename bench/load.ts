@@ -1,10 +1,13 @@
 /**
  * Load generator — a second process on loopback (so client work never shares the server's event
- * loop): fixed concurrency, each lane sending its own queue of pre-signed, distinct
- * `POST /v1/verifications` bodies back to back over a keep-alive connection (node:http), for a fixed
- * time. Prints one JSON line: counts, statuses, results, throughput and latency percentiles.
+ * loop), for a fixed time, pre-signed distinct `POST /v1/verifications` bodies over keep-alive
+ * connections (node:http). Closed loop (default): fixed concurrency, each lane sending its own queue
+ * back to back. Open loop (`rate`): requests leave at a fixed rate, taken from the lanes in turn,
+ * whatever the answers do; each latency counts from the moment its request was due, so a late send
+ * (a stalled generator) is not hidden (no coordinated omission). Prints one JSON line: counts,
+ * statuses, results, throughput and latency percentiles.
  *
- * Input (argv[2]): a JSON file `{ url, seconds, dump, lanes: [[{ request, aa? }, …], …] }` — the
+ * Input (argv[2]): a JSON file `{ url, seconds, dump, lanes: [[{ request, aa? }, …], …], rate? }` — the
  * shared chip dump once, each request its signed JWS and its Active Authentication answer.
  *
  *   node --import tsx bench/load.ts /tmp/plan.json
@@ -18,11 +21,13 @@ interface Plan {
   seconds: number;
   dump: Record<string, unknown>;
   lanes: { request: string; aa?: { challenge: string; signature: string } }[][];
+  /** Open loop: requests per second (closed loop when absent). */
+  rate?: number;
 }
 
 const plan = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Plan;
 const target = new URL('/v1/verifications', plan.url);
-const agent = new Agent({ keepAlive: true, maxSockets: plan.lanes.length });
+const agent = new Agent({ keepAlive: true, maxSockets: plan.rate ? 512 : plan.lanes.length });
 
 // Bodies built before the clock starts.
 const lanes = plan.lanes.map((lane) =>
@@ -37,8 +42,7 @@ interface Answer {
   ms: number;
 }
 
-function post(body: Buffer): Promise<Answer> {
-  const t0 = performance.now();
+function post(body: Buffer, t0 = performance.now()): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
       target,
@@ -76,15 +80,34 @@ const answers: Answer[] = [];
 let exhausted = 0;
 const start = performance.now();
 const end = start + plan.seconds * 1000;
-await Promise.all(
-  lanes.map(async (lane) => {
-    for (const body of lane) {
-      if (performance.now() >= end) return;
-      answers.push(await post(body));
-    }
-    exhausted++;
-  }),
-);
+if (plan.rate) {
+  // The lanes' requests in turn (lane 0's first, lane 1's first, …): consecutive sends use different clients.
+  const queue: Buffer[] = [];
+  for (let i = 0; queue.length < lanes.reduce((a, l) => a + l.length, 0); i++)
+    for (const lane of lanes) if (lane[i]) queue.push(lane[i]!);
+  const interval = 1000 / plan.rate;
+  const inFlight: Promise<void>[] = [];
+  let i = 0;
+  for (; i < queue.length; i++) {
+    const due = start + i * interval;
+    if (due >= end) break;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(post(queue[i]!, due).then((a) => void answers.push(a)));
+  }
+  if (i === queue.length) exhausted = lanes.length;
+  await Promise.all(inFlight);
+} else {
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (const body of lane) {
+        if (performance.now() >= end) return;
+        answers.push(await post(body));
+      }
+      exhausted++;
+    }),
+  );
+}
 const elapsed = (performance.now() - start) / 1000;
 agent.destroy();
 
@@ -109,6 +132,7 @@ process.stdout.write(
     p99Ms: pct(99),
     maxMs: ms[ms.length - 1] ?? Number.NaN,
     concurrency: lanes.length,
+    ...(plan.rate ? { rate: plan.rate } : {}),
     exhaustedLanes: exhausted,
   })}\n`,
 );

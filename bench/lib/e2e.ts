@@ -36,6 +36,8 @@ export interface LoadResult {
   p99Ms: number;
   maxMs: number;
   concurrency: number;
+  /** Open loop: the offered rate (requests/s). */
+  rate?: number;
   exhaustedLanes: number;
   /** CPU per answered request of the server processes during the run (Linux `/proc`; else absent). */
   cpu?: { workerdMs: number; javaMs: number };
@@ -142,6 +144,7 @@ export async function buildPlan(
   lanes: number,
   perLane: number,
   seconds: number,
+  rate?: number,
 ): Promise<string> {
   const chal: { id: string; bytes: Uint8Array; clientId: string }[] = [];
   const planLanes: { request: string; aa?: { challenge: string; signature: string } }[][] = [];
@@ -199,7 +202,7 @@ export async function buildPlan(
   for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map(writeBatch));
   const { aa: _aa, ...dump } = card.dump;
   const file = join(tmpdir(), `chipid-bench-plan-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify({ url: e.stack.url, seconds, dump, lanes: planLanes }));
+  writeFileSync(file, JSON.stringify({ url: e.stack.url, seconds, dump, lanes: planLanes, rate }));
   return file;
 }
 
@@ -247,13 +250,21 @@ function runLoadProcess(planFile: string): Promise<LoadResult> {
 
 /**
  * One measured load phase: a short probe sizes the plan (requests ≈ 1.6 × probe rate × seconds, so
- * lanes rarely run dry), then the real run.
+ * lanes rarely run dry), then the real run. With `rate`, an open-loop run at that many requests per
+ * second (its requests spread over `lanes` lanes of clients; no probe).
  */
 export async function loadPhase(
   e: E2EStack,
   card: SandboxCard,
-  o: { lanes: number; seconds: number; probe?: LoadResult },
-): Promise<{ result: LoadResult; probe: LoadResult }> {
+  o: { lanes: number; seconds: number; probe?: LoadResult; rate?: number },
+): Promise<{ result: LoadResult; probe: LoadResult | undefined }> {
+  if (o.rate) {
+    const perLane = Math.ceil((o.rate * o.seconds * 1.1) / o.lanes) + 2;
+    return {
+      result: await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds, o.rate)),
+      probe: undefined,
+    };
+  }
   const probe = o.probe ?? (await runLoad(await buildPlan(e, card, o.lanes, 12, 3)));
   const perLane = Math.min(2000, Math.ceil((Math.max(probe.rps, 20) * o.seconds * 1.6) / o.lanes) + 10);
   const result = await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds));
