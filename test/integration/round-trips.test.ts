@@ -6,6 +6,7 @@
  * one transaction: three round trips, each one a few milliseconds of latency against real DynamoDB.
  * The first request of a client in an isolate reads the client once more before the signature check.
  */
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answered, benchCard, newChallengeBytes, verificationBody } from '../../bench/lib/fixtures.ts';
 import { type InProcessService, startInProcess } from '../../bench/lib/inprocess.ts';
@@ -70,6 +71,18 @@ describe('store round trips per verification', () => {
       BatchGetItemCommand: 1,
       TransactWriteItemsCommand: 1,
     });
+  });
+
+  it('a forged token for a cached client: one read of the client, nothing counted or written', async () => {
+    await verify('valid', true); // the client is cached
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const forger = {
+      clientId: svc.client.clientId,
+      privateJwk: { ...(await exportJWK(privateKey)), kid: svc.client.privateJwk.kid, alg: 'ES256' },
+    };
+    const forged = await verify('valid', true, forger);
+    expect(forged.status).toBe(401);
+    expect(forged.calls).toEqual({ GetItemCommand: 1 });
   });
 
   it("a client's first request in the isolate reads the client before checking the signature", async () => {

@@ -155,14 +155,22 @@ export async function verifyRpToken(env: Bindings, token: string, opts: VerifyTo
   const alg = header.alg as string;
 
   // The client as this isolate last saw it may only shortcut a success: a token it refuses (or that
-  // names a key it does not know) is checked against the client as read now.
-  let client = clientCache.get(cacheKey)?.record;
+  // names a key it does not know) is checked against the client as read now — unless that read shows
+  // the same client, which would refuse it the same way.
+  let seen = clientCache.get(cacheKey);
+  let refused: unknown;
   let claims =
-    client && (await checkToken(env, token, { kid, alg }, client, kind, opts, now).catch(() => {}));
+    seen &&
+    (await checkToken(env, token, { kid, alg }, seen.record, kind, opts, now).catch((e: unknown) => {
+      refused = e;
+      return undefined;
+    }));
   if (!claims) {
-    client = await getClient(store, iss);
-    if (client) rememberClient(cacheKey, client);
-    claims = await checkToken(env, token, { kid, alg }, client, kind, opts, now);
+    const record = await getClient(store, iss);
+    const before = seen;
+    seen = record && rememberClient(cacheKey, record);
+    if (refused && before && seen?.fingerprint === before.fingerprint) throw refused;
+    claims = await checkToken(env, token, { kid, alg }, record, kind, opts, now);
   }
 
   // Count the (signed) request and read the client as it is now, in one round trip; decide on that.
@@ -173,10 +181,10 @@ export async function verifyRpToken(env: Bindings, token: string, opts: VerifyTo
     throw unauthorized('token issuer or key unknown');
   }
   const fresh = rememberClient(cacheKey, counted.record);
-  if (fresh.fingerprint !== fingerprint(client!)) {
+  if (fresh.fingerprint !== seen?.fingerprint) {
     claims = await checkToken(env, token, { kid, alg }, fresh.record, kind, opts, now);
   }
-  client = fresh.record;
+  const client = fresh.record;
   // Only now, with a verified signature, may the answer tell a disabled client apart.
   if (client.status !== 'active') throw new ApiError('ERR_FORBIDDEN', 'client disabled');
   return {
