@@ -9,8 +9,9 @@
  * Why the store and not isolate memory: a Worker runs as many short-lived isolates in many
  * locations, so in-isolate counters would let a client multiply its quota by the isolate count and
  * reset on every eviction. One atomic counter per client is one cheap write that holds across the
- * fleet, and as it answers the client item it is also the read that authentication needs. The fixed window allows at most 2× the quota across a window
- * edge, which is acceptable for abuse protection (not billing).
+ * fleet, and as it answers the client item it is also the read that authentication needs. The fixed
+ * window allows at most 2× the quota across a window edge, which is acceptable for abuse protection
+ * (not billing).
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';

@@ -221,7 +221,8 @@ const TOMBSTONE_SECONDS = 7 * 24 * 3600;
  * (`attribute_not_exists`): a transaction still on its way then fails its own condition on that
  * record, so nothing of it — audit entry, replay guard, consumed challenge — can land after the
  * request was answered 503. A plain read could only say "not yet". False also when the store cannot
- * say at all (the tombstone write and the read both fail): the caller answers 503 then.
+ * say at all (three rounds of tombstone write and read all fail): the caller answers 503 then, and
+ * only then may the transaction still land later (an audit entry for an answer nobody received).
  */
 async function settle(s: StoreContext, id: string): Promise<boolean> {
   const Key = keyAttrs(keys.verification(id));
