@@ -2,10 +2,12 @@
  * Races — what must happen exactly once under concurrency (RFC 7519 §4.1.7 `jti` single use; Doc 9303
  * Part 11 §6.1 one-time Active Authentication challenge): 50 concurrent submissions of one signed
  * request are accepted once (the rest 409 `ERR_REQUEST_REPLAYED`, or 503 with nothing written), and
- * 50 concurrent verifications answering one challenge get the challenge's clone evidence once.
+ * 50 concurrent verifications answering one challenge get the challenge's clone evidence once; and a
+ * burst of 50 against a quota of 20 is served exactly 20 times, every request counted (atomic counter).
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getItems } from '../../functions/src/store/db.ts';
 import { keyAttrs, keys } from '../../functions/src/store/keys.ts';
 import { makeCard } from '../../sdk/src/sandbox/index.ts';
 import { useTables } from '../support/dynamodb.ts';
@@ -103,5 +105,37 @@ describe('races', () => {
       await readAudit(sandboxStore(db), rp.clientId),
       answers.flatMap((a) => (a.status === 200 ? [a.id!] : [])),
     );
+  });
+});
+
+describe('rate limit under a burst', () => {
+  it(`${N} concurrent requests of one client against a quota of 20 → exactly 20 served, every one counted`, async () => {
+    const limited = await startSeededWorker(db, { RATE_LIMIT_PER_MINUTE: '20' });
+    try {
+      const rp = await registerClient(limited);
+      // All in one minute window: wait out the last seconds of a minute.
+      const inMinute = Date.now() % 60_000;
+      if (inMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - inMinute));
+      const window = Math.floor(Date.now() / 60_000);
+      const bearers = await Promise.all(Array.from({ length: N }, () => rp.bearer('POST', '/v1/challenges')));
+      const statuses = await Promise.all(
+        bearers.map(async (authorization) => {
+          const res = await limited.fetch('/v1/challenges', { method: 'POST', headers: { authorization } });
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      );
+      expect(Math.floor(Date.now() / 60_000), 'the burst stayed in one window').toBe(window);
+      const served = statuses.filter((s) => s === 201).length;
+      console.info(
+        `[robustness] rate limit 20 × ${N} at once: ${served} × 201, ${statuses.filter((s) => s === 429).length} × 429`,
+      );
+      expect(served).toBe(20);
+      expect(statuses.filter((s) => s !== 201).every((s) => s === 429)).toBe(true);
+      const [item] = await getItems(sandboxStore(db), [keys.client(rp.clientId)]);
+      expect(item?.[`rate_${window}`]?.N).toBe(String(N));
+    } finally {
+      await limited.stop();
+    }
   });
 });
