@@ -50,7 +50,7 @@ import { restoreDynamo, startInProcess } from './lib/inprocess.ts';
 import { fmt, type Timing, timed, timedBest } from './lib/measure.ts';
 import { nativeFloorPerSec, opensslSpeed } from './lib/openssl.ts';
 import { profileSteps } from './lib/profile.ts';
-import { measureWorkerd } from './lib/workerd.ts';
+import { measureWorkerd, profileWorkerd } from './lib/workerd.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -190,6 +190,16 @@ const wdRow = (profile: string, face = FACE) =>
   wd.pipeline.find((r) => r.profile === profile && r.face === face)!;
 const workerdPipelinePerSec = wdRow('valid').perSec;
 const workerdFloorRatio = workerdPipelinePerSec / wd.floor.perSec;
+progress('in workerd: CPU profile through its inspector');
+let wdProfile: Awaited<ReturnType<typeof profileWorkerd>> | undefined;
+let wdProfileError = '';
+try {
+  wdProfile = await profileWorkerd(profN, [FACE, BIG_FACE]);
+} catch (err) {
+  // A measurement aid: its absence is reported, it does not end the run.
+  wdProfileError = err instanceof Error ? err.message : String(err);
+  progress(`in workerd: no profile (${wdProfileError})`);
+}
 progress(`workerd P-256: ${fmt(workerdPipelinePerSec)}/s, floor ${fmt(wd.floor.perSec)}/s`);
 
 // ——— 4. end to end ———
@@ -585,6 +595,24 @@ ${table(
   \`chip_digest\` over the canonical dump). The base64 of the dump is checked in the one pass that decodes
   it (the route's schema checks the structure only), and the canonical dump of a decoded dump is put
   together without re-escaping its members.
+
+### Where the time goes inside workerd
+
+${
+  wdProfile
+    ? `A V8 CPU profile through workerd's own inspector (Chrome DevTools Protocol) of ${profN} P-256 verifications
+per DG2 size, in the same probe (inclusive time of the frames naming each step, per verification). The
+sampler slows the isolate down — read the shares. One bundled script, so steps are told apart by function
+name; Web Crypto runs synchronously inside the isolate, so its native calls are a row of their own. What no
+row names is Hono's routing and middleware, zod's structure check, the Request/Response objects and the
+in-memory store.
+
+${table(
+  ['step', `ms / verification, DG2 ${FACE / 1000} KB`, `DG2 ${BIG_FACE / 1000} KB`],
+  wdProfile[0]!.steps.map((x, i) => [x.step, fmt(x.ms), fmt(wdProfile![1]?.steps[i]?.ms ?? Number.NaN)]),
+)}`
+    : `No profile this run (${wdProfileError}).`
+}
 
 ## End to end (local stack)
 

@@ -10,14 +10,18 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string };
   children?: number[];
 }
-interface Profile {
+/** A V8 CPU profile (`Profiler.stop`'s answer), as node:inspector and workerd's inspector give it. */
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 }
 
-/** Steps of a verification: label → predicate on (function name, url). */
-const STEPS: [string, (fn: string, url: string) => boolean][] = [
+/** Steps of a verification: label → predicate on a frame's (function name, url). */
+export type Steps = readonly (readonly [string, (fn: string, url: string) => boolean])[];
+
+/** The steps in Node, where frames name their source files. */
+const STEPS: Steps = [
   ['whole request (Hono app.fetch)', (fn, url) => fn === 'fetch' && url.includes('hono/dist/hono-base')],
   ['body limit middleware', (fn, url) => fn === 'bodyLimit' && url.includes('hono')],
   ['reading the body (text, JSON.parse)', (fn) => fn === 'readJsonBody'],
@@ -61,22 +65,51 @@ export async function profileSteps(
   await fn();
   const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
   session.disconnect();
+  return stepTimes(profile, STEPS, n);
+}
 
+/**
+ * The steps inside workerd: one bundled script (every url is `script-0`), so frames are told apart by
+ * function name only — names esbuild keeps as written (`prepareVerification`, …); Web Crypto's native
+ * calls are the url-less `verify`, `sign`, `digest`.
+ */
+export const WORKERD_STEPS: Steps = [
+  ['reading the body (text, JSON.parse)', (fn) => fn === 'readJsonBody'],
+  ['RP token check (verifyRpToken, jose)', (fn) => fn === 'verifyRpToken'],
+  ['prepareVerification (checks 1–4 + assertion)', (fn) => fn === 'prepareVerification'],
+  ['  chipDigest (canonical dump + SHA-256)', (fn) => fn === 'chipDigest'],
+  ['  decodeDump (base64 check + decode, one pass)', (fn) => fn === 'decodeDump'],
+  ['  verifyChip (passive + active auth)', (fn) => fn === 'verifyChip'],
+  ['  chipFacts (DG1/DG13 → facts)', (fn) => fn === 'chipFacts'],
+  ['  checkRegistry', (fn) => fn === 'checkRegistry'],
+  ['  signAssertion (JWT build + ES256)', (fn) => fn === 'signAssertion'],
+  ['commitVerification (audit hash + transaction)', (fn) => fn === 'commitVerification'],
+  ['HMAC-SHA256 (registry keys, pairwise sub)', (fn) => fn === 'hmacSha256'],
+  ['request log line (logLine)', (fn) => fn === 'logLine'],
+  [
+    'Web Crypto, native (verify, sign, digest)',
+    (fn, url) => url === '' && (fn === 'verify' || fn === 'sign' || fn === 'digest'),
+  ],
+  ['garbage collector', (fn) => fn === '(garbage collector)'],
+];
+
+/** Milliseconds per operation (`n` operations) of each step in `profile`, inclusive, plus the busy total. */
+export function stepTimes(profile: Profile, steps: Steps, n: number): { step: string; ms: number }[] {
   const nodes = new Map(profile.nodes.map((x) => [x.id, x]));
   const parent = new Map<number, number>();
   for (const x of profile.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
   const self = new Map<number, number>();
   for (const [i, s] of profile.samples.entries())
     self.set(s, (self.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  const totals = STEPS.map(() => 0);
+  const totals = steps.map(() => 0);
   let busy = 0;
   for (const [id, t] of self) {
     const leaf = nodes.get(id)!.callFrame.functionName;
     if (leaf !== '(idle)' && leaf !== '(program)') busy += t;
-    const hit = STEPS.map(() => false);
+    const hit = steps.map(() => false);
     for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
       const cf = nodes.get(x)!.callFrame;
-      STEPS.forEach(([, pred], i) => {
+      steps.forEach(([, pred], i) => {
         if (!hit[i] && pred(cf.functionName, cf.url)) hit[i] = true;
       });
     }
@@ -86,6 +119,6 @@ export async function profileSteps(
   }
   return [
     { step: 'main thread busy (everything but idle)', ms: busy / 1000 / n },
-    ...STEPS.map(([label], i) => ({ step: label, ms: totals[i]! / 1000 / n })),
+    ...steps.map(([label], i) => ({ step: label, ms: totals[i]! / 1000 / n })),
   ];
 }

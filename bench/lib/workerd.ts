@@ -7,8 +7,11 @@
  */
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
+import WebSocket from 'ws';
 import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
+import { freePort } from '../../infra/src/dynamodb-local.ts';
 import { type Floor, type FloorOp, floorOf } from './floor.ts';
+import { type Profile, stepTimes, WORKERD_STEPS } from './profile.ts';
 
 export type WorkerdProfile = 'valid' | 'valid-rsa' | 'valid-brainpool';
 
@@ -23,25 +26,32 @@ export interface WorkerdFigures {
  * (`n` verifications; a quarter for brainpool), then times the floor's primitives on the P-256 card's
  * last verification (DG2 `face`).
  */
-export async function measureWorkerd(n: number, face: number, bigFace: number): Promise<WorkerdFigures> {
+/** The pipeline probe in its own workerd (Miniflare), and a way to call it. */
+async function startProbe(o: { inspectorPort?: number } = {}) {
   const script = await bundleForWorkerd(new URL('../workerd/pipeline-probe.ts', import.meta.url).pathname);
   const mf = new Miniflare({
     modules: true,
     script,
     ...workerCompatibility(),
     cf: false, // the placeholder `request.cf`, no download attempt
+    ...(o.inspectorPort ? { inspectorPort: o.inspectorPort } : {}),
     // The Worker's one-line request logs: drained, not printed (still produced, as in production).
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume();
       stderr.resume();
     },
   });
+  const call = async <T>(body: unknown): Promise<T> => {
+    const res = await mf.dispatchFetch('http://bench/', { method: 'POST', body: JSON.stringify(body) });
+    if (res.status !== 200) throw new Error(`workerd probe: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  return { mf, call };
+}
+
+export async function measureWorkerd(n: number, face: number, bigFace: number): Promise<WorkerdFigures> {
+  const { mf, call } = await startProbe();
   try {
-    const call = async <T>(body: unknown): Promise<T> => {
-      const res = await mf.dispatchFetch('http://bench/', { method: 'POST', body: JSON.stringify(body) });
-      if (res.status !== 200) throw new Error(`workerd probe: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
-    };
     const wall = async (body: unknown) => {
       const t0 = performance.now();
       await call(body);
@@ -86,6 +96,62 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
     const ops = built.ops.map((o) => ({ ...o, run: () => undefined }));
     return { pipeline, floor: floorOf(ops, costs, built.hashedBytes) };
   } finally {
+    await mf.dispose();
+  }
+}
+
+/**
+ * Where the time goes inside workerd: a V8 CPU profile taken through workerd's own inspector (Chrome
+ * DevTools Protocol) of `n` P-256 verifications per DG2 size, reduced to {@link WORKERD_STEPS}.
+ * Sampling slows the isolate down (read the shares, not the absolute values), and Web Crypto runs
+ * synchronously here, so its native calls show up as steps of their own.
+ */
+export async function profileWorkerd(
+  n: number,
+  faces: readonly number[],
+): Promise<{ face: number; steps: { step: string; ms: number }[] }[]> {
+  const inspectorPort = await freePort();
+  const { mf, call } = await startProbe({ inspectorPort });
+  let ws: WebSocket | undefined;
+  try {
+    await mf.ready; // the inspector listens once workerd runs
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
+      id: string;
+      webSocketDebuggerUrl: string;
+    }[];
+    const target = targets.find((t) => t.id === 'core:user:');
+    if (!target) throw new Error(`workerd inspector: no user worker among ${targets.map((t) => t.id)}`);
+    const socket = new WebSocket(target.webSocketDebuggerUrl);
+    ws = socket;
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    let id = 0;
+    const pending = new Map<number, (r: unknown) => void>();
+    socket.on('message', (m) => {
+      const j = JSON.parse(String(m)) as { id?: number; result?: unknown };
+      if (j.id !== undefined) pending.get(j.id)?.(j.result);
+      pending.delete(j.id ?? -1);
+    });
+    const post = <T>(method: string, params: Record<string, unknown> = {}) =>
+      new Promise<T>((resolve) => {
+        pending.set(++id, resolve as (r: unknown) => void);
+        socket.send(JSON.stringify({ id, method, params }));
+      });
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    const out: { face: number; steps: { step: string; ms: number }[] }[] = [];
+    for (const face of faces) {
+      await call({ mode: 'prepare', n: 50, profile: 'valid', face });
+      await call({ mode: 'run', n: 50, profile: 'valid' }); // warm-up
+      await call({ mode: 'prepare', n, profile: 'valid', face });
+      await post('Profiler.start');
+      const { verified } = await call<{ verified: number }>({ mode: 'run', n, profile: 'valid' });
+      const { profile } = await post<{ profile: Profile }>('Profiler.stop');
+      if (verified !== n) throw new Error(`workerd profile: ${verified}/${n} verified`);
+      out.push({ face, steps: stepTimes(profile, WORKERD_STEPS, n) });
+    }
+    return out;
+  } finally {
+    ws?.close();
     await mf.dispose();
   }
 }
