@@ -20,25 +20,36 @@ export interface Profile {
 /** Steps of a verification: label → predicate on a frame's (function name, url). */
 export type Steps = readonly (readonly [string, (fn: string, url: string) => boolean])[];
 
-/** The steps in Node, where frames name their source files. */
+/** A step told by its function's name alone. */
+const named = (label: string, name: string): Steps[number] => [label, (fn) => fn === name];
+
+/** The pipeline's own steps, by function name: the same in Node and in workerd's bundle. */
+const PIPELINE: Steps = [
+  named('reading the body (text, JSON.parse)', 'readJsonBody'),
+  named('RP token check (verifyRpToken, jose)', 'verifyRpToken'),
+  named('prepareVerification (checks 1–4 + assertion)', 'prepareVerification'),
+  named('  chipDigest (canonical dump + SHA-256)', 'chipDigest'),
+  named('  decodeDump (base64 check + decode, one pass)', 'decodeDump'),
+  named('  verifyChip (passive + active auth)', 'verifyChip'),
+  named('  chipFacts (DG1/DG13 → facts)', 'chipFacts'),
+  named('  checkRegistry', 'checkRegistry'),
+  named('  signAssertion (JWT build + ES256)', 'signAssertion'),
+  named('commitVerification (audit hash + transaction)', 'commitVerification'),
+];
+const GC = named('garbage collector', '(garbage collector)');
+
+/** The steps in Node, where frames also name their source files. */
 const STEPS: Steps = [
   ['whole request (Hono app.fetch)', (fn, url) => fn === 'fetch' && url.includes('hono/dist/hono-base')],
   ['body limit middleware', (fn, url) => fn === 'bodyLimit' && url.includes('hono')],
-  ['reading the body (text, JSON.parse)', (fn) => fn === 'readJsonBody'],
+  PIPELINE[0]!,
   [
     'request validation (zod: the body structure)',
     (_fn, url) => url.includes('hono/dist/validator/validator'),
   ],
-  ['RP token check (verifyRpToken, jose)', (fn) => fn === 'verifyRpToken'],
-  ['prepareVerification (checks 1–4 + assertion)', (fn) => fn === 'prepareVerification'],
-  ['  chipDigest (canonical dump + SHA-256)', (fn) => fn === 'chipDigest'],
-  ['  decodeDump (base64 check + decode, one pass)', (fn) => fn === 'decodeDump'],
+  ...PIPELINE.slice(1, 5),
   ['  base64 decode (SDK fromBase64)', (fn, url) => fn === 'fromBase64' && url.includes('sdk/src/lib/bytes')],
-  ['  verifyChip (passive + active auth)', (fn) => fn === 'verifyChip'],
-  ['  chipFacts (DG1/DG13 → facts)', (fn) => fn === 'chipFacts'],
-  ['  checkRegistry', (fn) => fn === 'checkRegistry'],
-  ['  signAssertion (JWT build + ES256)', (fn) => fn === 'signAssertion'],
-  ['commitVerification (audit hash + transaction)', (fn) => fn === 'commitVerification'],
+  ...PIPELINE.slice(5),
   [
     'HMAC-SHA256 (registry keys, pairwise sub)',
     (fn, url) => fn === 'hmacSha256' && url.includes('functions/src/lib/crypto'),
@@ -49,7 +60,7 @@ const STEPS: Steps = [
     'Request/Response objects (undici)',
     (fn, url) => (fn === '_Request' || fn === '_Response') && url.includes('undici'),
   ],
-  ['garbage collector', (fn) => fn === '(garbage collector)'],
+  GC,
 ];
 
 /** Runs `fn` under the profiler; returns ms per operation for each step (n operations). */
@@ -74,23 +85,14 @@ export async function profileSteps(
  * calls are the url-less `verify`, `sign`, `digest`.
  */
 export const WORKERD_STEPS: Steps = [
-  ['reading the body (text, JSON.parse)', (fn) => fn === 'readJsonBody'],
-  ['RP token check (verifyRpToken, jose)', (fn) => fn === 'verifyRpToken'],
-  ['prepareVerification (checks 1–4 + assertion)', (fn) => fn === 'prepareVerification'],
-  ['  chipDigest (canonical dump + SHA-256)', (fn) => fn === 'chipDigest'],
-  ['  decodeDump (base64 check + decode, one pass)', (fn) => fn === 'decodeDump'],
-  ['  verifyChip (passive + active auth)', (fn) => fn === 'verifyChip'],
-  ['  chipFacts (DG1/DG13 → facts)', (fn) => fn === 'chipFacts'],
-  ['  checkRegistry', (fn) => fn === 'checkRegistry'],
-  ['  signAssertion (JWT build + ES256)', (fn) => fn === 'signAssertion'],
-  ['commitVerification (audit hash + transaction)', (fn) => fn === 'commitVerification'],
-  ['HMAC-SHA256 (registry keys, pairwise sub)', (fn) => fn === 'hmacSha256'],
-  ['request log line (logLine)', (fn) => fn === 'logLine'],
+  ...PIPELINE,
+  named('HMAC-SHA256 (registry keys, pairwise sub)', 'hmacSha256'),
+  named('request log line (logLine)', 'logLine'),
   [
     'Web Crypto, native (verify, sign, digest)',
     (fn, url) => url === '' && (fn === 'verify' || fn === 'sign' || fn === 'digest'),
   ],
-  ['garbage collector', (fn) => fn === '(garbage collector)'],
+  GC,
 ];
 
 /** Milliseconds per operation (`n` operations) of each step in `profile`, inclusive, plus the busy total. */
