@@ -3,10 +3,9 @@
  * reach both environments' tables) and `/.well-known/jwks.json` (RFC 7517 JWK Set of the assertion keys).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ApiError } from '../problems.ts';
 import { JwksSchema, problemResponses } from '../schemas.ts';
 import { publicJwks } from '../signing.ts';
-import { getItems, STORE_RETRY_AFTER_SECONDS, storeFor } from '../store/db.ts';
+import { getItems, storeError, storeFor } from '../store/db.ts';
 import { keys } from '../store/keys.ts';
 import { newApp } from '../validation.ts';
 
@@ -17,15 +16,8 @@ export const READY_TIMEOUT_MS = 2_000;
 async function storesReachable(env: Parameters<typeof storeFor>[0], ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ApiError('ERR_STORE_UNAVAILABLE', 'the registry store did not answer in time; retry later', {
-            headers: { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
-          }),
-        ),
-      ms,
-    );
+    // The same outage answer every store failure gets (503 + Retry-After).
+    timer = setTimeout(() => reject(storeError(new Error(`no answer within ${ms} ms`))), ms);
   });
   try {
     await Promise.race([
