@@ -81,6 +81,11 @@ export interface E2EOptions {
   runner?: 'workerd' | 'wrangler';
   /** Extra Worker bindings, e.g. `{ DYNAMODB_CLIENT: 'aws-sdk' }`. */
   vars?: Record<string, string>;
+  /**
+   * DynamoDB Local's JIT profile (default `throughput`: C2, the emulator's steady state; warm it up with
+   * `loadPhase` before measuring). `startup` is the quick compiler tests run it with.
+   */
+  dynamodbJit?: 'startup' | 'throughput';
 }
 
 /** Starts the local stack in a temporary state folder and registers `clients` RP clients. */
@@ -95,6 +100,7 @@ export async function startE2E(
     log: (m) => log(`  stack: ${m}`),
     workerOutput: 'quiet',
     runner: o.runner ?? 'workerd',
+    dynamodbJit: o.dynamodbJit ?? 'throughput',
     ...(o.vars ? { vars: o.vars } : {}),
   });
   const admin = (method: string, path: string, body: string, contentType = 'application/json') =>

@@ -1,4 +1,5 @@
 /** DynamoDB Local launcher: its own instances (not the shared one), real processes, real sockets. */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -79,6 +80,25 @@ describe('startDynamoDBLocal (Java)', () => {
         .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal);
       if (external !== undefined) expect(await canConnect(external.address, port)).toBe(false);
       await expect(startDynamoDBLocal({ port })).rejects.toThrow(/already in use/);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("jit: `startup` (default) runs the quick compiler alone, `throughput` HotSpot's tiered C2", async () => {
+    const jvmFlags = (pid: number | undefined) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((a) => a.startsWith('-XX:'));
+    const quick = await startDynamoDBLocal();
+    started.push(quick);
+    const steady = await startDynamoDBLocal({ jit: 'throughput' });
+    started.push(steady);
+    expect(jvmFlags(quick.pid)).toEqual(['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC']);
+    expect(jvmFlags(steady.pid)).toEqual(['-XX:+UseSerialGC']);
+    const client = dynamoClient(steady.endpoint, { maxAttempts: 1, requestTimeoutMs: 5_000 });
+    try {
+      expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([]);
     } finally {
       client.destroy();
     }

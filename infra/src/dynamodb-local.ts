@@ -30,6 +30,14 @@ export interface StartDynamoDBLocalOptions {
   readonly timeoutMs?: number;
   /** Where warnings go (default: stderr). */
   readonly warn?: (message: string) => void;
+  /**
+   * How the JVM compiles DynamoDB Local (Java only). `startup` (default): the quick compiler alone, at
+   * full speed within seconds — tests and `npm start`, where the emulator lives for seconds to minutes.
+   * `throughput`: HotSpot's default tiered compilation (C2): its compile threads cost CPU during the
+   * first ~30 s under load, after which each call costs about 40 % less CPU (`bench/RESULTS.md`) — for
+   * long runs (the benchmark warms it up before it measures).
+   */
+  readonly jit?: 'startup' | 'throughput';
 }
 
 export interface DynamoDBLocal {
@@ -50,7 +58,9 @@ const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
 /** The launcher, not DynamoDB Local, is at fault (reflection on internals that moved). */
 const LAUNCHER_FAILURE =
   /LoopbackDynamoDBLocal|NoSuch(Field|Method)|ClassNotFound|IllegalAccess|InaccessibleObject|no Jetty connector/;
-const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xss512k'] as const;
+/** Both profiles: one GC thread (no parallel GC on 2 cores shared with the Worker), small thread stacks. */
+const JVM_OPTIONS = ['-XX:+UseSerialGC', '-Xss512k'] as const;
+const JIT_OPTIONS = { startup: ['-XX:TieredStopAtLevel=1'], throughput: [] } as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const launcherSource = join(here, '..', 'java', `${LAUNCHER_CLASS}.java`);
@@ -273,6 +283,7 @@ async function startJava(
   host: string,
   timeoutMs: number,
   warn: (message: string) => void,
+  jit: keyof typeof JIT_OPTIONS,
 ): Promise<DynamoDBLocal> {
   const emulator = emulatorDir();
   const jar = join(emulator, 'DynamoDBLocal.jar');
@@ -285,7 +296,11 @@ async function startJava(
     );
   }
   const serverArgs = ['-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)];
-  const base = [...JVM_OPTIONS, `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`];
+  const base = [
+    ...JIT_OPTIONS[jit],
+    ...JVM_OPTIONS,
+    `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`,
+  ];
   const attempts: { args: string[]; launcher: boolean; note?: string }[] = [];
   if (classDir !== undefined) {
     attempts.push({
@@ -434,7 +449,7 @@ export async function startDynamoDBLocal(options: StartDynamoDBLocalOptions = {}
 
   if (wanted !== 'dynalite') {
     const java = findJava();
-    if (java !== undefined) return startJava(java, port, host, timeoutMs, warn);
+    if (java !== undefined) return startJava(java, port, host, timeoutMs, warn, options.jit ?? 'startup');
     if (wanted === 'dynamodb-local') {
       throw new Error('DynamoDB Local: no java found (PATH, JAVA_HOME or CHIPID_JAVA); Java 11+ is needed');
     }

@@ -62,6 +62,8 @@ export interface LocalStackOptions {
    * Miniflare — no watcher, no dev proxy in front, no inspector attached: the runtime as deployed.
    */
   readonly runner?: 'wrangler' | 'workerd';
+  /** DynamoDB Local's JIT profile (`startDynamoDBLocal`'s `jit`; default `startup`). */
+  readonly dynamodbJit?: 'startup' | 'throughput';
   /** Extra Worker bindings (e.g. `DYNAMODB_CLIENT: 'aws-sdk'`), over the generated ones. */
   readonly vars?: Readonly<Record<string, string>>;
   /** How long to wait for `/healthz` (default 90 s: the first wrangler bundle is slow). */
@@ -368,8 +370,14 @@ async function startWorkerd(opts: {
     modules: true,
     script,
     ...workerCompatibility(),
+    // The Worker serves its own socket, and its fetches go straight out: Miniflare's entry Worker
+    // (request logging, pretty errors, `request.cf`) and its outbound `CF-Connecting-IP` stripper are two
+    // more isolates in the same thread that the deployed Worker does not have — measured, they were
+    // about a quarter of workerd's CPU per verification in the benchmark (bench/RESULTS.md).
     host: '127.0.0.1',
-    port: opts.port,
+    port: 0,
+    unsafeDirectSockets: [{ host: '127.0.0.1', port: opts.port }],
+    stripCfConnectingIp: false,
     cf: false, // the placeholder `request.cf`, no download (see the wrangler runner)
     bindings: { CONSOLE_ENABLED: 'true', ...opts.vars },
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
@@ -554,7 +562,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const t0 = performance.now();
     const [ddbStarted, wranglerStarted] = await Promise.allSettled([
-      startDynamoDBLocal({ port: dynamodbPort }).then((d) => {
+      startDynamoDBLocal({
+        port: dynamodbPort,
+        ...(options.dynamodbJit ? { jit: options.dynamodbJit } : {}),
+      }).then((d) => {
         cleanups.push(() => d.stop());
         const name = d.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite';
         log(`${name} on ${d.endpoint} (in memory, ${Math.round(performance.now() - t0)} ms)`);
