@@ -78,6 +78,7 @@ function post(body: Buffer, t0 = performance.now()): Promise<Answer> {
 
 const answers: Answer[] = [];
 let exhausted = 0;
+const cpuStart = process.cpuUsage();
 const start = performance.now();
 const end = start + plan.seconds * 1000;
 if (plan.rate) {
@@ -109,6 +110,7 @@ if (plan.rate) {
   );
 }
 const elapsed = (performance.now() - start) / 1000;
+const cpuUsed = process.cpuUsage(cpuStart);
 agent.destroy();
 
 const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
@@ -134,5 +136,7 @@ process.stdout.write(
     concurrency: lanes.length,
     ...(plan.rate ? { rate: plan.rate } : {}),
     exhaustedLanes: exhausted,
+    // this process's CPU per answer (user + system): the client side of each request, on the same cores
+    generatorCpuMs: (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, answers.length),
   })}\n`,
 );

@@ -433,6 +433,7 @@ const e2eRow = (g: E2ERow) => [
   g.r.errors,
   g.r.cpu ? fmt(g.r.cpu.workerdMs) : 'n/a',
   g.r.cpu ? fmt(g.r.cpu.javaMs) : 'n/a',
+  fmt(g.r.generatorCpuMs),
   JSON.stringify(g.r.results),
 ];
 const e2eRows = [
@@ -453,6 +454,7 @@ const e2eHead = [
   'errors',
   'workerd CPU ms / verif.',
   'DynamoDB Local CPU ms / verif.',
+  'load generator CPU ms / req.',
   'results',
 ];
 
@@ -663,7 +665,7 @@ With ${CONCURRENCY} requests always in flight against what two shared cores can 
 below saturation, and the open-loop rows the latency a verification sees when requests arrive at a
 steady ${OPEN_LOOP_SHARES.map((x) => `${x * 100} %`).join(' or ')} of what the main run sustained (sent on schedule whatever the answers do;
 each latency counted from the moment its request was due). p99 ≤ 50 ms at ${CONCURRENCY} clients would take ≥ ${fmt(CONCURRENCY / 0.05)} verifications/s here, about
-${e2e?.cpu ? fmt(((CONCURRENCY / 0.05) * (e2e.cpu.workerdMs + e2e.cpu.javaMs)) / 1000, 2) : '?'} cores' worth of workerd + DynamoDB Local CPU at the measured cost per verification, on a machine
+${e2e?.cpu ? fmt(((CONCURRENCY / 0.05) * (e2e.cpu.workerdMs + e2e.cpu.javaMs + e2e.generatorCpuMs)) / 1000, 2) : '?'} cores' worth of workerd + DynamoDB Local + load generator CPU at the measured cost per verification, on a machine
 with ${machine.cores}; against real DynamoDB the store's CPU is not ours and a call is single-digit ms.
 
 ${e2eRows.length ? table(e2eHead, e2eRows) : ''}
@@ -764,6 +766,7 @@ out(
     e2eErrors: e2e ? e2e.errors : null,
     e2eWorkerCpuMs: r2(e2e?.cpu?.workerdMs),
     e2eStoreCpuMs: r2(e2e?.cpu?.javaMs),
+    e2eGeneratorCpuMs: r2(e2e?.generatorCpuMs),
     dg2SmallCpuMs: r2(faceSmall.t.cpuMsPerOp),
     dg2LargeCpuMs: r2(faceBig.t.cpuMsPerOp),
     workerdPipelinePerSec: r1(workerdPipelinePerSec),

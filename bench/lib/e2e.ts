@@ -39,6 +39,8 @@ export interface LoadResult {
   /** Open loop: the offered rate (requests/s). */
   rate?: number;
   exhaustedLanes: number;
+  /** The load generator's own CPU per answer (user + system; it shares the cores with the servers). */
+  generatorCpuMs: number;
   /** CPU per answered request of the server processes during the run (Linux `/proc`; else absent). */
   cpu?: { workerdMs: number; javaMs: number };
 }
