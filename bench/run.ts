@@ -653,7 +653,8 @@ Each fresh stack first takes ${WARMUP_SECONDS} s of the same load that is not me
 meanwhile${warmUps[0] ? `; the main stack's warm-up ran at ${fmt(warmUps[0].rps)} rps, p99 ${fmt(warmUps[0].p99Ms)} ms, DynamoDB Local ${warmUps[0].cpu ? fmt(warmUps[0].cpu.javaMs) : '?'} ms CPU per verification` : ''}).
 An error is any answer other than 200; "results" counts the \`result\` (or problem \`code\`) of every answer.
 "CPU ms / verif." is the CPU time (user + system, \`/proc\`) the workerd and Java processes spent during
-the load divided by the answers: what one verification costs the Worker's runtime and DynamoDB Local.
+the load divided by the answers: what one verification costs the Worker's runtime and DynamoDB Local; the
+load generator measures its own (\`process.cpuUsage()\`) per request it sent.
 
 One verification makes 3 store calls (pinned by \`test/integration/round-trips.test.ts\`): the rate
 count on the client's item, which answers the client as it is now (\`UpdateItem\`; a client's first
