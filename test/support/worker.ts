@@ -125,6 +125,9 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
     modules: true,
     script,
     ...workerCompatibility(),
+    // The Worker's fetches (DynamoDB Local) go straight out, as deployed, not through Miniflare's
+    // `CF-Connecting-IP` stripper (one more isolate on workerd's thread per store call).
+    stripCfConnectingIp: false,
     bindings: {
       SERVICE_URL,
       TABLE_PREFIX: o.prefix,
