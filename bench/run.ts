@@ -659,8 +659,9 @@ load generator measures its own (\`process.cpuUsage()\`) per request it sent.
 One verification makes 3 store calls (pinned by \`test/integration/round-trips.test.ts\`): the rate
 count on the client's item, which answers the client as it is now (\`UpdateItem\`; a client's first
 request in an isolate reads the client once more before the signature check), one \`BatchGetItem\` of everything the checks read
-(trust-store version, challenge, card, citizen, the audit head the commit starts on), and the commit
-(\`TransactWriteItems\`: outcome, audit entry, audit head, replay guard, challenge use).
+(trust-store version, challenge, card, citizen, the audit head the commit starts on), sent while the count is
+in flight, and the commit (\`TransactWriteItems\`: outcome, audit entry, audit head, replay guard, challenge
+use): two round trips in a row.
 With ${CONCURRENCY} requests always in flight against what two shared cores can serve, latency is queueing
 (Little's law: ${CONCURRENCY} / rps ≈ ${e2e ? fmt((CONCURRENCY / e2e.rps) * 1000) : '?'} ms); the ${LIGHT_LANES}-client and sequential rows show the latency
 below saturation, and the open-loop rows the latency a verification sees when requests arrive at a

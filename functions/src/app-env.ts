@@ -32,6 +32,11 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     auth: RpAuth;
+    /**
+     * `POST /v1/verifications`: settles once the request is counted and its client decided (`requestAuth`),
+     * with the decided auth and the rate-limit headers, or with the 401 / 403 / 429.
+     */
+    authDecided: Promise<{ auth: RpAuth; headers: Record<string, string> }> | undefined;
     idempotency: IdempotencyContext | undefined;
     /** Raw request body text (read once, before validation). */
     bodyText: string;

@@ -3,8 +3,9 @@
  * own client (`DynamoHttpClient`), every `send` counted on the way through. A verification counts the
  * request on the client's item and reads the client back in the same `UpdateItem`, reads everything
  * else in one `BatchGetItem` (trust-store version, challenge, card, citizen, audit head) and commits in
- * one transaction: three round trips, each one a few milliseconds of latency against real DynamoDB.
- * The first request of a client in an isolate reads the client once more before the signature check.
+ * one transaction: three calls, each one a few milliseconds of latency against real DynamoDB — and two
+ * round trips in a row, as the count and the batch read are in flight together. The first request of a
+ * client in an isolate reads the client once more before the signature check.
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,15 +17,26 @@ import { useTables } from '../support/dynamodb.ts';
 const db = useTables();
 let svc: InProcessService;
 const calls = new Map<string, number>();
+/** `send` and `answer` events in order, e.g. `send UpdateItemCommand`. */
+const events: string[] = [];
+/** When set, the count's answer is held until a `BatchGetItemCommand` is sent (at most 2 s). */
+let holdCountFor: { batchSent: Promise<void>; release: () => void } | undefined;
 const send = DynamoHttpClient.prototype.send;
 
 beforeAll(async () => {
   svc = await startInProcess({ dynamo: { endpoint: db.endpoint, prefix: db.prefix } });
-  DynamoHttpClient.prototype.send = function counted(this: DynamoHttpClient, command) {
+  DynamoHttpClient.prototype.send = async function counted(this: DynamoHttpClient, command) {
     const name = (command as { constructor: { name: string } }).constructor.name;
     calls.set(name, (calls.get(name) ?? 0) + 1);
-    return send.call(this, command);
-  };
+    events.push(`send ${name}`);
+    if (name === 'BatchGetItemCommand') holdCountFor?.release();
+    const answer = await send.call(this, command);
+    if (name === 'UpdateItemCommand' && holdCountFor) {
+      await Promise.race([holdCountFor.batchSent, new Promise((r) => setTimeout(r, 2_000))]);
+    }
+    events.push(`answer ${name}`);
+    return answer;
+  } as typeof send;
 });
 afterAll(() => {
   DynamoHttpClient.prototype.send = send;
@@ -42,6 +54,7 @@ async function verify(profile: 'valid' | 'no-aa', challenge: boolean, client = s
   }
   const body = await verificationBody(client, svc.env.SERVICE_URL, chip, challengeId);
   calls.clear();
+  events.length = 0;
   const res = await svc.fetch('/v1/verifications', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -61,6 +74,30 @@ describe('store round trips per verification', () => {
       BatchGetItemCommand: 1,
       TransactWriteItemsCommand: 1,
     });
+  });
+
+  it('the count (client read) and the batch read are in flight together: two round trips in a row', async () => {
+    await verify('valid', true);
+    let release = () => {};
+    const batchSent = new Promise<void>((r) => {
+      release = r;
+    });
+    holdCountFor = { batchSent, release };
+    try {
+      const v = await verify('valid', true);
+      expect(v).toMatchObject({ status: 200, result: 'verified' });
+    } finally {
+      holdCountFor = undefined;
+    }
+    // The batch is sent before the count is answered; the commit only after both answers.
+    expect(events).toEqual([
+      'send UpdateItemCommand',
+      'send BatchGetItemCommand',
+      expect.stringMatching(/^answer (UpdateItem|BatchGetItem)Command$/),
+      expect.stringMatching(/^answer (UpdateItem|BatchGetItem)Command$/),
+      'send TransactWriteItemsCommand',
+      'answer TransactWriteItemsCommand',
+    ]);
   });
 
   it('without a challenge (a chip without Active Authentication): the same three', async () => {

@@ -3,9 +3,11 @@
  * challenges, RFC 9457 problems (404/405/413/415/malformed JSON/validation), idempotency, rate limits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { useTables } from '../support/dynamodb.ts';
 import {
   newChallenge,
+  postVerification,
   type RpClient,
   registerClient,
   startWorker,
@@ -254,6 +256,48 @@ describe('rate limits', () => {
       expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(last?.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
       expect(await problem(last as Response)).toMatchObject({ code: 'ERR_RATE_LIMITED' });
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('POST /v1/verifications: RateLimit headers, then 429 first — before what the body would be refused for', async () => {
+    // The count runs alongside the handler's read-ahead (requestAuth): the decision must still come first.
+    const limited = await startWorker({
+      endpoint: db.endpoint,
+      prefix: db.prefix,
+      bindings: { RATE_LIMIT_PER_MINUTE: '2' },
+    });
+    try {
+      const c = await registerClient(limited);
+      const chip: ChipDumpJSON = {
+        format: 'chipid.dump/1',
+        sod: Buffer.from('7701ff', 'hex').toString('base64'),
+        dg1: Buffer.from('61035f1f00', 'hex').toString('base64'),
+      };
+      // Signed over another dump: on its own, 400 ERR_REQUEST_INVALID (chip_digest).
+      const mismatched = await c.request({
+        ...chip,
+        dg1: Buffer.from('61035f1f01', 'hex').toString('base64'),
+      });
+      const answers: { status: number; code?: string; limit: string | null }[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await postVerification(limited, c, chip, i % 2 ? { request: mismatched } : {});
+        const body = (await res.json()) as { code?: string };
+        answers.push({
+          status: res.status,
+          ...(body.code ? { code: body.code } : {}),
+          limit: res.headers.get('ratelimit'),
+        });
+        if (res.status === 429 && i % 2 === 1) break;
+      }
+      const ok = answers.find((a) => a.status === 200);
+      expect(ok?.limit).toMatch(/^"default";r=[01];t=\d+$/);
+      expect(answers.find((a) => a.status === 400)?.code).toBe('ERR_REQUEST_INVALID');
+      // Past the quota the mismatched request is refused for the rate, not for its body.
+      const last = answers[answers.length - 1];
+      expect(last).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
+      expect(last?.limit).toMatch(/^"default";r=0;t=\d+$/);
     } finally {
       await limited.stop();
     }

@@ -27,7 +27,10 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (!KEY_SYNTAX.test(bare)) {
     throw new ApiError('ERR_REQUEST_INVALID', 'Idempotency-Key must be 1–128 characters of [A-Za-z0-9._:-]');
   }
-  const auth = c.get('auth');
+  // A stored answer goes only to a client decided now (POST /v1/verifications decides it in parallel).
+  const decided = c.get('authDecided');
+  const settled = decided ? await decided : undefined;
+  const auth = settled?.auth ?? c.get('auth');
   let body = c.get('bodyText') as string | undefined;
   if (body === undefined) {
     body = await c.req.text();
@@ -43,7 +46,9 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         'this Idempotency-Key was used with a different request',
       );
     }
-    return replayStored(stored.status, stored.body, stored.contentType);
+    const replay = replayStored(stored.status, stored.body, stored.contentType);
+    for (const [k, v] of Object.entries(settled?.headers ?? {})) replay.headers.set(k, v);
+    return replay;
   }
   c.set('idempotency', { key: bare, fingerprint });
   await next();

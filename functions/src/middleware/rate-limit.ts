@@ -14,8 +14,8 @@
  * (not billing).
  */
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app-env.ts';
-import { intBinding } from '../env.ts';
+import type { AppEnv, RpAuth } from '../app-env.ts';
+import { type Bindings, intBinding } from '../env.ts';
 import { ApiError } from '../problems.ts';
 
 export const RATE_WINDOW_SECONDS = 60;
@@ -24,9 +24,13 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 /** The rate window (minute number) of a time in seconds. */
 export const rateWindowOf = (nowS: number): number => Math.floor(nowS / RATE_WINDOW_SECONDS);
 
-export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
-  const auth = c.get('auth');
-  const quota = intBinding(c.env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
+/**
+ * The rate-limit headers of a counted request.
+ *
+ * @throws ApiError 429 `ERR_RATE_LIMITED` (with the headers and `Retry-After`) over the quota
+ */
+export function rateLimitHeaders(env: Bindings, auth: RpAuth): Record<string, string> {
+  const quota = intBinding(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
   if (!auth.rate) throw new Error('rateLimit: the request was not counted by RP authentication');
   const { window, count } = auth.rate;
   const reset = Math.max(1, (window + 1) * RATE_WINDOW_SECONDS - Math.floor(Date.now() / 1000));
@@ -39,6 +43,12 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
       headers: { ...headers, 'Retry-After': String(reset) },
     });
   }
+  return headers;
+}
+
+/** The rate limit of requests authenticated before the handler (`bearerAuth`). */
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const headers = rateLimitHeaders(c.env, c.get('auth'));
   await next();
   for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
 });

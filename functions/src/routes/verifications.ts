@@ -30,7 +30,8 @@ export const verificationRoutes = newApp()
       method: 'post',
       path: '/v1/verifications',
       summary: 'Verify a chip read (passive + active authentication, registry) and get a signed assertion',
-      middleware: [requestAuth, rateLimit, idempotency] as const,
+      // The rate limit is decided with the client (`authDecided`), while the handler reads ahead.
+      middleware: [requestAuth, idempotency] as const,
       request: {
         body: { content: { 'application/json': { schema: VerificationRequestSchema } }, required: true },
       },
@@ -44,8 +45,20 @@ export const verificationRoutes = newApp()
     }),
     async (c) => {
       const { chip } = c.req.valid('json');
-      const auth = c.get('auth');
-      const prepared = await prepareVerification(c.env, auth, chip);
+      const decided = c.get('authDecided');
+      if (!decided) throw new Error('POST /v1/verifications: requestAuth did not run');
+      const decidedAuth = decided.then((d) => d.auth);
+      decidedAuth.catch(() => {}); // a refusal is answered below, also when preparing threw first
+      let prepared: Awaited<ReturnType<typeof prepareVerification>>;
+      try {
+        prepared = await prepareVerification(c.env, c.get('auth'), chip, new Date(), decidedAuth);
+      } catch (err) {
+        await decided; // the client's refusal (401 / 403 / 429) answers first, as if decided up front
+        throw err;
+      }
+      const { auth, headers } = await decided;
+      c.set('auth', auth);
+      for (const [k, v] of Object.entries(headers)) c.header(k, v);
       const idem = idempotencyItem(c, 200, prepared.response);
       const extra = [
         jtiPut(auth.store, auth.clientId, auth.jti, auth.exp),

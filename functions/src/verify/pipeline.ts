@@ -133,15 +133,19 @@ export interface PreparedVerification {
 
 /**
  * Runs checks 1–4 and signs the assertion; the caller commits (check 5) before answering.
+ * `decided`, when given, settles with the client as it is now (`requestAuth`): `requested` (the client
+ * the token verified on) names what to read, the decided auth everything after the read.
  *
- * @throws ApiError for request-level failures (400 digest/claims, 503 store)
+ * @throws ApiError for request-level failures (400 digest/claims, 503 store), or what `decided` throws
  */
 export async function prepareVerification(
   env: Bindings,
-  auth: RpAuth,
+  requested: RpAuth,
   chip: ChipDumpJSON,
   now = new Date(),
+  decided?: Promise<RpAuth>,
 ): Promise<PreparedVerification> {
+  let auth = requested;
   // (1) the request.
   const rc = requestClaims(auth.claims);
   let dump: ChipDump;
@@ -189,7 +193,10 @@ export async function prepareVerification(
     ...(regKeys?.first ?? []),
     headKey,
   ];
-  const items = await getItems(auth.store, wanted);
+  // With `decided` (the request's count and the client as it is now, in flight since authentication),
+  // both round trips run at once; nothing below runs for a client that is refused.
+  const [items, decidedAuth] = await Promise.all([getItems(auth.store, wanted), decided]);
+  if (decidedAuth) auth = decidedAuth;
   const metaItem = items[0];
   const challengeItem = rc.challengeId ? items[1] : undefined;
   const readAhead = { head: items[items.length - 1] };
