@@ -15,10 +15,11 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { keyAttrs, keys } from '../../functions/src/store/keys.ts';
 import { registryKey } from '../../functions/src/store/registry.ts';
 import { challengePut } from '../../functions/src/store/requests.ts';
-import { dynamoClient } from '../../infra/src/dynamodb-local.ts';
+import { dynamoClient, freePort } from '../../infra/src/dynamodb-local.ts';
 import { type LocalStack, REPO_ROOT, startLocalStack } from '../../infra/src/local-stack.ts';
 import { signVerificationRequest } from '../../sdk/src/request/index.ts';
 import type { SandboxCard } from '../../sdk/src/sandbox/index.ts';
+import { startDelayProxy } from './delay-proxy.ts';
 import type { BenchClient } from './fixtures.ts';
 import { newChallengeBytes } from './fixtures.ts';
 import { percentile } from './measure.ts';
@@ -88,6 +89,8 @@ export interface E2EOptions {
    * `loadPhase` before measuring). `startup` is the quick compiler tests run it with.
    */
   dynamodbJit?: 'startup' | 'throughput';
+  /** The Worker reaches DynamoDB Local through a proxy that delays each direction this long (ms). */
+  storeOneWayMs?: number;
 }
 
 /** Starts the local stack in a temporary state folder and registers `clients` RP clients. */
@@ -97,13 +100,23 @@ export async function startE2E(
   o: E2EOptions = {},
 ): Promise<E2EStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'chipid-bench-'));
+  const dynamodbPort = await freePort();
+  const proxy = o.storeOneWayMs ? await startDelayProxy(dynamodbPort, o.storeOneWayMs) : undefined;
+  const vars = {
+    ...o.vars,
+    ...(proxy ? { DYNAMODB_ENDPOINT: `http://127.0.0.1:${proxy.port}` } : {}),
+  };
   const stack = await startLocalStack({
     stateDir,
     log: (m) => log(`  stack: ${m}`),
     workerOutput: 'quiet',
     runner: o.runner ?? 'workerd',
     dynamodbJit: o.dynamodbJit ?? 'throughput',
-    ...(o.vars ? { vars: o.vars } : {}),
+    dynamodbPort,
+    vars,
+  }).catch(async (err: unknown) => {
+    await proxy?.close();
+    throw err;
   });
   const admin = (method: string, path: string, body: string, contentType = 'application/json') =>
     fetch(`${stack.url}${path}`, {
@@ -138,6 +151,7 @@ export async function startE2E(
     stop: async () => {
       db.destroy();
       await stack.stop();
+      await proxy?.close();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

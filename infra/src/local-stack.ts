@@ -62,6 +62,8 @@ export interface LocalStackOptions {
    * Miniflare — no watcher, no dev proxy in front, no inspector attached: the runtime as deployed.
    */
   readonly runner?: 'wrangler' | 'workerd';
+  /** DynamoDB Local's port (default: a free loopback port). */
+  readonly dynamodbPort?: number;
   /** DynamoDB Local's JIT profile (`startDynamoDBLocal`'s `jit`; default `startup`). */
   readonly dynamodbJit?: 'startup' | 'throughput';
   /** Extra Worker bindings (e.g. `DYNAMODB_CLIENT: 'aws-sdk'`), over the generated ones. */
@@ -544,7 +546,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // (a) DynamoDB Local (in memory, free loopback port) and (d) wrangler dev on 127.0.0.1 start in
     // parallel: the Worker only needs DynamoDB's address to boot, not a running server.
-    const dynamodbPort = await freePort();
+    const dynamodbPort = options.dynamodbPort ?? (await freePort());
     const port = options.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     const envFile = join(stateDir, 'dev.env');
