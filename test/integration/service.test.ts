@@ -232,14 +232,22 @@ describe('Idempotency-Key', () => {
 });
 
 describe('rate limits', () => {
-  it('429 ERR_RATE_LIMITED with Retry-After past the per-client quota', async () => {
+  /** A Worker with its own per-minute quota and a client registered on it; stopped afterwards. */
+  async function withQuota(quota: number, run: (limited: TestWorker, c: RpClient) => Promise<void>) {
     const limited = await startWorker({
       endpoint: db.endpoint,
       prefix: db.prefix,
-      bindings: { RATE_LIMIT_PER_MINUTE: '3' },
+      bindings: { RATE_LIMIT_PER_MINUTE: String(quota) },
     });
     try {
-      const c = await registerClient(limited);
+      await run(limited, await registerClient(limited));
+    } finally {
+      await limited.stop();
+    }
+  }
+
+  it('429 ERR_RATE_LIMITED with Retry-After past the per-client quota', async () => {
+    await withQuota(3, async (limited, c) => {
       const statuses: number[] = [];
       let last: Response | undefined;
       for (let i = 0; i < 5; i++) {
@@ -256,20 +264,12 @@ describe('rate limits', () => {
       expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(last?.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
       expect(await problem(last as Response)).toMatchObject({ code: 'ERR_RATE_LIMITED' });
-    } finally {
-      await limited.stop();
-    }
+    });
   });
 
   it('POST /v1/verifications: RateLimit headers, then 429 first — before what the body would be refused for', async () => {
     // The count runs alongside the handler's read-ahead (requestAuth): the decision must still come first.
-    const limited = await startWorker({
-      endpoint: db.endpoint,
-      prefix: db.prefix,
-      bindings: { RATE_LIMIT_PER_MINUTE: '2' },
-    });
-    try {
-      const c = await registerClient(limited);
+    await withQuota(2, async (limited, c) => {
       const chip: ChipDumpJSON = {
         format: 'chipid.dump/1',
         sod: Buffer.from('7701ff', 'hex').toString('base64'),
@@ -298,8 +298,6 @@ describe('rate limits', () => {
       const last = answers[answers.length - 1];
       expect(last).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
       expect(last?.limit).toMatch(/^"default";r=0;t=\d+$/);
-    } finally {
-      await limited.stop();
-    }
+    });
   });
 });
