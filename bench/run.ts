@@ -212,13 +212,13 @@ progress(`workerd P-256: ${fmt(workerdPipelinePerSec)}/s, floor ${fmt(wd.floor.p
  * Load that is not measured, on a fresh stack: DynamoDB Local's C2 compiles its hot paths (its compile
  * threads take CPU from everything else meanwhile), workerd's isolate warms its JIT and caches.
  */
-async function warmUp(stack: E2EStack, card: SandboxCard): Promise<void> {
-  if (WARMUP_SECONDS <= 0) return;
+async function warmUp(stack: E2EStack, card: SandboxCard): Promise<LoadResult | undefined> {
+  if (WARMUP_SECONDS <= 0) return undefined;
   progress(`e2e: warming up for ${WARMUP_SECONDS} s (not measured)`);
-  const r = (await loadPhase(stack, card, { lanes: CONCURRENCY, seconds: WARMUP_SECONDS })).result;
-  warmUps.push(r);
+  return (await loadPhase(stack, card, { lanes: CONCURRENCY, seconds: WARMUP_SECONDS })).result;
 }
-const warmUps: LoadResult[] = [];
+/** The main stack's warm-up (RESULTS.md shows what the emulator cost before C2 had compiled). */
+let mainWarmUp: LoadResult | undefined;
 interface E2ERow {
   label: string;
   records: number;
@@ -239,7 +239,7 @@ if (env.BENCH_SKIP_E2E !== '1') {
     progress('starting the local stack (DynamoDB Local + the Worker in workerd)');
     stack = await startE2E(CONCURRENCY * 2, progress, { runner: 'workerd' });
     const card = await benchCard('valid', FACE);
-    await warmUp(stack, card);
+    mainWarmUp = await warmUp(stack, card);
     seedRecords = readFileSync(join(here, '..', 'infra', 'seed', 'sandbox-registry.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.trim()).length;
@@ -667,7 +667,7 @@ keep-alive) in a second process on loopback, N lanes sending back to back; lanes
 between their own clients so no two concurrent requests share a client
 and no client nears its ${600}/min rate limit. Server, DynamoDB Local and generator share the ${machine.cores} cores.
 Each fresh stack first takes ${WARMUP_SECONDS} s of the same load that is not measured (DynamoDB Local's C2 compiles its hot paths
-meanwhile${warmUps[0] ? `; the main stack's warm-up ran at ${fmt(warmUps[0].rps)} rps, p99 ${fmt(warmUps[0].p99Ms)} ms, DynamoDB Local ${warmUps[0].cpu ? fmt(warmUps[0].cpu.javaMs) : '?'} ms CPU per verification` : ''}).
+meanwhile${mainWarmUp ? `; the main stack's warm-up ran at ${fmt(mainWarmUp.rps)} rps, p99 ${fmt(mainWarmUp.p99Ms)} ms, DynamoDB Local ${mainWarmUp.cpu ? fmt(mainWarmUp.cpu.javaMs) : '?'} ms CPU per verification` : ''}).
 An error is any answer other than 200; "results" counts the \`result\` (or problem \`code\`) of every answer.
 "CPU ms / verif." is the CPU time (user + system, \`/proc\`) the workerd and Java processes spent during
 the load divided by the answers: what one verification costs the Worker's runtime and DynamoDB Local; the
