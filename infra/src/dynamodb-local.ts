@@ -34,8 +34,8 @@ export interface StartDynamoDBLocalOptions {
    * How the JVM compiles DynamoDB Local (Java only). `startup` (default): the quick compiler alone, at
    * full speed within seconds — tests and `npm start`, where the emulator lives for seconds to minutes.
    * `throughput`: HotSpot's default tiered compilation (C2): its compile threads cost CPU during the
-   * first ~30 s under load, after which each call costs about 40 % less CPU (`bench/RESULTS.md`) — for
-   * long runs (the benchmark warms it up before it measures).
+   * first ~30 s under load, after which each call costs about 35–40 % less CPU (`docs/decisions.md`; the
+   * benchmark compares both in `bench/RESULTS.md`) — for long runs (the benchmark warms it up first).
    */
   readonly jit?: 'startup' | 'throughput';
 }

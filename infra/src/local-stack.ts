@@ -375,7 +375,7 @@ async function startWorkerd(opts: {
     // The Worker serves its own socket, and its fetches go straight out: Miniflare's entry Worker
     // (request logging, pretty errors, `request.cf`) and its outbound `CF-Connecting-IP` stripper are two
     // more isolates in the same thread that the deployed Worker does not have — measured, they were
-    // about a quarter of workerd's CPU per verification in the benchmark (bench/RESULTS.md).
+    // about a quarter of workerd's CPU per verification under the benchmark's load (docs/decisions.md).
     host: '127.0.0.1',
     port: 0,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: opts.port }],
