@@ -600,7 +600,13 @@ ${table(
   cache saves little CPU now but keeps the \`Certificate\` object (and so the other caches' keys) stable.
 - All together, a card from a DS seen before costs ${fmt(cacheRow(0).cpuMsPerOp)} ms of passive authentication against
   ${fmt(cacheRow(2).cpuMsPerOp)} ms for a DS never seen (fresh store, parse, import, chain check).
-- **Precomputed point tables** (noble curves: brainpool, explicit-parameter curves): a brainpoolP256r1
+- **Native brainpool where the runtime has it** (\`native.ts\`): in Node the SDK verifies brainpool
+  signatures with OpenSSL through \`node:crypto\` (reached with \`process.getBuiltinModule\`, never
+  imported; each curve self-tested once): ${fmt(part(5).cpuMsPerOp)} ms for a key seen once, import included, against
+  ${fmt(part(3).cpuMsPerOp)} ms with noble — ${fmt(part(3).cpuMsPerOp / part(5).cpuMsPerOp, 2)}×. The AA key is per chip, so every brainpool
+  card pays this once; the in-process brainpool row above is on this path.
+- **Precomputed point tables** (noble: brainpool where the runtime has no native curve — workerd,
+  browsers — and explicit-parameter curves): a brainpoolP256r1
   verification with a key seen for the first time takes ${fmt(part(3).cpuMsPerOp)} ms; with a precomputed wNAF table of the
   public point (W=8) ${fmt(part(4).cpuMsPerOp)} ms. The SDK's point cache (\`signature.ts\`) builds the table from a key's second
   use, so the DS verification of a brainpool card costs the second figure in the steady state; the AA

@@ -4,11 +4,14 @@
  * verification), and with a Document Signer never seen before per call (fresh trust store, DS
  * certificate parsed and its key imported anew: the SDK's caches are private and keyed by the DS
  * bytes, so a new DS is exactly a miss in all of them). Plus the parts on their own, and what a
- * per-key precomputed point table buys @noble/curves' brainpoolP256r1 verification.
+ * per-key precomputed point table buys @noble/curves' brainpoolP256r1 verification, against the
+ * native verification the SDK uses where the runtime has the curve (OpenSSL through node:crypto).
  */
+import { createPublicKey, verify as nativeVerify } from 'node:crypto';
 import { brainpoolP256r1 } from '@noble/curves/misc.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { ECPublicKey } from '../../sdk/src/crypto/keys.ts';
+import { OID } from '../../sdk/src/asn1/oid.ts';
+import { type ECPublicKey, ecSPKI } from '../../sdk/src/crypto/keys.ts';
 import { derToPlain } from '../../sdk/src/crypto/signature.ts';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import {
@@ -131,8 +134,17 @@ export async function measureCaches(n: number): Promise<{ rows: CacheRow[]; part
     const R = Point.BASE.multiplyUnsafe(Fn.mul(h, is)).add(P.multiplyUnsafe(Fn.mul(r, is)));
     if (Fn.create(R.toAffine().x) !== r) throw new Error('brainpool table verify failed');
   };
+  // Native: a key seen once, so its import is part of each verification (as for an AA key).
+  const bpSpki = ecSPKI(OID.brainpoolP256r1, bpKey.point);
+  const bpSignedAttrs = bpSod.signerInfo.signedAttributes!;
+  const opensslVerify = () => {
+    const key = createPublicKey({ key: Buffer.from(bpSpki), format: 'der', type: 'spki' });
+    if (!nativeVerify('sha256', bpSignedAttrs, { key, dsaEncoding: 'ieee-p1363' }, bpSig))
+      throw new Error('brainpool native verify failed');
+  };
   const bpPlain = await repeat(plainVerify, Math.max(50, n / 2), 10, 1);
   const bpTable = await repeat(tableVerify, Math.max(50, n / 2), 10, 1);
+  const bpNative = await repeat(opensslVerify, Math.max(50, n / 2), 10, 1);
 
   return {
     rows: [
@@ -146,6 +158,7 @@ export async function measureCaches(n: number): Promise<{ rows: CacheRow[]; part
       row('chain check: CSCA signature over DS tbs (ECDSA P-256)', chain),
       row('brainpoolP256r1 verify, noble, no table (a key seen once: AA keys, a new DS)', bpPlain),
       row('brainpoolP256r1 verify, precomputed point table W=8 (a DS key seen before)', bpTable),
+      row('brainpoolP256r1 verify, native: OpenSSL via node:crypto, key import included', bpNative),
     ],
   };
 }

@@ -14,6 +14,7 @@ import {
   TAG,
 } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
+import { bitString, oid, seq } from '../asn1/writer.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
 import { bytesToBigInt } from '../lib/bytes.ts';
 import { CURVE_OID, type Curve, type CurveParams, explicitCurve, NOBLE, namedCurve } from './curves.ts';
@@ -153,4 +154,9 @@ export function parseSPKI(input: Uint8Array | Node): PublicKey {
     if (isChipIdError(e) && e instanceof CryptoError) throw e;
     throw new CryptoError('ERR_KEY_INVALID', 'spki: malformed public key', { cause: e });
   }
+}
+
+/** SubjectPublicKeyInfo for an EC point on a named curve (RFC 5480 §2). */
+export function ecSPKI(curveOid: string, point: Uint8Array): Uint8Array {
+  return seq(seq(oid(OID.ecPublicKey), oid(curveOid)), bitString(point));
 }

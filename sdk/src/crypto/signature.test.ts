@@ -7,13 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OID } from '../asn1/oid.ts';
 import * as der from '../asn1/writer.ts';
 import { bigIntToBytes } from '../lib/bytes.ts';
 import { NAMED_CURVE_OID, type NamedCurve, NOBLE } from './curves.ts';
 import { digest, type HashName } from './hash.ts';
 import { parseSPKI } from './keys.ts';
+import { nativeECDSAAvailable, selfTest, useNativeECDSA } from './native.ts';
 import { verifySignature } from './signature.ts';
 
 const CURVES = Object.keys(NOBLE) as NamedCurve[];
@@ -34,7 +35,13 @@ function explicitParams(name: NamedCurve): Uint8Array {
 const spki = (params: Uint8Array, point: Uint8Array) =>
   der.seq(der.seq(der.oid(OID.ecPublicKey), params), der.bitString(point));
 
-describe('ECDSA on every eMRTD curve, named and explicit parameters', () => {
+describe.each([
+  ['native where the runtime has the curve', true],
+  ['portable (noble) only', false],
+])('ECDSA on every eMRTD curve, named and explicit parameters — %s', (_, native) => {
+  beforeAll(() => useNativeECDSA(native));
+  afterAll(() => useNativeECDSA(true));
+
   for (const name of CURVES) {
     for (const explicit of [false, true]) {
       it(`${name} (${explicit ? 'explicit' : 'named'})`, async () => {
@@ -70,6 +77,67 @@ describe('ECDSA on every eMRTD curve, named and explicit parameters', () => {
     expect(await verifySignature(key, { kind: 'ecdsa', hash: 'SHA-256', format: 'plain' }, msg, high)).toBe(
       true,
     );
+  });
+});
+
+describe('native ECDSA (node:crypto) for the curves Web Crypto lacks', () => {
+  const BRAINPOOL = CURVES.filter((c) => c.startsWith('brainpool'));
+
+  it('is used in Node for every brainpool curve (each passed its self-test)', () => {
+    useNativeECDSA(true);
+    for (const c of BRAINPOOL) expect(nativeECDSAAvailable(c)).toBe(true);
+  });
+
+  it('stays off for a runtime whose verifier does not tell good signatures from bad', () => {
+    const key = () => ({});
+    expect(selfTest({ createPublicKey: key, verify: () => true }, 'brainpoolP256r1')).toBe(false);
+    expect(selfTest({ createPublicKey: key, verify: () => false }, 'brainpoolP256r1')).toBe(false);
+    const throws = () => {
+      throw new Error('unsupported curve');
+    };
+    expect(selfTest({ createPublicKey: throws, verify: () => true }, 'brainpoolP256r1')).toBe(false);
+  });
+
+  it('gives the same verdict as noble on valid, high-S, corrupted and out-of-range signatures', async () => {
+    for (const name of BRAINPOOL) {
+      const impl = NOBLE[name];
+      const n = impl.Point.CURVE().n;
+      const len = Math.ceil(n.toString(2).length / 8);
+      for (let i = 0; i < 4; i++) {
+        const sk = impl.utils.randomSecretKey();
+        const key = parseSPKI(spki(der.oid(NAMED_CURVE_OID[name]), impl.getPublicKey(sk, false)));
+        const msg = crypto.getRandomValues(new Uint8Array(64 + i));
+        const hash: HashName = (['SHA-1', 'SHA-224', 'SHA-256', 'SHA-384'] as const)[i]!;
+        const sig = impl.Signature.fromBytes(
+          impl.sign(await digest(hash, msg), sk, { prehash: false, lowS: false }),
+        );
+        const raw = (r: bigint, s: bigint) =>
+          new Uint8Array([...bigIntToBytes(r, len), ...bigIntToBytes(s, len)]);
+        const flipped = sig.toBytes('compact');
+        flipped[i]! ^= 0x80;
+        const cases = [
+          raw(sig.r, sig.s),
+          raw(sig.r, n - sig.s),
+          flipped,
+          raw(0n, sig.s),
+          raw(sig.r, n),
+          raw(sig.r + n < 1n << BigInt(8 * len) ? sig.r + n : sig.r, sig.s),
+        ];
+        const verdicts = async () => {
+          const out: boolean[] = [];
+          for (const c of cases)
+            out.push(await verifySignature(key, { kind: 'ecdsa', hash, format: 'plain' }, msg, c));
+          return out;
+        };
+        useNativeECDSA(true);
+        const native = await verdicts();
+        useNativeECDSA(false);
+        const portable = await verdicts();
+        useNativeECDSA(true);
+        expect(native).toEqual(portable);
+        expect(native.slice(0, 3)).toEqual([true, true, false]);
+      }
+    }
   });
 });
 

@@ -2,8 +2,9 @@
  * Signature verification for eMRTD PKI objects (Doc 9303 Part 12 §4.2): RSASSA-PKCS1-v1_5 and
  * RSASSA-PSS (RFC 8017), ECDSA (FIPS 186-4 / BSI TR-03111) with X9.62 DER or plain r||s signatures.
  *
- * Web Crypto does the work wherever it can (NIST curves, RSA with SHA-1/256/384/512); noble handles
- * brainpool and explicit-parameter curves, and a BigInt RSA path covers what Web Crypto refuses
+ * Web Crypto does the work wherever it can (NIST curves, RSA with SHA-1/256/384/512); brainpool goes
+ * to the runtime's native crypto where it has the curve (`native.ts`: OpenSSL in Node), else, with
+ * explicit-parameter curves, to noble; and a BigInt RSA path covers what Web Crypto refuses
  * (SHA-224, PSS with a different MGF1 hash). ICAO signatures are not low-S normalised: high S is valid.
  */
 import { invert, mod } from '@noble/curves/abstract/modular.js';
@@ -29,6 +30,7 @@ import {
   pointConstructor,
   type RSAPublicKey,
 } from './keys.ts';
+import { verifyECDSANative } from './native.ts';
 
 /** A signature scheme resolved from an AlgorithmIdentifier. */
 export type SignatureScheme =
@@ -238,6 +240,8 @@ export async function verifyECDSA(
     const k = await ecKey(key);
     return crypto.subtle.verify({ name: 'ECDSA', hash }, k, bufferSource(plain), bufferSource(message));
   }
+  const native = verifyECDSANative(key, hash, message, plain);
+  if (native !== undefined) return native;
   const h = await digest(hash, message);
   try {
     return verifyECDSANoble(key, h, plain);

@@ -10,6 +10,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { OID } from '../asn1/oid.ts';
 import { bitString, int, nul, oid, seq } from '../asn1/writer.ts';
+import { ecSPKI } from '../crypto/keys.ts';
 import type { SandboxRandom } from './random.ts';
 import { generateRSAKey, type RSAPrivateKey, rsaSignPKCS1 } from './rsa.ts';
 
@@ -50,11 +51,6 @@ export const CURVES = {
 
 const ECDSA_SHA256 = seq(oid(OID.ecdsaWithSHA256));
 const RSA_SHA256 = seq(oid(OID.sha256WithRSAEncryption), nul());
-
-/** SubjectPublicKeyInfo for an EC point on a named curve (RFC 5480 §2). */
-export function ecSPKI(curveOid: string, point: Uint8Array): Uint8Array {
-  return seq(seq(oid(OID.ecPublicKey), oid(curveOid)), bitString(point));
-}
 
 /** SubjectPublicKeyInfo for an RSA public key (RFC 3279 §2.3.1). */
 export function rsaSPKI(n: bigint, e: bigint): Uint8Array {
