@@ -8,7 +8,7 @@
  * flipped — or the curve stays on noble for the life of the process.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { fromLatin1 } from '../lib/bytes.ts';
+import { bigIntToBytes, concat, fromLatin1 } from '../lib/bytes.ts';
 import { NAMED_CURVE_OID, type NamedCurve, NOBLE, namedCurve } from './curves.ts';
 import type { HashName } from './hash.ts';
 import { type ECPublicKey, ecSPKI } from './keys.ts';
@@ -65,22 +65,28 @@ function importKey(nc: NodeCrypto, curve: NamedCurve, point: Uint8Array): object
 }
 
 /**
- * A fixed key signs a fixed message with noble; the native verifier `nc` must accept that signature
- * and refuse it with one bit flipped. Exported for tests.
+ * The key whose secret is 1 (its public point is the curve's generator) signs a fixed message with
+ * noble; the native verifier `nc` must accept that signature and refuse it with one bit flipped. A
+ * runtime without the curve (workerd's node:crypto has no brainpool) fails at the key import, before
+ * any noble work. Exported for tests.
  */
 export function selfTest(nc: NodeCrypto, curve: NamedCurve): boolean {
   try {
-    const noble = NOBLE[curve];
-    const message = new TextEncoder().encode(`chipid native ECDSA self-test ${curve}`);
-    // 0x11 repeated is below the order of every named curve here.
-    const secret = new Uint8Array(namedCurve(curve).orderLength).fill(0x11);
-    const digestBytes = sha256(message);
-    const signature = noble.sign(digestBytes, secret, { prehash: false, format: 'compact' });
+    const { params, byteLength, orderLength } = namedCurve(curve);
+    const generator = concat(
+      Uint8Array.of(4),
+      bigIntToBytes(params.Gx, byteLength),
+      bigIntToBytes(params.Gy, byteLength),
+    );
     const key = nc.createPublicKey({
-      key: ecSPKI(NAMED_CURVE_OID[curve], noble.getPublicKey(secret, false)),
+      key: ecSPKI(NAMED_CURVE_OID[curve], generator),
       format: 'der',
       type: 'spki',
     });
+    const secret = new Uint8Array(orderLength);
+    secret[orderLength - 1] = 1;
+    const message = new TextEncoder().encode(`chipid native ECDSA self-test ${curve}`);
+    const signature = NOBLE[curve].sign(sha256(message), secret, { prehash: false, format: 'compact' });
     const verify = (sig: Uint8Array) => nc.verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, sig);
     const flipped = signature.slice();
     flipped[flipped.length - 1]! ^= 1;
