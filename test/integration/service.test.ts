@@ -1,6 +1,7 @@
 /**
  * Integration: the bundled Worker in workerd (Miniflare) against DynamoDB Local — public endpoints,
- * challenges, RFC 9457 problems (404/405/413/415/malformed JSON/validation), idempotency, rate limits.
+ * challenges, RFC 9457 problems (404/405/413/415/malformed JSON/validation), idempotency, rate limits,
+ * the admin client listing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
@@ -299,5 +300,83 @@ describe('rate limits', () => {
       expect(last).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
       expect(last?.limit).toMatch(/^"default";r=0;t=\d+$/);
     });
+  });
+});
+
+describe('admin: listing clients', () => {
+  interface Page {
+    items: { clientId: string; status: string; keys: { kid: string }[] }[];
+    next?: string;
+  }
+  const list = async (query: string) => {
+    const res = await w.admin('GET', `/admin/v1/clients?${query}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as Page;
+  };
+  /** Every page of `env` at `limit`, following `next`. */
+  const walk = async (env: string, limit: number) => {
+    const pages: Page[] = [];
+    let after: string | undefined;
+    do {
+      const page = await list(`env=${env}&limit=${limit}${after ? `&after=${after}` : ''}`);
+      pages.push(page);
+      after = page.next;
+    } while (after && pages.length < 100);
+    return pages;
+  };
+
+  it('pages through every client of an environment in id order, as each client is now', async () => {
+    const mine = [await registerClient(w), await registerClient(w), await registerClient(w)];
+    const live = await registerClient(w, { env: 'live' });
+    const off = mine[1]!.clientId;
+    expect((await w.admin('PATCH', `/admin/v1/clients/${off}`, { status: 'disabled' })).status).toBe(200);
+
+    const pages = await walk('sandbox', 2);
+    const ids = pages.flatMap((p) => p.items.map((c) => c.clientId));
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    for (const p of pages) expect(p.items.length).toBeLessThanOrEqual(2);
+    expect(pages[pages.length - 1]!.next).toBeUndefined();
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining([rp.clientId, ...mine.map((m) => m.clientId)]));
+    expect(ids).not.toContain(live.clientId);
+    const items = pages.flatMap((p) => p.items);
+    expect(items.find((c) => c.clientId === off)?.status).toBe('disabled');
+    expect(items.find((c) => c.clientId === mine[0]!.clientId)).toMatchObject({
+      status: 'active',
+      keys: [{ kid: mine[0]!.kid }],
+    });
+    // One page holding everything is the same list.
+    expect((await list('env=sandbox&limit=100')).items.map((c) => c.clientId)).toEqual(ids);
+    expect((await walk('live', 50)).flatMap((p) => p.items.map((c) => c.clientId))).toContain(live.clientId);
+  });
+
+  it('registering an existing client id is 409 ERR_CONFLICT; patching an unknown one 404 — the list is unchanged', async () => {
+    const a = await registerClient(w);
+    const before = (await walk('sandbox', 100)).flatMap((p) => p.items.map((c) => c.clientId));
+    await expect(registerClient(w, { clientId: a.clientId })).rejects.toThrow(
+      /registerClient: 409 .*ERR_CONFLICT/,
+    );
+    const ghost = `sandbox_ghost${Date.now()}`;
+    const patched = await w.admin('PATCH', `/admin/v1/clients/${ghost}`, { status: 'disabled' });
+    expect(patched.status).toBe(404);
+    const after = (await walk('sandbox', 100)).flatMap((p) => p.items);
+    expect(after.map((c) => c.clientId)).toEqual(before);
+    expect(after.find((c) => c.clientId === a.clientId)).toMatchObject({ status: 'active' });
+  });
+
+  it('refuses a missing environment, a bad page size and a cursor from the other environment', async () => {
+    for (const query of [
+      '',
+      'env=test',
+      'env=sandbox&limit=0',
+      'env=sandbox&limit=101',
+      'env=sandbox&after=live_abc',
+    ]) {
+      const res = await w.admin('GET', `/admin/v1/clients?${query}`);
+      expect(res.status, query).toBe(400);
+      expect((await problem(res)).code).toBe('ERR_VALIDATION');
+    }
+    expect((await w.fetch('/admin/v1/clients?env=sandbox')).status).toBe(401);
   });
 });

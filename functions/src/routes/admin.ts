@@ -22,7 +22,14 @@ import {
   EnvParamSchema,
   problemResponses,
 } from '../schemas.ts';
-import { type ClientKey, type ClientRecord, getClient, putClient } from '../store/clients.ts';
+import {
+  type ClientKey,
+  type ClientRecord,
+  getClient,
+  listClients,
+  MAX_CLIENT_PAGE,
+  putClient,
+} from '../store/clients.ts';
 import { isConditionFailed, storeFor } from '../store/db.ts';
 import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } from '../store/registry.ts';
 import { addTrust, removeTrust, type TrustEntry, trustEntries } from '../store/trust.ts';
@@ -130,7 +137,55 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
 export const adminRoutes = newApp();
 adminRoutes.use('/admin/*', adminAuth);
 
+const ClientListQuery = z
+  .object({
+    env: EnvParamSchema.openapi({ param: { description: "Which environment's clients" } }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CLIENT_PAGE)
+      .default(50)
+      .openapi({ param: { description: 'Page size' } }),
+    after: ClientIdSchema.optional().openapi({
+      param: { description: "List the clients after this client id: the previous page's `next`" },
+    }),
+  })
+  .strict();
+const ClientListSchema = z
+  .object({
+    items: z.array(ClientViewSchema),
+    next: z.string().optional().openapi({ description: 'More may follow: pass it as `after`' }),
+  })
+  .openapi('ClientList');
+
 adminRoutes
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/admin/v1/clients',
+      summary: 'List the RP clients of an environment, in client-id order',
+      security,
+      request: { query: ClientListQuery },
+      responses: {
+        200: {
+          description: 'One page of clients',
+          content: { 'application/json': { schema: ClientListSchema } },
+        },
+        ...problemResponses(400, 401, 503),
+      },
+    }),
+    async (c) => {
+      const { env, limit, after } = c.req.valid('query');
+      if (after !== undefined && envOfClientId(after) !== env) {
+        throw new ApiError('ERR_VALIDATION', `after must be a ${env} client id`, {
+          errors: [{ pointer: '/after', detail: `expected ${env}_…` }],
+        });
+      }
+      const page = await listClients(storeFor(c.env, env), limit, after);
+      return c.json({ items: page.records.map(view), ...(page.next ? { next: page.next } : {}) }, 200);
+    },
+  )
   .openapi(
     createRoute({
       method: 'post',

@@ -22,6 +22,8 @@ export const keys = {
   citizen: (idHash: string): Key => ({ pk: `CIT#${idHash}`, sk: 'CITIZEN' }),
   card: (docHash: string): Key => ({ pk: `CARD#${docHash}`, sk: 'CARD' }),
   client: (clientId: string): Key => ({ pk: `CLIENT#${clientId}`, sk: 'CLIENT' }),
+  /** The client directory: one entry per client in one partition, for listing (`listClients`). */
+  clientEntry: (clientId: string): Key => ({ pk: 'CLIENTS', sk: `CLIENT#${clientId}` }),
   csca: (sha256Hex: string): Key => ({ pk: 'TRUST', sk: `CSCA#${sha256Hex}` }),
   crl: (sha256Hex: string): Key => ({ pk: 'TRUST', sk: `CRL#${sha256Hex}` }),
   /** Trust-store version tag: rewritten with every CSCA/CRL change so isolates reload their cache. */
