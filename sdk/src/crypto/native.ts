@@ -2,8 +2,9 @@
  * ECDSA through the runtime's native crypto for the curves Web Crypto lacks (brainpool, RFC 5639):
  * Node ≥ 20.16 reaches OpenSSL through `node:crypto`, ≈ 5× faster than noble's BigInt arithmetic for
  * a key seen once (each card's Active Authentication key). The module is reached with
- * `process.getBuiltinModule`, never imported, so browsers, React Native and workerd bundle nothing
- * and keep the portable noble path. Before a curve's first native verification, the runtime must
+ * `process.getBuiltinModule`, never imported, so browsers and React Native bundle nothing and keep
+ * the portable noble path (so does workerd: its `node:crypto` has no brainpool and fails the
+ * self-test). Before a curve's first native verification, the runtime must
  * pass a self-test on that curve — accept a valid signature, refuse the same signature with one bit
  * flipped — or the curve stays on noble for the life of the process.
  */
