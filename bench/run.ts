@@ -765,7 +765,7 @@ With ${CONCURRENCY} requests always in flight against what two shared cores can 
 below saturation, and the open-loop rows the latency a verification sees when requests arrive at a
 steady ${OPEN_LOOP_SHARES.map((x) => `${x * 100} %`).join(' or ')} of what the main run sustained (sent on schedule whatever the answers do;
 each latency counted from the moment its request was due). p99 ≤ 50 ms at ${CONCURRENCY} clients would take ≥ ${fmt(CONCURRENCY / 0.05)} verifications/s here, about
-${e2e?.cpu ? fmt(((CONCURRENCY / 0.05) * (e2e.cpu.workerdMs + e2e.cpu.javaMs + e2e.generatorCpuMs)) / 1000, 2) : '?'} cores' worth of workerd + DynamoDB Local + load generator CPU at the measured cost per verification, on a machine
+${e2eCoresNeeded ? fmt(e2eCoresNeeded, 2) : '?'} cores' worth of workerd + DynamoDB Local + load generator CPU at the measured cost per verification, on a machine
 with ${machine.cores}; against real DynamoDB the store's CPU is not ours and a call is single-digit ms.
 
 ${e2eRows.length ? table(e2eHead, e2eRows) : ''}
@@ -830,7 +830,7 @@ partitions by key: the registry's size is not a factor of a key read there.`
 
 DG2 size: in process, the ${BIG_FACE / 1000} KB card costs ${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms more CPU than the ${FACE / 1000} KB one
 (${fmt(faceSmall.t.cpuMsPerOp)} → ${fmt(faceBig.t.cpuMsPerOp)} ms). Hashing the extra ${(BIG_FACE - FACE) / 1000} KB twice (the DG2 hash and the canonical-dump
-digest that \`chip_digest\` signs) accounts for ≈ ${ossl ? fmt(((2 * (BIG_FACE - FACE)) / ossl.sha256BytesPerSec) * 1000) : '0.2'} ms of that at native SHA-256 speed.
+digest that \`chip_digest\` signs) accounts for ≈ ${hashMs === undefined ? '0.2' : fmt(hashMs)} ms of that at native SHA-256 speed.
 The rest grows with the body in JS, because the wire format carries the face as base64 inside JSON; the
 profile rows above, ${FACE / 1000} KB → ${BIG_FACE / 1000} KB, name where (largest growth first):
 ${steps
