@@ -122,7 +122,7 @@ export async function putClient(
   const entry = {
     Put: {
       TableName: s.table,
-      Item: { ...keyAttrs(keys.clientEntry(rec.clientId)), ...marshal({ clientId: rec.clientId }) },
+      Item: keyAttrs(keys.clientEntry(rec.clientId)),
     },
   };
   try {
@@ -162,14 +162,12 @@ export async function listClients(
       }),
     ),
   );
-  const ids = (r.Items ?? []).map((it) => it.clientId?.S).filter((id): id is string => !!id);
-  const items =
-    ids.length > 0
-      ? await getItems(
-          s,
-          ids.map((id) => keys.client(id)),
-        )
-      : [];
+  // The directory's sort key is `CLIENT#<clientId>`: the id is all an entry holds.
+  const ids = (r.Items ?? []).map((it) => (it.sk?.S ?? '').slice(dir.sk.length)).filter((id) => id !== '');
+  const items = await getItems(
+    s,
+    ids.map((id) => keys.client(id)),
+  );
   const records = items.filter((it): it is Item => it !== undefined).map(toRecord);
   const last = ids[ids.length - 1];
   return r.LastEvaluatedKey && last !== undefined ? { records, next: last } : { records };
