@@ -830,7 +830,7 @@ partitions by key: the registry's size is not a factor of a key read there.`
 
 DG2 size: in process, the ${BIG_FACE / 1000} KB card costs ${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms more CPU than the ${FACE / 1000} KB one
 (${fmt(faceSmall.t.cpuMsPerOp)} → ${fmt(faceBig.t.cpuMsPerOp)} ms). Hashing the extra ${(BIG_FACE - FACE) / 1000} KB twice (the DG2 hash and the canonical-dump
-digest that \`chip_digest\` signs) accounts for ≈ ${hashMs === undefined ? '0.2' : fmt(hashMs)} ms of that at native SHA-256 speed.
+digest that \`chip_digest\` signs) ${hashMs === undefined ? 'is part of that (not measured in this run: no `openssl speed` here)' : `accounts for ≈ ${fmt(hashMs)} ms of that at native SHA-256 speed`}.
 The rest grows with the body in JS, because the wire format carries the face as base64 inside JSON; the
 profile rows above, ${FACE / 1000} KB → ${BIG_FACE / 1000} KB, name where (largest growth first):
 ${steps
