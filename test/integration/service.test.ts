@@ -8,7 +8,9 @@ import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { useTables } from '../support/dynamodb.ts';
 import {
   newChallenge,
+  newEcJwk,
   postVerification,
+  publicOf,
   type RpClient,
   registerClient,
   startWorker,
@@ -300,6 +302,68 @@ describe('rate limits', () => {
       expect(last).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
       expect(last?.limit).toMatch(/^"default";r=0;t=\d+$/);
     });
+  });
+});
+
+describe('admin: registering a client with an Idempotency-Key', () => {
+  const body = async (clientId: string) => ({
+    clientId,
+    name: 'Idempotent RP',
+    scope: ['name'],
+    jwks: { keys: [publicOf(await newEcJwk('k1'))] },
+  });
+  const post = (b: unknown, key?: string) =>
+    w.admin('POST', '/admin/v1/clients', b, key === undefined ? {} : { 'Idempotency-Key': key });
+  const fresh = () => `sandbox_idem${process.pid}x${Math.random().toString(36).slice(2, 10)}`;
+
+  it('a retry with the key gets the first answer (201, replayed); without it 409; another body 409 and nothing written', async () => {
+    const id = fresh();
+    const b = await body(id);
+    const key = `reg-${id}`;
+    const first = await post(b, key);
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const view = await first.json();
+    const again = await post(b, `"${key}"`);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(view);
+    const bare = await post(b);
+    expect(bare.status).toBe(409);
+    expect((await problem(bare)).code).toBe('ERR_CONFLICT');
+    const other = fresh();
+    const reused = await post(await body(other), key);
+    expect(reused.status).toBe(409);
+    expect((await problem(reused)).code).toBe('ERR_IDEMPOTENCY_CONFLICT');
+    expect((await w.admin('GET', `/admin/v1/clients/${other}`)).status).toBe(404);
+    const bad = await post(await body(fresh()), 'not a key!');
+    expect(bad.status).toBe(400);
+    expect((await problem(bad)).code).toBe('ERR_REQUEST_INVALID');
+  });
+
+  it('10 concurrent sends of one keyed registration: one client, every answer its 201', async () => {
+    const id = fresh();
+    const b = await body(id);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(b, `race-${id}`)));
+    const bodies = await Promise.all(answers.map((r) => r.text()));
+    expect(answers.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(new Set(bodies).size).toBe(1);
+    expect(answers.filter((r) => r.headers.get('idempotent-replayed') === null).length).toBeLessThanOrEqual(
+      1,
+    );
+    const got = await w.admin('GET', `/admin/v1/clients/${id}`);
+    expect(await got.json()).toEqual(JSON.parse(bodies[0]!));
+  });
+
+  it('a key already used with a registration that failed (409) does not stick to it', async () => {
+    const taken = await registerClient(w);
+    const key = `k-${taken.clientId}`;
+    const clash = await post(await body(taken.clientId), key);
+    expect(clash.status).toBe(409);
+    expect((await problem(clash)).code).toBe('ERR_CONFLICT');
+    // Nothing was remembered for the failed attempt: the same key may carry another registration.
+    const id = fresh();
+    expect((await post(await body(id), key)).status).toBe(201);
   });
 });
 

@@ -14,19 +14,39 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { hex, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
-import { getIdempotency, idempotencyPut } from '../store/requests.ts';
+import { getIdempotency, type IdempotencyRecord, idempotencyPut } from '../store/requests.ts';
 
 const KEY_SYNTAX = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
-  c.set('idempotency', undefined);
+/** The request's `Idempotency-Key` (RFC 8941 string form `"abc"` or the bare token), checked; or undefined. */
+export function idempotencyKeyOf(c: Context<AppEnv>): string | undefined {
   const key = c.req.header('Idempotency-Key');
-  if (c.req.method !== 'POST' || key === undefined) return next();
-  // RFC 8941 string form ("abc") is accepted as well as the bare token.
+  if (key === undefined) return undefined;
   const bare = key.startsWith('"') && key.endsWith('"') && key.length >= 2 ? key.slice(1, -1) : key;
   if (!KEY_SYNTAX.test(bare)) {
     throw new ApiError('ERR_REQUEST_INVALID', 'Idempotency-Key must be 1–128 characters of [A-Za-z0-9._:-]');
   }
+  return bare;
+}
+
+/** What a key remembers of its request: SHA-256 (hex) over method, path and body. */
+export async function requestFingerprint(c: Context<AppEnv>, body: string): Promise<string> {
+  return hex(await sha256(`${c.req.method} ${new URL(c.req.url).pathname}\n${body}`));
+}
+
+/** Same fingerprint ⇒ the stored answer (a replay); another ⇒ 409 `ERR_IDEMPOTENCY_CONFLICT`. */
+export function answerStored(stored: IdempotencyRecord, fingerprint: string): Response {
+  if (stored.fingerprint !== fingerprint) {
+    throw new ApiError('ERR_IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
+  }
+  return replayStored(stored.status, stored.body, stored.contentType);
+}
+
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  c.set('idempotency', undefined);
+  if (c.req.method !== 'POST') return next();
+  const bare = idempotencyKeyOf(c);
+  if (bare === undefined) return next();
   // A stored answer goes only to a client decided now (POST /v1/verifications decides it in parallel).
   const decided = c.get('authDecided');
   const settled = decided ? await decided : undefined;
@@ -36,17 +56,10 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     body = await c.req.text();
     c.set('bodyText', body);
   }
-  const path = new URL(c.req.url).pathname;
-  const fingerprint = hex(await sha256(`${c.req.method} ${path}\n${body}`));
+  const fingerprint = await requestFingerprint(c, body);
   const stored = await getIdempotency(auth.store, auth.clientId, bare);
   if (stored) {
-    if (stored.fingerprint !== fingerprint) {
-      throw new ApiError(
-        'ERR_IDEMPOTENCY_CONFLICT',
-        'this Idempotency-Key was used with a different request',
-      );
-    }
-    const replay = replayStored(stored.status, stored.body, stored.contentType);
+    const replay = answerStored(stored, fingerprint);
     for (const [k, v] of Object.entries(settled?.headers ?? {})) replay.headers.set(k, v);
     return replay;
   }
@@ -97,8 +110,5 @@ export async function replayAfterRace(c: Context<AppEnv>): Promise<never> {
   const stored = idem ? await getIdempotency(auth.store, auth.clientId, idem.key) : undefined;
   if (!idem || !stored)
     throw new ApiError('ERR_CONFLICT', 'a concurrent request with this Idempotency-Key is in progress');
-  if (stored.fingerprint !== idem.fingerprint) {
-    throw new ApiError('ERR_IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
-  }
-  throw new StoredAnswer(replayStored(stored.status, stored.body, stored.contentType));
+  throw new StoredAnswer(answerStored(stored, idem.fingerprint));
 }

@@ -13,6 +13,12 @@ import type { AppEnv } from '../app-env.ts';
 import { envOfClientId } from '../env.ts';
 import { fromB64 } from '../lib/crypto.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
+import {
+  answerStored,
+  idempotencyKeyOf,
+  requestFingerprint,
+  StoredAnswer,
+} from '../middleware/idempotency.ts';
 import { ApiError } from '../problems.ts';
 import {
   ClientCreateSchema,
@@ -32,6 +38,7 @@ import {
 } from '../store/clients.ts';
 import { isConditionFailed, storeFor } from '../store/db.ts';
 import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } from '../store/registry.ts';
+import { getIdempotency, idempotencyPut } from '../store/requests.ts';
 import { addTrust, removeTrust, type TrustEntry, trustEntries } from '../store/trust.ts';
 import { newApp } from '../validation.ts';
 import { parseRegistryLine } from './registry-lines.ts';
@@ -130,6 +137,9 @@ function decodeTrust(
 }
 
 const security = [{ adminBearer: [] }];
+/** Whose `Idempotency-Key`s admin registrations are remembered under (client ids are `sandbox_…` / `live_…`). */
+const ADMIN_PRINCIPAL = 'admin';
+
 const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
@@ -200,6 +210,15 @@ adminRoutes
     }),
     async (c) => {
       const b = c.req.valid('json');
+      const s = clientStore(c, b.clientId);
+      // A retry of a registration that landed (same key, same body) gets its answer again instead of 409.
+      const key = idempotencyKeyOf(c);
+      const fingerprint = key === undefined ? '' : await requestFingerprint(c, await c.req.text());
+      const remembered = async () => {
+        const stored = key === undefined ? undefined : await getIdempotency(s, ADMIN_PRINCIPAL, key);
+        if (stored) throw new StoredAnswer(answerStored(stored, fingerprint));
+      };
+      await remembered();
       const now = new Date().toISOString();
       const rec: ClientRecord = {
         clientId: b.clientId,
@@ -210,13 +229,26 @@ adminRoutes
         createdAt: now,
         updatedAt: now,
       };
+      const answer = view(rec);
+      const remember =
+        key === undefined
+          ? []
+          : [
+              idempotencyPut(s, ADMIN_PRINCIPAL, key, {
+                fingerprint,
+                status: 201,
+                body: JSON.stringify(answer),
+                contentType: 'application/json',
+              }),
+            ];
       try {
-        await putClient(clientStore(c, b.clientId), rec, 'create');
+        await putClient(s, rec, 'create', remember);
       } catch (e) {
-        if (isConditionFailed(e)) throw new ApiError('ERR_CONFLICT', 'client already registered');
-        throw e;
+        if (!isConditionFailed(e)) throw e;
+        await remembered(); // a concurrent request with this key won: its answer (or 409 for another body)
+        throw new ApiError('ERR_CONFLICT', 'client already registered');
       }
-      return c.json(view(rec), 201);
+      return c.json(answer, 201);
     },
   )
   .openapi(

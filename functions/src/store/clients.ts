@@ -14,6 +14,7 @@
 import {
   GetItemCommand,
   QueryCommand,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -91,12 +92,14 @@ function recordAttrs(rec: ClientRecord): Item {
  * Writes a client with its directory entry, in one transaction. `mode: 'create'` fails with a
  * conditional-check error when the client exists already; `'replace'` requires it to exist and
  * rewrites the registered fields only, so the client's rate counter carries on (and writes the
- * directory entry again, which lists a client registered before the directory existed).
+ * directory entry again, which lists a client registered before the directory existed). `also`: more
+ * writes of the same transaction (an idempotency record).
  */
 export async function putClient(
   s: StoreContext,
   rec: ClientRecord,
   mode: 'create' | 'replace',
+  also: TransactWriteItem[] = [],
 ): Promise<void> {
   const attrs = recordAttrs(rec);
   const names = Object.keys(attrs);
@@ -126,10 +129,12 @@ export async function putClient(
     },
   };
   try {
-    await guarded(() => s.db.send(new TransactWriteItemsCommand({ TransactItems: [clientWrite, entry] })));
+    await guarded(() =>
+      s.db.send(new TransactWriteItemsCommand({ TransactItems: [clientWrite, entry, ...also] })),
+    );
   } catch (e) {
-    // The client's condition failed: the same error as the single write it replaces.
-    if (cancellationReasons(e)?.[0] === 'ConditionalCheckFailed') {
+    // A condition failed (the client's, or one of `also`'s): the same error as a single conditional write.
+    if (cancellationReasons(e)?.includes('ConditionalCheckFailed')) {
       throw Object.assign(new Error('client condition failed'), { name: 'ConditionalCheckFailedException' });
     }
     throw e;
