@@ -140,11 +140,9 @@ export function createApp(deps: OnboardingDeps): Hono {
       const outcome = await deps.client.verify(chip as ChipDumpJSON, {
         scope,
         purpose,
-        // With the chip's answer the SDK first checks it signed OUR challenge. A card without Active
-        // Authentication has none: the service then answers `inconclusive` / `aa_not_supported`.
-        challenge: (chip as ChipDumpJSON).aa
-          ? { id: challengeId, challenge: p.challenge }
-          : { id: challengeId },
+        // The SDK first checks the chip signed OUR challenge. A card without Active Authentication
+        // (no DG15) has no answer: the service then answers `inconclusive` / `aa_not_supported`.
+        challenge: { id: challengeId, challenge: p.challenge },
       });
       // The JSON answer is just transport: the signed assertion is the proof. `verify` already checked
       // it; checking again here keeps this code right even if someone turns that off.

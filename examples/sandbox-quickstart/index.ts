@@ -51,6 +51,14 @@ export async function quickstart(
   return { profile: card.profile, outcome, header };
 }
 
+/** The service gave the profile's documented outcome: its result and the same reasons (in any order). */
+export function matchesExpected(profile: Profile, outcome: VerificationOutcome): boolean {
+  const sorted = (r: readonly string[]) => JSON.stringify([...r].sort());
+  return (
+    outcome.result === profile.expected.result && sorted(outcome.reasons) === sorted(profile.expected.reasons)
+  );
+}
+
 async function main(argv: string[]): Promise<number> {
   const profile = argv[0] ?? 'valid';
   if (!isProfileName(profile)) {
@@ -66,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`txn       ${outcome.id}`);
   console.log('assertion (signature verified with the service JWKS):');
   console.log(JSON.stringify({ header, claims: outcome.claims }, null, 2));
-  return outcome.result === p.expected.result ? 0 : 1;
+  return matchesExpected(p, outcome) ? 0 : 1;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,9 +2,11 @@
  * The quickstart against the real service (Worker in workerd + DynamoDB Local, no mocks): a sandbox
  * card is verified and the printed assertion is the verified one.
  */
+
+import { PROFILE_NAMES } from '@chipid/sdk/sandbox';
 import { describe, expect, it } from 'vitest';
 import { useSandboxService } from '../shared/sandbox-service.ts';
-import { quickstart } from './index.ts';
+import { matchesExpected, quickstart } from './index.ts';
 
 const svc = useSandboxService();
 
@@ -35,5 +37,18 @@ describe('sandbox quickstart', () => {
     expect(outcome.result).toBe(profile.expected.result);
     expect(outcome.reasons).toEqual(profile.expected.reasons);
     expect(outcome.claims?.result).toBe('rejected');
+  });
+
+  it('every sandbox profile gives its documented outcome through the quickstart, reasons included', async () => {
+    const { client } = await svc.newClient();
+    for (const name of PROFILE_NAMES) {
+      const { profile, outcome } = await quickstart(client, name);
+      expect({ name, result: outcome.result, reasons: [...outcome.reasons].sort() }).toEqual({
+        name,
+        result: profile.expected.result,
+        reasons: [...profile.expected.reasons].sort(),
+      });
+      expect(matchesExpected(profile, outcome)).toBe(true);
+    }
   });
 });

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ClientError, isChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
 import { chipDigest } from '../icao/dump.ts';
-import { toBase64 } from '../lib/bytes.ts';
+import { fromBase64, toBase64 } from '../lib/bytes.ts';
 import { createClient } from './client.ts';
 
 type Behaviour =
@@ -292,6 +292,24 @@ describe('verify: retries and idempotency', () => {
       }).verify(DUMP, verifyOpts),
     );
     expect(e.code).toBe('ERR_NETWORK');
+    // It names what could not be reached, and why.
+    expect(e.message).toBe('POST http://127.0.0.1:1/v1/verifications: network error (bad port)');
+    // A port nobody listens on: the system's refusal.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const refused = await caught(
+      createClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        clientId: 'sandbox_demo',
+        privateKey: rpPrivate,
+        retries: 0,
+      }).verify(DUMP, verifyOpts),
+    );
+    expect(refused.message).toBe(
+      `POST http://127.0.0.1:${port}/v1/verifications: network error (ECONNREFUSED)`,
+    );
   });
 
   it('refuses an answer whose assertion says something else', async () => {
@@ -305,9 +323,27 @@ describe('verify: retries and idempotency', () => {
       client().verify(DUMP, { ...verifyOpts, challenge: { id: 'c', challenge: new Uint8Array(8) } }),
     );
     expect(e.code).toBe('ERR_REQUEST_INVALID');
+    // A card with Active Authentication (DG15) whose dump has no answer: refused before sending.
     const { aa: _aa, ...noAa } = DUMP;
-    expect((await caught(client().verify(noAa, verifyOpts))).code).toBe('ERR_REQUEST_INVALID');
+    const withDg15 = { ...noAa, dg15: 'bwA=' };
+    const unanswered = await caught(client().verify(withDg15, verifyOpts));
+    expect(unanswered.code).toBe('ERR_REQUEST_INVALID');
+    expect(unanswered.message).toMatch(/DG15.*no aa answer/);
     expect(seen).toHaveLength(0);
+  });
+
+  it('sends a card without Active Authentication (no DG15) with the challenge id: the service decides', async () => {
+    script = ['ok'];
+    const { aa: _aa, ...noAa } = DUMP;
+    const out = await client().verify(noAa, verifyOpts);
+    expect(out.result).toBe('verified');
+    expect(seen).toHaveLength(1);
+    const { request } = JSON.parse(seen[0]!.body) as { request: string };
+    const claims = JSON.parse(new TextDecoder().decode(fromBase64(request.split('.')[1]!))) as Record<
+      string,
+      unknown
+    >;
+    expect(claims.challenge_id).toBe('ch_1');
   });
 
   it('can be aborted by the caller', async () => {

@@ -268,9 +268,15 @@ export function createClient(options: ClientOptions): ChipIdClient {
         if (typeof o.challenge?.id !== 'string')
           throw new ClientError('ERR_REQUEST_INVALID', 'verify: challenge.id is required');
         const expected = o.challenge.challenge;
-        if (expected !== undefined) {
-          const aa = dump.aa;
-          if (!aa) throw new ClientError('ERR_REQUEST_INVALID', 'chip: no aa answer for the challenge');
+        const aa = dump.aa;
+        // A card without Active Authentication (no DG15) cannot answer: the service reports
+        // `aa_not_supported`. One that has it must have answered this very challenge.
+        if (expected !== undefined && !aa && dump.dg15 !== undefined)
+          throw new ClientError(
+            'ERR_REQUEST_INVALID',
+            'chip: the card has Active Authentication (DG15) but the dump has no aa answer: have the chip sign the challenge',
+          );
+        if (expected !== undefined && aa) {
           let got: Uint8Array;
           try {
             got = fromBase64(aa.challenge);

@@ -112,6 +112,15 @@ type Attempt =
   | { kind: 'fatal'; error: ClientError }
   | { kind: 'retry'; error: ClientError; retryAfterMs?: number };
 
+/** ` (ECONNREFUSED)`-style detail from a fetch failure (undici nests the system error as `cause`). */
+function networkReason(e: unknown): string {
+  const inner = (e as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const code = inner?.code ?? (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return ` (${code})`;
+  const m = inner?.message;
+  return typeof m === 'string' && m.length > 0 && m.length <= 80 && !m.includes('\n') ? ` (${m})` : '';
+}
+
 async function attemptOnce(t: TransportOptions, o: SendOptions, label: string): Promise<Attempt> {
   const ctrl = new AbortController();
   let timedOut = false;
@@ -132,7 +141,11 @@ async function attemptOnce(t: TransportOptions, o: SendOptions, label: string): 
       text = await res.text();
     } catch (cause) {
       if (o.signal?.aborted) return { kind: 'fatal', error: abortError(o.signal) };
-      const msg = timedOut ? `${label}: no answer within ${t.timeoutMs} ms` : `${label}: network error`;
+      // The URL (the service's, no personal data) and the runtime's reason say what could not be reached.
+      const where = `${o.method} ${o.url}`;
+      const msg = timedOut
+        ? `${where}: no answer within ${t.timeoutMs} ms`
+        : `${where}: network error${networkReason(cause)}`;
       return { kind: 'retry', error: new ClientError('ERR_NETWORK', msg, { cause }) };
     }
     let json: unknown;
