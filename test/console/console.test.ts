@@ -191,6 +191,7 @@ describe('console API', () => {
     });
     expect(v.steps.find((s) => s.name === 'dg13.hash')?.status).toBe('pass');
     expect(v.steps.find((s) => s.name === 'registry')?.status).toBe('skip');
+    expect(v.steps.filter((s) => s.group === 'active').map((s) => s.status)).toEqual(['skip']);
   });
 
   it('clone → inconclusive (AA signature fails); no-aa → inconclusive (no AA key)', async () => {
@@ -229,7 +230,9 @@ describe('console API', () => {
     const tampered = await makeCard({ profile: 'tampered-dg13', seed: 'upload' });
     const t = await verify({ dump: tampered.dump });
     expect(t.result).toBe('rejected');
-    expect(t.reasons).toContain('dg_hash_mismatch');
+    // Passive authentication failed: nothing else on the chip is judged (no aa_not_performed).
+    expect(t.reasons).toEqual(['dg_hash_mismatch']);
+    expect(t.steps.filter((s) => s.group === 'active')).toMatchObject([{ name: 'aa', status: 'skip' }]);
   });
 
   it('rejects malformed input with validation problems', async () => {

@@ -246,7 +246,20 @@ export function consoleSteps(
   }
 
   const aa = checks.find((c) => c.name === 'aa.signature');
-  if (reasons.includes('aa_not_supported')) {
+  const passiveFailed = steps.some((x) => x.status === 'fail');
+  if (passiveFailed) {
+    // The pipeline reports no clone-check reason for a chip that failed passive authentication.
+    steps.push(
+      step(
+        'active',
+        'aa',
+        'Active Authentication (clone check)',
+        'skip',
+        [],
+        'not judged: passive authentication failed, so DG15 and the answer are not trusted',
+      ),
+    );
+  } else if (reasons.includes('aa_not_supported')) {
     steps.push(
       step(
         'active',

@@ -262,7 +262,9 @@ export async function prepareVerification(
 
   const result: VerificationRecord['result'] =
     hard.length > 0 ? 'rejected' : soft.length > 0 ? 'inconclusive' : 'verified';
-  const reasons = [...hard, ...soft];
+  // Once passive authentication fails nothing on the chip is trusted, its DG15 included: the clone
+  // check's reasons would describe forged data, so a rejected chip carries its passive reasons only.
+  const reasons = passiveOk ? [...hard, ...soft] : hard;
   const summary: CheckSummary = {
     passive: passiveOk,
     active: active,
