@@ -77,7 +77,7 @@ export const ADVICE: Record<string, string> = {
   ERR_ASSERTION_INVALID:
     'The assertion fails verification (signature, `typ`, `iss`, `aud`, expiry or shape): do NOT trust it; run the verification again. Check your clock if it says expired.',
   ERR_NETWORK:
-    'The service (or its JWKS) could not be reached or timed out after the retries: retry later with the same Idempotency-Key; nothing was verified twice.',
+    'The service (or its JWKS) could not be reached or timed out after the retries; the message names the URL and the reason (e.g. ECONNREFUSED). Retry later with the same Idempotency-Key; nothing was verified twice. Locally: is `npm start` running at the URL in `.chipid/local.json`?',
   ERR_SANDBOX:
     'Bad sandbox factory input (e.g. unknown profile): see `chipid sandbox profiles` for the names.',
   ERR_CONFIG:

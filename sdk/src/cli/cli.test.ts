@@ -74,6 +74,42 @@ describe('chipid CLI', () => {
     expect(byName['ds.chain']).toMatchObject({ ok: false, code: 'ds_untrusted' });
   });
 
+  it('every command answers --help (exit 0); a flag typo is one plain line pointing at that help (exit 2)', async () => {
+    const top = await chipid('--help');
+    expect(top.code).toBe(0);
+    for (const line of [
+      'sandbox registry',
+      'submit --profile <name> --seed <n>',
+      'inspect <dump.json> [--images]',
+    ])
+      expect(top.stdout).toContain(line);
+    for (const cmd of [['inspect'], ['verify'], ['sandbox', 'card'], ['submit']]) {
+      const r = await chipid(...cmd, '--help');
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`usage: chipid ${cmd.join(' ')}`);
+    }
+    for (const [cmd, shown] of [
+      [
+        ['inspect', dumpFile, '--output'],
+        "chipid inspect: ERR_CONFIG: Unknown option '--output' (see chipid inspect --help)",
+      ],
+      [
+        ['sandbox', 'card', '--challange', '00'],
+        "chipid sandbox: Unknown option '--challange' (see chipid sandbox card --help)",
+      ],
+    ] as const) {
+      const r = await chipid(...cmd);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(shown);
+    }
+  });
+
+  it('verify names the --csca file that is not a certificate', async () => {
+    const r = await chipid('verify', dumpFile, '--csca', dumpFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^chipid verify: ERR_CERT_INVALID: --csca ${dumpFile}: `));
+  });
+
   it('unusable input exits 2 with a one-line error', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ format: 'chipid.dump/1', sod: 'AAAA', dg1: 'AAAA', extra: 1 }));

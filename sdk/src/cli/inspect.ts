@@ -3,18 +3,29 @@
  * Exit 0 when every file parses, 1 when some file is malformed (its section holds `error`), 2 when
  * the dump itself is unusable.
  */
-import { parseArgs } from 'node:util';
 import { describeDump } from '../icao/describe.ts';
-import { printJSON, readDumpFile } from './io.ts';
+import { parseCommandArgs, printJSON, readDumpFile } from './io.ts';
+
+const USAGE = `usage: chipid inspect <dump.json> [--images]
+
+Prints the parsed chip contents (EF.COM, DG1 MRZ, DG2 face metadata, DG13, DG14, DG15, SOD) as JSON,
+without verifying anything (see chipid verify). --images includes the face image(s) as base64.
+Exit 0 every file parses, 1 some file is malformed (its section holds "error"), 2 unusable input.
+`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+  const { positionals, values } = parseCommandArgs('inspect', {
     args: argv,
     allowPositionals: true,
-    options: { images: { type: 'boolean', default: false } },
+    strict: true,
+    options: { images: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (positionals.length !== 1) {
-    process.stderr.write('usage: chipid inspect <dump.json> [--images]\n');
+    process.stderr.write(USAGE);
     return 2;
   }
   const { dump } = readDumpFile(positionals[0]!);

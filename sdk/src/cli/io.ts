@@ -1,5 +1,6 @@
 /** File helpers shared by the CLI commands (Node only). */
 import { readFileSync } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ChipIdError } from '../errors.ts';
 import { type ChipDump, type ChipDumpJSON, parseDump } from '../icao/dump.ts';
 
@@ -63,4 +64,30 @@ export function readSandboxChip(dumpPath: string): SandboxChipFile | undefined {
   if (v.format !== 'chipid.sandbox-chip/1' || typeof v.profile !== 'string' || typeof v.seed !== 'string')
     throw new ChipIdError('ERR_CONFIG', `${sandboxChipPath(dumpPath)} is not a chipid.sandbox-chip/1 file`);
   return v as SandboxChipFile;
+}
+
+/**
+ * The point of a `parseArgs` error (unknown or malformed flag), or undefined for any other error. Node's
+ * text ("Unknown option '--x'. To specify a positional argument starting with a '-', place it at the end
+ * of the command after '--', as in …") is cut to its first sentence.
+ */
+export function argsErrorText(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined;
+  const first = ((e as Error).message.split('\n')[0] ?? '').split(/\.\s/)[0] || 'bad arguments';
+  return first.replace(/\.$/, '');
+}
+
+/** `parseArgs` whose flag errors are usage errors (ERR_CONFIG, exit 2) pointing at the command's help. */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (cause) {
+    const text = argsErrorText(cause);
+    if (text === undefined) throw cause;
+    throw new ChipIdError('ERR_CONFIG', `${text} (see chipid ${command} --help)`, { cause });
+  }
 }

@@ -6,21 +6,29 @@ import { isChipIdError } from '../errors.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<Command> }> = {
   inspect: {
-    summary: 'inspect <dump.json>                      print the parsed DG1/DG13/SOD as JSON',
+    usage: [['inspect <dump.json> [--images]', 'the parsed chip contents as JSON']],
     load: async () => (await import('./inspect.ts')).run,
   },
   verify: {
-    summary: 'verify <dump.json> --csca <file> […]     passive (+ active) authentication report',
+    usage: [['verify <dump.json> --csca <file> [--crl …]', 'passive (+ active) authentication report']],
     load: async () => (await import('./verify.ts')).run,
   },
   sandbox: {
-    summary: 'sandbox csca | profiles | card …         sandbox PKI and test chips',
+    usage: [
+      ['sandbox profiles', 'the test chips and the outcome each gives'],
+      ['sandbox card --profile <name> --out <file>', 'a signed sandbox chip dump (+ its virtual chip)'],
+      ['sandbox csca', 'the sandbox CSCA certificate (PEM)'],
+      ['sandbox registry', 'the sandbox registry seed (JSONL)'],
+    ],
     load: async () => (await import('./sandbox.ts')).run,
   },
   submit: {
-    summary: 'submit <dump.json> [--challenge]         send a dump to the chipid service',
+    usage: [
+      ['submit <dump.json> [--challenge] [--scope a,b]', 'send a dump to the chipid service'],
+      ['submit --profile <name> --seed <n> --challenge', 'the same for a sandbox card, its chip answering'],
+    ],
     load: async () => (await import('./submit.ts')).run,
   },
 };
@@ -29,7 +37,11 @@ function usage(): string {
   return [
     'usage: chipid <command> [options]',
     '',
-    ...Object.values(COMMANDS).map((c) => `  chipid ${c.summary}`),
+    ...Object.values(COMMANDS).flatMap((c) =>
+      c.usage.map(([syntax, what]) => `  chipid ${syntax.padEnd(46)} ${what}`),
+    ),
+    '',
+    "'chipid <command> --help' tells more; exit 0 success, 1 checked and invalid, 2 usage or input error.",
     '',
   ].join('\n');
 }

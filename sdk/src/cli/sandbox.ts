@@ -18,7 +18,7 @@ import {
   sandboxCSCA,
   sandboxRegistryJSONL,
 } from '../sandbox/index.ts';
-import { type SandboxChipFile, sandboxChipPath } from './io.ts';
+import { argsErrorText, type SandboxChipFile, sandboxChipPath } from './io.ts';
 
 const USAGE = [
   'usage: chipid sandbox csca',
@@ -27,6 +27,17 @@ const USAGE = [
   '       chipid sandbox registry',
   '',
 ].join('\n');
+
+const CARD_USAGE = `usage: chipid sandbox card --profile <name> [--seed <n>] [--challenge <hex>] [--face-size <bytes>] --out <dump.json|->
+
+Writes a complete, correctly signed sandbox chip dump (chipid.dump/1) for one of the profiles
+(chipid sandbox profiles), and beside it <dump>.chip.json: the profile and seed that rebuild the card,
+so its virtual chip can answer a service challenge later (chipid submit <dump.json> --challenge).
+  --seed <n>            same seed → same citizen and card (default: random, kept in the .chip.json)
+  --challenge <hex>     the virtual chip signs these bytes (Active Authentication answer in the dump)
+  --face-size <bytes>   DG2 face image size (default ≈ 15 KB)
+  --out -               the dump on stdout instead of a file
+`;
 
 class UsageError extends Error {}
 
@@ -48,10 +59,15 @@ async function card(argv: string[]): Promise<number> {
       challenge: { type: 'string' },
       out: { type: 'string' },
       'face-size': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: true,
   });
+  if (values.help) {
+    process.stdout.write(CARD_USAGE);
+    return 0;
+  }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const profile = values.profile;
   if (!profile) throw new UsageError('--profile <name> is required');
@@ -135,10 +151,8 @@ export async function run(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) return fail(e.message);
-    // parseArgs reports unknown or malformed flags with ERR_PARSE_ARGS_* codes.
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
-      return fail((e as Error).message.split('\n')[0] ?? 'bad arguments');
+    const text = argsErrorText(e);
+    if (text !== undefined) return fail(`${text} (see chipid sandbox ${sub} --help)`);
     throw e;
   }
 }

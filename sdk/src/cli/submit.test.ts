@@ -203,6 +203,35 @@ describe('chipid submit', () => {
     expect(String(err.mock.calls[0]?.[0])).toMatch(/^chipid submit: .+\n$/);
   });
 
+  it('finds .chipid/local.json in a directory above; says where it looked when there is none', async () => {
+    const sub = join(dir, 'a', 'b');
+    mkdirSync(sub, { recursive: true });
+    const out = captureStdout();
+    expect(await run([join(dir, 'dump.json')], sub)).toBe(0);
+    expect(JSON.parse(out()).result).toBe('verified');
+    vi.restoreAllMocks();
+    const empty = mkdtempSync(join(tmpdir(), 'chipid-submit-none-'));
+    try {
+      const e = await run([join(dir, 'dump.json')], empty).catch((x: unknown) => x);
+      expect(isChipIdError(e) && e.message).toContain(`no .chipid/local.json in ${empty} or above`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('says what is wrong: an unknown profile by name, a card with no AA key, a flag typo', async () => {
+    const unknown = await run(['--profile', 'revoked', '--seed', '1'], dir).catch((x: unknown) => x);
+    expect(isChipIdError(unknown) && unknown.message).toMatch(
+      /unknown sandbox profile 'revoked' \(one of: valid, .*revoked-card/,
+    );
+    const noAa = await run(['dump.json', '--challenge'], dir).catch((x: unknown) => x);
+    expect(isChipIdError(noAa) && noAa.message).toContain('has no Active Authentication key (no DG15)');
+    const typo = await run(['dump.json', '--challange'], dir).catch((x: unknown) => x);
+    expect(isChipIdError(typo) && typo.message).toBe(
+      "Unknown option '--challange' (see chipid submit --help)",
+    );
+  });
+
   it('a network failure is exit 2 through main', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const args = [
@@ -215,6 +244,23 @@ describe('chipid submit', () => {
     ];
     writeFileSync(join(dir, 'k.json'), JSON.stringify(rpJwk));
     expect(await main([...args, '--key', join(dir, 'k.json')])).toBe(2);
-    expect(String(err.mock.calls[0]?.[0])).toContain('ERR_NETWORK');
+    const line = String(err.mock.calls[0]?.[0]);
+    expect(line).toContain('ERR_NETWORK: POST http://127.0.0.1:1/v1/verifications: network error');
+    expect(line).toContain('is the service running? (URL from --url)');
+    // With the URL from a config file, the message names the file (a stopped `npm start` leaves it).
+    const stale = mkdtempSync(join(tmpdir(), 'chipid-submit-stale-'));
+    try {
+      mkdirSync(join(stale, '.chipid'));
+      const cfg = join(stale, '.chipid', 'local.json');
+      writeFileSync(
+        cfg,
+        JSON.stringify({ url: 'http://127.0.0.1:1', clientId: 'sandbox_x', privateJwk: rpJwk }),
+      );
+      const e = await run([join(dir, 'dump.json')], stale).catch((x: unknown) => x);
+      expect(isChipIdError(e) && e.code).toBe('ERR_NETWORK');
+      expect((e as Error).message).toContain(`(URL from ${cfg})`);
+    } finally {
+      rmSync(stale, { recursive: true, force: true });
+    }
   });
 });

@@ -6,13 +6,13 @@
  * (one line on stderr, from main.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
 import { createClient } from '../client/client.ts';
 import type { Challenge } from '../client/types.ts';
-import { ChipIdError } from '../errors.ts';
+import { ChipIdError, isChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
-import { printJSON, readDumpFile, readSandboxChip } from './io.ts';
+import type { ProfileName } from '../sandbox/index.ts';
+import { parseCommandArgs, printJSON, readDumpFile, readSandboxChip } from './io.ts';
 
 const HELP = `usage: chipid submit <dump.json> [options]
        chipid submit --profile <name> --seed <n> [--challenge] [options]
@@ -21,8 +21,8 @@ Sends a chipid.dump/1 file to the chipid service (POST /v1/verifications), check
 assertion against the service's JWKS and prints { id, result, reasons, assertion, claims } as JSON.
 Exit 0 verified, 1 rejected or inconclusive, 2 unusable input, configuration or network error.
 
-Configuration comes from .chipid/local.json in the current directory (written by \`npm start\`:
-{ "url", "clientId", "privateJwk" }); flags override it.
+Configuration comes from .chipid/local.json in the current directory or the nearest one above it
+(written by \`npm start\`: { "url", "clientId", "privateJwk" }); flags override it.
 
 options:
   --url <U>             service base URL
@@ -65,13 +65,24 @@ function readJSONFile(path: string, what: string): unknown {
   }
 }
 
-function loadLocalConfig(cwd: string): LocalConfig {
-  const path = join(cwd, '.chipid', 'local.json');
-  if (!existsSync(path)) return {};
+/** `.chipid/local.json` in `cwd` or the nearest directory above it that has one. */
+export function findLocalConfig(cwd: string): string | undefined {
+  for (let dir = resolve(cwd); ; ) {
+    const path = join(dir, '.chipid', 'local.json');
+    if (existsSync(path)) return path;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function loadLocalConfig(cwd: string): LocalConfig & { path?: string } {
+  const path = findLocalConfig(cwd);
+  if (!path) return {};
   const j = readJSONFile(path, 'config');
   if (!j || typeof j !== 'object' || Array.isArray(j)) throw configError(`${path} must be a JSON object`);
   const o = j as Record<string, unknown>;
-  const out: LocalConfig = {};
+  const out: LocalConfig & { path?: string } = { path };
   if (typeof o.url === 'string') out.url = o.url;
   if (typeof o.clientId === 'string') out.clientId = o.clientId;
   if (o.privateJwk && typeof o.privateJwk === 'object')
@@ -94,12 +105,11 @@ function readKeyFile(path: string): Record<string, unknown> {
 
 /** Rebuilds a sandbox card (and its AA answer) with the SDK's chip factory, as `chipid sandbox card` does. */
 async function sandboxCard(
-  profile: string,
+  profile: ProfileName,
   seed: string,
   challenge: Uint8Array | undefined,
 ): Promise<ChipDumpJSON> {
-  const { isProfileName, makeCard } = await import('../sandbox/index.ts');
-  if (!isProfileName(profile)) throw configError('unknown sandbox profile (see chipid sandbox profiles)');
+  const { makeCard } = await import('../sandbox/index.ts');
   const card = await makeCard({ profile, seed, ...(challenge ? { challenge } : {}) });
   if (challenge && !card.dump.aa)
     throw configError(`sandbox profile ${profile} has no Active Authentication key: drop --challenge`);
@@ -107,13 +117,7 @@ async function sandboxCard(
 }
 
 export async function run(argv: string[], cwd: string = process.cwd()): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (cause) {
-    throw configError(`${cause instanceof Error ? cause.message : String(cause)} (see chipid submit --help)`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv);
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -125,7 +129,10 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
   const url = values.url ?? local.url;
   const clientId = values['client-id'] ?? local.clientId;
   const privateJwk = values.key !== undefined ? readKeyFile(resolve(cwd, values.key)) : local.privateJwk;
-  if (!url) throw configError('no service URL: run `npm start` (writes .chipid/local.json) or pass --url');
+  if (!url)
+    throw configError(
+      `no service URL: no .chipid/local.json in ${resolve(cwd)} or above (\`npm start\` writes it) and no --url`,
+    );
   if (!clientId) throw configError('no client id: pass --client-id or use .chipid/local.json');
   if (!privateJwk) throw configError('no private key: pass --key <jwk file> or use .chipid/local.json');
 
@@ -154,6 +161,16 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     if (values.profile === undefined || values.seed === undefined)
       throw configError('--profile and --seed go together');
     if (values.seed.length === 0) throw configError('--seed must not be empty');
+    const { isProfileName, PROFILE_NAMES } = await import('../sandbox/index.ts');
+    if (!isProfileName(values.profile))
+      throw configError(`unknown sandbox profile '${values.profile}' (one of: ${PROFILE_NAMES.join(', ')})`);
+  }
+  if (values.challenge && !sandbox && dumpPath !== undefined) {
+    const { json } = readDumpFile(resolve(cwd, dumpPath));
+    if (json.dg15 === undefined)
+      throw configError(
+        `${dumpPath} has no Active Authentication key (no DG15): nothing can answer a challenge, drop --challenge`,
+      );
   }
   if (values.challenge && !sandbox)
     throw configError(
@@ -176,22 +193,36 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
 
+  // An unreachable service: say where its URL came from (a stopped `npm start` leaves its file behind).
+  const reach = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      return await call;
+    } catch (e) {
+      if (!isChipIdError(e) || e.code !== 'ERR_NETWORK') throw e;
+      const from = values.url !== undefined ? '--url' : local.path;
+      throw new ChipIdError('ERR_NETWORK', `${e.message}; is the service running? (URL from ${from})`, {
+        cause: e,
+      });
+    }
+  };
   let challenge: Challenge | undefined;
   let dump: ChipDumpJSON;
   if (sandbox) {
-    if (values.challenge) challenge = await client.challenge();
-    dump = await sandboxCard(values.profile!, values.seed!, challenge?.challenge);
+    if (values.challenge) challenge = await reach(client.challenge());
+    dump = await sandboxCard(values.profile as ProfileName, values.seed!, challenge?.challenge);
     if (fileDump && (fileDump.sod !== dump.sod || fileDump.dg1 !== dump.dg1))
       throw configError(`${dumpPath} is not the sandbox card ${values.profile} with that seed`);
   } else {
     dump = fileDump!;
   }
 
-  const out = await client.verify(dump, {
-    scope,
-    purpose,
-    ...(challenge ? { challenge: { id: challenge.id, challenge: challenge.challenge } } : {}),
-  });
+  const out = await reach(
+    client.verify(dump, {
+      scope,
+      purpose,
+      ...(challenge ? { challenge: { id: challenge.id, challenge: challenge.challenge } } : {}),
+    }),
+  );
   printJSON({
     id: out.id,
     result: out.result,
@@ -203,7 +234,7 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandArgs('submit', {
     args: argv,
     allowPositionals: true,
     strict: true,

@@ -3,26 +3,52 @@
  * Passive authentication (and Active Authentication when the dump carries an answer).
  * Prints `{ valid, checks: [{ name, ok, code? }] }`; exit 0 valid, 1 invalid, 2 unusable input.
  */
-import { parseArgs } from 'node:util';
 import { createTrustStore } from '../crypto/passive-auth.ts';
 import { verifyChip } from '../crypto/verify-chip.ts';
-import { ChipIdError } from '../errors.ts';
-import { printJSON, readDumpFile, readPemOrDer } from './io.ts';
+import { ChipIdError, isChipIdError } from '../errors.ts';
+import { parseCommandArgs, printJSON, readDumpFile, readPemOrDer } from './io.ts';
+
+const USAGE = `usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--at <ISO date>]
+
+Passive authentication of a chip dump (SOD signature, Document Signer chain to one of the given CSCA
+certificates, CRLs, DG hashes, issuing country) and Active Authentication when the dump carries an
+answer. Prints { valid, checks: [{ name, ok, code? }], … } as JSON.
+For a sandbox card: chipid sandbox csca > sandbox-csca.pem, then --csca sandbox-csca.pem.
+Exit 0 valid, 1 invalid, 2 unusable input.
+`;
+
+/** Each anchor file's bytes, with its path named when it is not a certificate (or CRL). */
+function anchors(paths: string[], kind: 'csca' | 'crl'): (Uint8Array | string)[] {
+  return paths.map((path) => {
+    const v = readPemOrDer(path);
+    try {
+      createTrustStore(kind === 'csca' ? { cscas: [v] } : { cscas: [], crls: [v] });
+    } catch (e) {
+      if (!isChipIdError(e)) throw e;
+      throw new ChipIdError(e.code, `--${kind} ${path}: ${e.message}`, { cause: e });
+    }
+    return v;
+  });
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+  const { positionals, values } = parseCommandArgs('verify', {
     args: argv,
     allowPositionals: true,
+    strict: true,
     options: {
       csca: { type: 'string', multiple: true },
       crl: { type: 'string', multiple: true },
       at: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   if (positionals.length !== 1 || !values.csca?.length) {
-    process.stderr.write(
-      'usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--at <ISO date>]\n',
-    );
+    process.stderr.write(USAGE);
     return 2;
   }
   let at: Date | undefined;
@@ -31,8 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     if (Number.isNaN(at.getTime())) throw new ChipIdError('ERR_CONFIG', '--at is not an ISO 8601 date');
   }
   const trust = createTrustStore({
-    cscas: values.csca.map(readPemOrDer),
-    crls: (values.crl ?? []).map(readPemOrDer),
+    cscas: anchors(values.csca, 'csca'),
+    crls: anchors(values.crl ?? [], 'crl'),
   });
   const { dump } = readDumpFile(positionals[0]!);
   const report = await verifyChip(dump, { trust, ...(at ? { at } : {}) });
