@@ -100,6 +100,13 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 const port = args.port ?? ((await portFree(8787)) ? 8787 : undefined);
+if (port === undefined) {
+  // Most often a chipid stack started earlier: this one gets another port, and .chipid/local.json
+  // (what the CLI and the examples read) will point at this one from now on.
+  say(
+    'port 8787 is taken (another `npm start`?): serving on a free port instead; .chipid/local.json will name this stack, not the other',
+  );
+}
 try {
   stack = await startLocalStack({
     port,

@@ -599,7 +599,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // (e) Ready when /healthz answers.
     await waitForHealthz(url, wrangler, options.readyTimeoutMs ?? 90_000, signal);
-    log(`Worker ready on ${url} (${Math.round(performance.now() - t0)} ms after start)`);
+    log(
+      `Worker answers /healthz (${Math.round(performance.now() - t0)} ms after start); seeding the sandbox…`,
+    );
 
     // (f) Seed through the admin API.
     try {
@@ -617,6 +619,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const credentialsPath = join(stateDir, 'local.json');
     const credentials: LocalCredentials = { url, clientId: LOCAL_CLIENT_ID, privateJwk: clientKey };
     writePrivate(credentialsPath, `${JSON.stringify(credentials, null, 2)}\n`);
+    // Said once everything is in place: the sandbox seeded and the credentials written.
+    log(`Worker ready on ${url} (${Math.round(performance.now() - t0)} ms after start)`);
 
     let stopped = false;
     const stop = async () => {
