@@ -36,6 +36,11 @@ describe('SDK boundaries', () => {
     expect(found).toEqual([]);
   });
 
+  it('zod comes in through lib/zod.ts alone (named members: its `z` object would bundle every locale)', () => {
+    const users = files.filter((f) => /from\s+['"]zod(?:\/[^'"]*)?['"]/.test(readFileSync(f, 'utf8')));
+    expect(users.map((f) => relative(root, f))).toEqual([join('lib', 'zod.ts')]);
+  });
+
   it('only crypto/native.ts reaches a built-in module, at run time', () => {
     const users = files.filter((f) => readFileSync(f, 'utf8').includes('getBuiltinModule'));
     expect(users.map((f) => relative(root, f))).toEqual([join('crypto', 'native.ts')]);

@@ -7,8 +7,8 @@
 
 import type { JSONWebKeySet, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
-import { z } from 'zod';
 import { ClientError } from '../errors.ts';
+import * as z from '../lib/zod.ts';
 import type { FetchLike } from './http.ts';
 import type { AssertionClaims } from './types.ts';
 

@@ -6,11 +6,12 @@
  * so a retry after a timeout or a 5xx is answered from the service's idempotency record instead of
  * being verified twice.
  */
-import { z } from 'zod';
+
 import { ClientError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
 import { chipDumpSchema } from '../icao/dump.ts';
 import { equalBytes, fromBase64 } from '../lib/bytes.ts';
+import * as z from '../lib/zod.ts';
 import type { PrivateKeyInput, SigningKey } from '../request/keys.ts';
 import { importSigningKey } from '../request/keys.ts';
 import { signAuthToken, signVerificationRequest } from '../request/sign.ts';

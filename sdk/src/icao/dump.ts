@@ -3,9 +3,10 @@
  *
  * Each value is the standard base64 of the raw elementary file, outer LDS tag included.
  */
-import { z } from 'zod';
+
 import { LDSError } from '../errors.ts';
 import { fromBase64, toBase64Url, utf8 } from '../lib/bytes.ts';
+import * as z from '../lib/zod.ts';
 
 export const DUMP_FORMAT = 'chipid.dump/1' as const;
 

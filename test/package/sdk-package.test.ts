@@ -1,0 +1,226 @@
+/**
+ * The published `@chipid/sdk` as someone who installs it gets it (`scripts/pack-sdk.ts` → `npm pack`):
+ * unpacked into a fresh node_modules next to its dependencies only (no tsx, no TypeScript loader), then
+ * used from plain Node, its CLI run, bundled for a browser with esbuild, and its declarations compiled
+ * against by tsc — each the way a consumer would.
+ */
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packSdk } from '../../scripts/pack-sdk.ts';
+
+const run = promisify(execFile);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let dir: string;
+let pkgDir: string;
+let manifest: {
+  exports: Record<string, string | { types: string; default: string }>;
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+};
+let packed: ReturnType<typeof packSdk>;
+
+/** Node with no loader or flags inherited from the test runner. */
+async function node(args: string[]) {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  try {
+    const r = await run(process.execPath, args, { cwd: dir, env });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'chipid-pkg-'));
+  packed = packSdk({ out: join(dir, 'stage'), tarballDir: dir });
+  const scope = join(dir, 'node_modules', '@chipid');
+  mkdirSync(scope, { recursive: true });
+  await run('tar', ['-xzf', packed.tarball, '-C', scope]);
+  pkgDir = join(scope, 'sdk');
+  renameSync(join(scope, 'package'), pkgDir);
+  manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  // The package's dependencies, and nothing else, from this repository's install.
+  for (const name of Object.keys(manifest.dependencies)) {
+    const target = join(dir, 'node_modules', name);
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', name), target, 'dir');
+  }
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('@chipid/sdk as published', () => {
+  it('holds built modules, declarations, the CLI and its license — no sources, tests or tsx', () => {
+    expect(packed.files).toBeGreaterThan(50);
+    expect(manifest.dependencies).not.toHaveProperty('tsx');
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      '@noble/curves',
+      '@noble/hashes',
+      'jose',
+      'zod',
+    ]);
+    for (const [key, entry] of Object.entries(manifest.exports)) {
+      if (typeof entry === 'string') {
+        expect(key).toBe('./package.json');
+        continue;
+      }
+      expect(existsSync(join(pkgDir, entry.default)), entry.default).toBe(true);
+      expect(existsSync(join(pkgDir, entry.types)), entry.types).toBe(true);
+    }
+    expect(existsSync(join(pkgDir, 'src'))).toBe(false);
+    expect(existsSync(join(pkgDir, 'dist', 'cli', 'main.js'))).toBe(true);
+    expect(existsSync(join(pkgDir, 'dist', 'client', 'client.test.js'))).toBe(false);
+    expect(readFileSync(join(pkgDir, 'LICENSE'), 'utf8')).toMatch(/^Apache License/);
+    expect(readFileSync(join(pkgDir, 'README.md'), 'utf8')).toContain('npm install @chipid/sdk');
+    // Declarations name the built files, not the sources'.
+    expect(readFileSync(join(pkgDir, 'dist', 'index.d.ts'), 'utf8')).not.toMatch(/from '\.[^']*\.ts'/);
+  });
+
+  it('works from plain Node: a sandbox card verifies, a tampered one fails its DG hash', async () => {
+    writeFileSync(
+      join(dir, 'use.mjs'),
+      `import { createTrustStore, parseDump, verifyChip, chipDigest } from '@chipid/sdk';
+import { makeCard, sandboxCSCA } from '@chipid/sdk/sandbox';
+const trust = createTrustStore({ cscas: [(await sandboxCSCA()).pem] });
+const out = {};
+for (const profile of ['valid', 'tampered-dg1']) {
+  const { dump } = await makeCard({ profile, seed: 'pkg', challenge: new Uint8Array(8) });
+  const report = await verifyChip(parseDump(dump), { trust, expectedChallenge: new Uint8Array(8) });
+  out[profile] = { valid: report.valid, failed: report.checks.filter((c) => !c.ok).map((c) => c.code), digest: (await chipDigest(dump)).length };
+}
+console.log(JSON.stringify(out));
+`,
+    );
+    const r = await node(['use.mjs']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      valid: { valid: true, failed: [], digest: 43 },
+      'tampered-dg1': { valid: false, failed: ['dg_hash_mismatch'], digest: 43 },
+    });
+  });
+
+  it('its chipid CLI runs the built code (no TypeScript loader installed)', async () => {
+    expect(existsSync(join(dir, 'node_modules', 'tsx'))).toBe(false);
+    const bin = join(pkgDir, manifest.bin.chipid!);
+    const r = await node([bin, 'sandbox', 'profiles']);
+    expect(r.code).toBe(0);
+    const profiles = JSON.parse(r.stdout) as { name: string }[];
+    expect(profiles.map((p) => p.name)).toContain('clone');
+    expect((await node([bin, 'inspect', '--help'])).stdout).toContain('usage: chipid inspect');
+  });
+
+  it('bundles for a browser with no Node built-in (esbuild, platform browser)', async () => {
+    writeFileSync(
+      join(dir, 'app.js'),
+      `import { createClient, parseDump, verifyChip, verifyAssertion } from '@chipid/sdk';
+import { makeCard } from '@chipid/sdk/sandbox';
+globalThis.chipid = { createClient, parseDump, verifyChip, verifyAssertion, makeCard };
+`,
+    );
+    const r = await build({
+      absWorkingDir: dir,
+      entryPoints: ['app.js'],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      minify: true,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(r.errors).toEqual([]);
+    const js = r.outputFiles[0]!.text;
+    expect(js).not.toMatch(/\bfrom\s*["']node:|require\(["']node:|import\(["']node:/);
+    expect(Object.keys(r.metafile.inputs).some((p) => p.includes('@chipid/sdk/dist/'))).toBe(true);
+    // What an app ships without the sandbox (the client and the chip checks only).
+    writeFileSync(
+      join(dir, 'core.js'),
+      `import { createClient, verifyAssertion } from '@chipid/sdk';\nglobalThis.chipid = { createClient, verifyAssertion };\n`,
+    );
+    const core = await build({
+      absWorkingDir: dir,
+      entryPoints: ['core.js'],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      minify: true,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    // zod's named members only (sdk/src/lib/zod.ts): its `z` namespace object would pull in every
+    // locale's messages, ≈ 360 KB minified.
+    const locales = Object.entries(Object.values(core.metafile.outputs)[0]!.inputs).filter(
+      ([path, input]) => /zod\/.*locales\/(?!en\.)/.test(path) && input.bytesInOutput > 0,
+    );
+    expect(locales.map(([path]) => path)).toEqual([]);
+    const kib = (b: { outputFiles: { text: string }[] }) => (b.outputFiles[0]!.text.length / 1024).toFixed(0);
+    console.log(
+      `[package] browser bundles, minified: client ${kib(core)} KiB; everything + sandbox ${kib(r)} KiB`,
+    );
+  });
+
+  it('its declarations type a consumer (tsc, NodeNext): right code compiles, wrong code does not', async () => {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          lib: ['ES2023', 'DOM'],
+          types: [],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    const good = `import { createClient, type VerificationOutcome } from '@chipid/sdk';
+import { makeCard } from '@chipid/sdk/sandbox';
+const client = createClient({ baseUrl: 'https://x.example', clientId: 'sandbox_x', privateKey: { kty: 'EC' } });
+export async function f(): Promise<VerificationOutcome['result']> {
+  const card = await makeCard({ profile: 'valid', seed: '1' });
+  return (await client.verify(card.dump, { scope: ['given_name'], purpose: 'p' })).result;
+}
+`;
+    writeFileSync(join(dir, 'consumer.ts'), good);
+    const ok = await node([tsc, '-p', 'tsconfig.json']);
+    expect(ok.stdout + ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    // A profile that does not exist and a result that is not a string: the types must catch both.
+    writeFileSync(
+      join(dir, 'consumer.ts'),
+      good
+        .replace("profile: 'valid'", "profile: 'no-such-profile'")
+        .replace("['result']", "['result'] & number"),
+    );
+    const bad = await node([tsc, '-p', 'tsconfig.json']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout).toMatch(/no-such-profile/);
+  });
+});
