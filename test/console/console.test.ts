@@ -5,17 +5,16 @@
  * id unusable by RPs, the disabled flag — and the page itself driven in a real headless Chromium
  * (Playwright), with a screenshot decoded and checked to be a rendered page.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { REASON_CODES } from '../../sdk/src/reasons.ts';
 import { listProfiles, makeCard, sandboxCSCA, sandboxRegistryJSONL } from '../../sdk/src/sandbox/index.ts';
+import { chromiumOrSkip, chromiumVersion, launchChromium } from '../support/chromium.ts';
 import { useTables } from '../support/dynamodb.ts';
 import { registerClient, startWorker, type TestWorker } from '../support/worker.ts';
 import { colourStats, decodePNG } from './png.ts';
@@ -380,61 +379,24 @@ describe('console page', () => {
   });
 });
 
-/** The Chromium binary: CHROMIUM_PATH when set (only that), else `chromium` on PATH. */
-function findChromium(): string | undefined {
-  const candidates = process.env.CHROMIUM_PATH
-    ? [process.env.CHROMIUM_PATH]
-    : (process.env.PATH ?? '').split(delimiter).flatMap((d) => (d ? [join(d, 'chromium')] : []));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
 describe('console in a real browser (Playwright + Debian Chromium)', () => {
-  const executablePath = findChromium();
-  let browser: BrowserContext | undefined;
-  let profileDir: string | undefined;
+  let chrome: Awaited<ReturnType<typeof launchChromium>> | undefined;
   const shots = mkdtempSync(join(tmpdir(), 'chipid-console-shots-'));
 
   afterAll(async () => {
-    await browser?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await chrome?.close();
     if (!process.env.CHIPID_KEEP_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
   });
 
   it('valid → verified with face, diacritics, passing steps and a decoded assertion; tampered-dg1 fails DG1', async (ctx) => {
+    const executablePath = chromiumOrSkip();
     if (!executablePath) {
-      if (process.env.CI === 'true') {
-        throw new Error(
-          'Chromium not found on PATH (or CHROMIUM_PATH): CI must install the Debian package "chromium" (apt-get install -y chromium)',
-        );
-      }
       ctx.skip();
       return;
     }
-    ctx.annotate(`chromium: ${execFileSync(executablePath, ['--version']).toString().trim()}`);
-    profileDir = mkdtempSync(join(tmpdir(), 'chipid-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    ctx.annotate(`chromium: ${chromiumVersion(executablePath)}`);
+    chrome = await launchChromium(executablePath);
+    const browser = chrome.browser;
     const base = (await w.mf.ready).toString().replace(/\/$/, '');
     const page = browser.pages()[0] ?? (await browser.newPage());
     const problems: string[] = [];

@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packSdk } from '../../scripts/pack-sdk.ts';
+import { chromiumOrSkip, chromiumVersion, launchChromium } from '../support/chromium.ts';
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -181,6 +182,97 @@ globalThis.chipid = { createClient, parseDump, verifyChip, verifyAssertion, make
     console.log(
       `[package] browser bundles, minified: client ${kib(core)} KiB; everything + sandbox ${kib(r)} KiB`,
     );
+  });
+
+  it('runs in a browser (Chromium): P-256, brainpool and RSA cards verify, a tampered one fails, a request is signed', async (ctx) => {
+    const executablePath = chromiumOrSkip();
+    if (!executablePath) {
+      ctx.skip();
+      return;
+    }
+    ctx.annotate(`chromium: ${chromiumVersion(executablePath)}`);
+    writeFileSync(
+      join(dir, 'browser.js'),
+      `import * as sdk from '@chipid/sdk';
+import { makeCard, sandboxCSCA } from '@chipid/sdk/sandbox';
+globalThis.chipid = { ...sdk, makeCard, sandboxCSCA };
+`,
+    );
+    const bundle = await build({
+      absWorkingDir: dir,
+      entryPoints: ['browser.js'],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      write: false,
+      logLevel: 'silent',
+    });
+    const chrome = await launchChromium(executablePath);
+    try {
+      const page = chrome.browser.pages()[0] ?? (await chrome.browser.newPage());
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // An https origin (served by the test itself), so Web Crypto is there as on a real site.
+      await page.route('https://sdk.chipid.test/**', (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<!doctype html><meta charset="utf-8"><script>${bundle.outputFiles[0]!.text.replace(/<\/script/gi, '<\\/script')}</script>`,
+        }),
+      );
+      await page.goto('https://sdk.chipid.test/');
+      const out = await page.evaluate(async () => {
+        // biome-ignore lint/suspicious/noExplicitAny: the bundle's global, typed by the checks below
+        const c = (globalThis as any).chipid;
+        const trust = c.createTrustStore({ cscas: [(await c.sandboxCSCA()).pem] });
+        const ch = new Uint8Array(8).fill(5);
+        const cards: Record<string, unknown> = {};
+        let last: unknown;
+        for (const profile of ['valid', 'valid-brainpool', 'valid-rsa', 'tampered-dg13']) {
+          const { dump } = await c.makeCard({ profile, seed: 'browser', challenge: ch });
+          const r = await c.verifyChip(c.parseDump(dump), { trust, expectedChallenge: ch });
+          cards[profile] = {
+            valid: r.valid,
+            activeAuth: r.activeAuth,
+            failed: r.checks.filter((x: { ok: boolean }) => !x.ok).map((x: { code: string }) => x.code),
+          };
+          last = dump;
+        }
+        const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+        const jwk = { ...(await crypto.subtle.exportKey('jwk', pair.privateKey)), kid: 'k1', alg: 'ES256' };
+        const jws: string = await c.signVerificationRequest({
+          clientId: 'sandbox_browser',
+          privateKey: jwk,
+          audience: 'https://api.chipid.test',
+          chip: last,
+          scope: ['given_name'],
+          purpose: 'browser test',
+        });
+        const claims = JSON.parse(atob(jws.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
+        return {
+          cards,
+          request: {
+            parts: jws.split('.').length,
+            iss: claims.iss,
+            digestOk: claims.chip_digest === (await c.chipDigest(last)),
+          },
+          hasProcess: typeof (globalThis as { process?: unknown }).process !== 'undefined',
+        };
+      });
+      expect(errors).toEqual([]);
+      expect(out).toEqual({
+        cards: {
+          valid: { valid: true, activeAuth: 'passed', failed: [] },
+          'valid-brainpool': { valid: true, activeAuth: 'passed', failed: [] },
+          'valid-rsa': { valid: true, activeAuth: 'passed', failed: [] },
+          'tampered-dg13': { valid: false, activeAuth: 'passed', failed: ['dg_hash_mismatch'] },
+        },
+        request: { parts: 3, iss: 'sandbox_browser', digestOk: true },
+        // No Node: brainpool ran on noble, not on the native path.
+        hasProcess: false,
+      });
+    } finally {
+      await chrome.close();
+    }
   });
 
   it('its declarations type a consumer (tsc, NodeNext): right code compiles, wrong code does not', async () => {

@@ -1,0 +1,69 @@
+/**
+ * Debian's Chromium for browser tests (Playwright drives it; no browser download). Found at
+ * CHROMIUM_PATH when set (only that), else `chromium` on PATH. In CI a missing Chromium is an error
+ * (`.ci/run` installs the package); elsewhere the browser test is skipped and says why.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+export function findChromium(): string | undefined {
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : (process.env.PATH ?? '').split(delimiter).flatMap((d) => (d ? [join(d, 'chromium')] : []));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** The Chromium to test with, or undefined to skip (outside CI). Throws in CI when there is none. */
+export function chromiumOrSkip(): string | undefined {
+  const path = findChromium();
+  if (!path && process.env.CI === 'true') {
+    throw new Error(
+      'Chromium not found on PATH (or CHROMIUM_PATH): CI must install the Debian package "chromium" (apt-get install -y chromium)',
+    );
+  }
+  return path;
+}
+
+export function chromiumVersion(executablePath: string): string {
+  return execFileSync(executablePath, ['--version']).toString().trim();
+}
+
+/** A headless Chromium with a throw-away profile; `close()` removes the profile too. */
+export async function launchChromium(
+  executablePath: string,
+): Promise<{ browser: BrowserContext; close: () => Promise<void> }> {
+  const profileDir = mkdtempSync(join(tmpdir(), 'chipid-chromium-'));
+  const browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+  return {
+    browser,
+    close: async () => {
+      await browser.close();
+      rmSync(profileDir, { recursive: true, force: true });
+    },
+  };
+}
