@@ -7,6 +7,7 @@
 
 import type { JSONWebKeySet, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
+import { requireSubtle } from '../crypto/webcrypto.ts';
 import { ClientError } from '../errors.ts';
 import * as z from '../lib/zod.ts';
 import type { FetchLike } from './http.ts';
@@ -170,6 +171,7 @@ export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): P
     throw new ClientError('ERR_CONFIG', 'issuer is required');
   if (typeof o.audience !== 'string' || o.audience.length === 0)
     throw new ClientError('ERR_CONFIG', 'audience is required');
+  requireSubtle('checking an assertion');
   const getKey = resolveJWKS(o.jwks, o);
   const options: JWTVerifyOptions = {
     issuer: o.issuer,

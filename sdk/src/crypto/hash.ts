@@ -5,6 +5,7 @@ import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { OID } from '../asn1/oid.ts';
 import { CryptoError } from '../errors.ts';
 import { bufferSource } from '../lib/bytes.ts';
+import { subtle } from './webcrypto.ts';
 
 export type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -40,8 +41,9 @@ export function hashFromOID(oid: string): HashName {
 export async function digest(name: HashName, data: Uint8Array): Promise<Uint8Array> {
   // Web Crypto costs ~15–50 µs per call (argument conversion, a thread-pool hop) before hashing a
   // byte; inputs up to 1 KB (DG1, DG13–15, signed attributes, the LDSSecurityObject) are faster in JS.
-  if (name === 'SHA-224' || data.length <= SMALL_INPUT) return SYNC[name](data);
-  return new Uint8Array(await crypto.subtle.digest(name, bufferSource(data)));
+  const s = subtle();
+  if (!s || name === 'SHA-224' || data.length <= SMALL_INPUT) return SYNC[name](data);
+  return new Uint8Array(await s.digest(name, bufferSource(data)));
 }
 
 const SMALL_INPUT = 1024;

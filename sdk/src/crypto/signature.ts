@@ -5,7 +5,8 @@
  * Web Crypto does the work wherever it can (NIST curves, RSA with SHA-1/256/384/512); brainpool goes
  * to the runtime's native crypto where it has the curve (`native.ts`: OpenSSL in Node), else, with
  * explicit-parameter curves, to noble; and a BigInt RSA path covers what Web Crypto refuses
- * (SHA-224, PSS with a different MGF1 hash). ICAO signatures are not low-S normalised: high S is valid.
+ * (SHA-224, PSS with a different MGF1 hash). Without Web Crypto at all (React Native's Hermes) every
+ * signature takes the JS paths. ICAO signatures are not low-S normalised: high S is valid.
  */
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { parseOne, Reader, readBigInt, readInt, readOID, TAG } from '../asn1/der.ts';
@@ -31,6 +32,7 @@ import {
   type RSAPublicKey,
 } from './keys.ts';
 import { verifyECDSANative } from './native.ts';
+import { subtle } from './webcrypto.ts';
 
 /** A signature scheme resolved from an AlgorithmIdentifier. */
 export type SignatureScheme =
@@ -131,10 +133,10 @@ function cached(id: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> 
   return k;
 }
 
-function rsaKey(key: RSAPublicKey, algorithm: RsaHashedImportParams): Promise<CryptoKey> {
+function rsaKey(s: SubtleCrypto, key: RSAPublicKey, algorithm: RsaHashedImportParams): Promise<CryptoKey> {
   const id = `${algorithm.name}/${algorithm.hash as string}/${fromLatin1(key.spki)}`;
   return cached(id, () =>
-    crypto.subtle.importKey(
+    s.importKey(
       'jwk',
       { kty: 'RSA', n: toBase64Url(bigIntToBytes(key.n)), e: toBase64Url(bigIntToBytes(key.e)), ext: true },
       algorithm,
@@ -144,16 +146,12 @@ function rsaKey(key: RSAPublicKey, algorithm: RsaHashedImportParams): Promise<Cr
   );
 }
 
-function ecKey(key: ECPublicKey): Promise<CryptoKey> {
+function ecKey(s: SubtleCrypto, key: ECPublicKey): Promise<CryptoKey> {
   const id = `EC/${key.curve.name}/${fromLatin1(key.point)}`;
   return cached(id, () =>
-    crypto.subtle.importKey(
-      'raw',
-      bufferSource(key.point),
-      { name: 'ECDSA', namedCurve: key.curve.name! },
-      false,
-      ['verify'],
-    ),
+    s.importKey('raw', bufferSource(key.point), { name: 'ECDSA', namedCurve: key.curve.name! }, false, [
+      'verify',
+    ]),
   );
 }
 
@@ -236,9 +234,10 @@ export async function verifyECDSA(
   const len = key.curve.orderLength;
   const plain = format === 'der' ? derToPlain(signature, len) : signature;
   if (!plain || plain.length !== 2 * len) return false;
-  if (key.curve.name && WEBCRYPTO_CURVES.has(key.curve.name) && hash !== 'SHA-224') {
-    const k = await ecKey(key);
-    return crypto.subtle.verify({ name: 'ECDSA', hash }, k, bufferSource(plain), bufferSource(message));
+  const s = subtle();
+  if (s && key.curve.name && WEBCRYPTO_CURVES.has(key.curve.name) && hash !== 'SHA-224') {
+    const k = await ecKey(s, key);
+    return s.verify({ name: 'ECDSA', hash }, k, bufferSource(plain), bufferSource(message));
   }
   const native = verifyECDSANative(key, hash, message, plain);
   if (native !== undefined) return native;
@@ -336,19 +335,15 @@ async function verifyRSA(
     scheme.hash !== 'SHA-224' &&
     (scheme.kind === 'rsa-pkcs1' || scheme.mgfHash === scheme.hash) &&
     key.bits >= 1024;
-  if (!webCryptoOk) return verifyRSAManual(key, scheme, message, signature);
+  const s = subtle();
+  if (!webCryptoOk || !s) return verifyRSAManual(key, scheme, message, signature);
   try {
     if (scheme.kind === 'rsa-pkcs1') {
-      const k = await rsaKey(key, { name: 'RSASSA-PKCS1-v1_5', hash: scheme.hash });
-      return await crypto.subtle.verify(
-        'RSASSA-PKCS1-v1_5',
-        k,
-        bufferSource(signature),
-        bufferSource(message),
-      );
+      const k = await rsaKey(s, key, { name: 'RSASSA-PKCS1-v1_5', hash: scheme.hash });
+      return await s.verify('RSASSA-PKCS1-v1_5', k, bufferSource(signature), bufferSource(message));
     }
-    const k = await rsaKey(key, { name: 'RSA-PSS', hash: scheme.hash });
-    return await crypto.subtle.verify(
+    const k = await rsaKey(s, key, { name: 'RSA-PSS', hash: scheme.hash });
+    return await s.verify(
       { name: 'RSA-PSS', saltLength: scheme.saltLength },
       k,
       bufferSource(signature),

@@ -4,6 +4,7 @@
  * Each value is the standard base64 of the raw elementary file, outer LDS tag included.
  */
 
+import { digest } from '../crypto/hash.ts';
 import { LDSError } from '../errors.ts';
 import { fromBase64, toBase64Url, utf8 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
@@ -161,8 +162,7 @@ export async function chipDigest(json: ChipDumpJSON, o?: { decoded?: boolean }):
   const bytes = o?.decoded
     ? canonicalBytesOfDecoded(json as unknown as Record<string, unknown>)
     : utf8(canonicalDump(json));
-  const h = await crypto.subtle.digest('SHA-256', bytes);
-  return toBase64Url(new Uint8Array(h));
+  return toBase64Url(await digest('SHA-256', bytes));
 }
 
 const encoder = new TextEncoder();

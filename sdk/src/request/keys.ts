@@ -8,6 +8,7 @@
 
 import type { JWK } from 'jose';
 import { importJWK } from 'jose';
+import { requireSubtle } from '../crypto/webcrypto.ts';
 import { ClientError } from '../errors.ts';
 
 /** JWS algorithms a relying party may sign requests with. */
@@ -90,6 +91,7 @@ export async function importSigningKey(
 ): Promise<SigningKey> {
   if (typeof input !== 'object' || input === null)
     throw new ClientError('ERR_KEY_INVALID', 'key: expected a CryptoKey or a private JWK');
+  requireSubtle('signing a request');
   if ('key' in input && 'kid' in input && isCryptoKey(input.key))
     return fromCryptoKey(input.key, kid ?? input.kid);
   if (isCryptoKey(input)) return fromCryptoKey(input, kid);
