@@ -48,6 +48,21 @@ async function node(args: string[]) {
   }
 }
 
+/** `entry` (in the consumer project) bundled as a browser app would be: esbuild, minified. */
+function browserBundle(entry: string, format: 'esm' | 'iife' = 'esm') {
+  return build({
+    absWorkingDir: dir,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format,
+    write: false,
+    minify: true,
+    metafile: true,
+    logLevel: 'silent',
+  });
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'chipid-pkg-'));
   packed = packSdk({ out: join(dir, 'stage'), tarballDir: dir });
@@ -141,17 +156,7 @@ import { makeCard } from '@chipid/sdk/sandbox';
 globalThis.chipid = { createClient, parseDump, verifyChip, verifyAssertion, makeCard };
 `,
     );
-    const r = await build({
-      absWorkingDir: dir,
-      entryPoints: ['app.js'],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      minify: true,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const r = await browserBundle('app.js');
     expect(r.errors).toEqual([]);
     const js = r.outputFiles[0]!.text;
     expect(js).not.toMatch(/\bfrom\s*["']node:|require\(["']node:|import\(["']node:/);
@@ -161,17 +166,7 @@ globalThis.chipid = { createClient, parseDump, verifyChip, verifyAssertion, make
       join(dir, 'core.js'),
       `import { createClient, verifyAssertion } from '@chipid/sdk';\nglobalThis.chipid = { createClient, verifyAssertion };\n`,
     );
-    const core = await build({
-      absWorkingDir: dir,
-      entryPoints: ['core.js'],
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      write: false,
-      minify: true,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const core = await browserBundle('core.js');
     // zod's named members only (sdk/src/lib/zod.ts): its `z` namespace object would pull in every
     // locale's messages, ≈ 360 KB minified.
     const locales = Object.entries(Object.values(core.metafile.outputs)[0]!.inputs).filter(
@@ -198,15 +193,7 @@ import { makeCard, sandboxCSCA } from '@chipid/sdk/sandbox';
 globalThis.chipid = { ...sdk, makeCard, sandboxCSCA };
 `,
     );
-    const bundle = await build({
-      absWorkingDir: dir,
-      entryPoints: ['browser.js'],
-      bundle: true,
-      platform: 'browser',
-      format: 'iife',
-      write: false,
-      logLevel: 'silent',
-    });
+    const bundle = await browserBundle('browser.js', 'iife');
     const chrome = await launchChromium(executablePath);
     try {
       const page = chrome.browser.pages()[0] ?? (await chrome.browser.newPage());
