@@ -5,6 +5,7 @@
 
 import { CLAIM_NAMES } from '@chipid/sdk';
 import { z } from '@hono/zod-openapi';
+import { CLIENT_ID_PATTERN } from './env.ts';
 import { PROBLEMS } from './problems.ts';
 
 export const ProblemSchema = z
@@ -108,7 +109,7 @@ const JwkSchema = z
 
 export const ClientIdSchema = z
   .string()
-  .regex(/^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/, 'must be sandbox_… or live_… (letters, digits, _ and -)');
+  .regex(CLIENT_ID_PATTERN, 'must be sandbox_… or live_… (letters, digits, _ and -)');
 
 export const ClaimNameSchema = z.enum(CLAIM_NAMES);
 export type ClaimName = z.infer<typeof ClaimNameSchema>;

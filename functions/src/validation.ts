@@ -19,14 +19,32 @@ const WHERE: Record<string, string> = {
   header: 'header',
 };
 
+/** What a zod issue carries that we read. */
+export interface Issue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  keys?: readonly string[];
+}
+
+/**
+ * A zod issue's message — except for unknown keys, which zod quotes ('Unrecognized key: "…"'): a key
+ * is the caller's text and may be personal data (a name, an id number), so it is counted, not echoed.
+ * The issue's pointer names the object that holds it.
+ */
+export function issueMessage(i: Issue): string {
+  if (i.code === 'unrecognized_keys') {
+    const n = i.keys?.length ?? 1;
+    return n === 1 ? 'unknown field (not in the schema)' : `${n} unknown fields (not in the schema)`;
+  }
+  return i.message;
+}
+
 /** zod issues → problem errors. Messages come from the schema (never the offending value). */
-export function issuesToErrors(
-  target: string,
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): ProblemError[] {
+export function issuesToErrors(target: string, issues: readonly Issue[]): ProblemError[] {
   return issues.slice(0, 20).map((i) => ({
     pointer: jsonPointer(i.path),
-    detail: `${WHERE[target] ?? target}: ${i.message}`,
+    detail: `${WHERE[target] ?? target}: ${issueMessage(i)}`,
   }));
 }
 

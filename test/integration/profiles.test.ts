@@ -132,7 +132,9 @@ describe('sandbox profiles', () => {
         expect((payload.verified_claims as { claims: object }).claims).toEqual({});
       } else {
         expect(payload.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
-        expect(evidence.document_details).toMatchObject({ issuer: { country_code: expect.any(String) } });
+        // Without the document_number scope (this RP's): the issuer, not the card's dates — an expiry
+        // on a 25th/40th/60th birthday with the issue date would give the birth date away.
+        expect(evidence.document_details).toEqual({ type: 'idcard', issuer: { country_code: 'VNM' } });
       }
     });
   }
@@ -247,6 +249,36 @@ describe('assertion', () => {
     expect(subA).toBeTruthy();
     expect(subB).toBeTruthy();
     expect(subA).not.toBe(subB);
+  });
+
+  it('document details follow the scope: number and dates with document_number, the id with id_number — never for a rejected card', async () => {
+    const docs = await registerClient(w, { scope: ['age_over_18', 'document_number', 'id_number'] });
+    const details = async (profile: (typeof PROFILE_NAMES)[number], scope: string[]) => {
+      const { ch, card } = await answeringCard(docs, profile);
+      const res = await postVerification(w, docs, card.dump, { challengeId: ch.id, scope });
+      const answer = (await res.json()) as Answer;
+      const { payload } = await jwtVerify(answer.assertion, await jwks(), { audience: docs.clientId });
+      const vc = payload.verified_claims as { verification: { evidence: { document_details: object }[] } };
+      return { result: answer.result, details: vc.verification.evidence[0]!.document_details, card };
+    };
+    const withNumber = await details('valid', ['document_number']);
+    expect(withNumber.result).toBe('verified');
+    expect(withNumber.details).toEqual({
+      type: 'idcard',
+      issuer: { country_code: 'VNM' },
+      document_number: withNumber.card.card.documentNumber,
+      date_of_expiry: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      date_of_issuance: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+    });
+    const withId = await details('valid', ['id_number', 'age_over_18']);
+    expect(withId.details).toEqual({
+      type: 'idcard',
+      issuer: { country_code: 'VNM' },
+      personal_number: withId.card.citizen.idNumber,
+    });
+    const rejected = await details('revoked-card', ['document_number', 'id_number']);
+    expect(rejected.result).toBe('rejected');
+    expect(rejected.details).toEqual({ type: 'idcard', issuer: { country_code: 'VNM' } });
   });
 
   it('GET /v1/verifications/:id returns the stored outcome without personal data', async () => {
@@ -374,6 +406,8 @@ describe('registry changes are effective on the next verification', () => {
       '{"kind":"citizen","idNumber":"001090000002","fullName":"Trần Thị B","birthDate":"1991-13","sex":"F","status":"alive"}',
       '',
       '{"kind":"pet","name":"Miu"}',
+      // An extra key holding personal data: reported, never echoed.
+      '{"kind":"card","documentNumber":"090000003","idNumber":"001090000003","status":"active","Nguyen Van C 079195004127":1}',
     ].join('\n');
     const res = await w.admin('POST', '/admin/v1/registry/sandbox/import', lines, {
       'content-type': 'application/x-ndjson',
@@ -389,8 +423,10 @@ describe('registry changes are effective on the next verification', () => {
       [4, 'ERR_VALIDATION'],
       [5, 'ERR_VALIDATION'],
       [7, 'ERR_VALIDATION'],
+      [8, 'ERR_VALIDATION'],
     ]);
-    expect(JSON.stringify(r)).not.toMatch(/Trần|Nguyễn|001090000002/);
+    expect(r.failed[4]?.detail).toBe('kind: unknown field (not in the schema)');
+    expect(JSON.stringify(r)).not.toMatch(/Trần|Nguyễn|Nguyen|001090000002|079195004127/);
     // Imported records are effective: the card exists (status update finds it).
     expect(
       (await w.admin('PATCH', '/admin/v1/registry/sandbox/cards/090000001', { status: 'revoked' })).status,

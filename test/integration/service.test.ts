@@ -163,6 +163,23 @@ describe('problems (RFC 9457)', () => {
     expect(pointers).toEqual(expect.arrayContaining(['/clientId', '/scope/1', '/jwks/keys']));
   });
 
+  it("400 ERR_VALIDATION for unknown fields names their object, never the caller's key (it may be personal data)", async () => {
+    const res = await w.admin('POST', '/admin/v1/clients', {
+      clientId: 'sandbox_unknownkeys',
+      name: 'x',
+      scope: ['name'],
+      jwks: { keys: [] },
+      'Nguyễn Văn A 001090211803': 1,
+    });
+    expect(res.status).toBe(400);
+    const text = await res.clone().text();
+    expect(text).not.toMatch(/Nguy|001090211803/);
+    const body = await problem(res);
+    expect(body.errors).toEqual(
+      expect.arrayContaining([{ pointer: '', detail: 'body: unknown field (not in the schema)' }]),
+    );
+  });
+
   it('400 ERR_VALIDATION for a verification body without the signed request', async () => {
     const res = await w.fetch('/v1/verifications', {
       method: 'POST',

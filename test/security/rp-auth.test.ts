@@ -316,6 +316,58 @@ describe('auth tokens (Bearer)', () => {
     expect(res.status).toBe(401);
   });
 
+  it('an unsigned token naming a malformed or over-long issuer → 401, never a store error (500)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const forged = (iss: string, typ: string, extra: Record<string, unknown> = {}) =>
+      rawJws(
+        { alg: 'ES256', typ, kid: 'k' },
+        { iss, aud: w.serviceUrl, iat: now, exp: now + 30, jti: `jti-${Math.random()}`, ...extra },
+        () => 'AAAA',
+      );
+    // DynamoDB refuses a key over 2048 bytes with a ValidationException: the issuer must not get there.
+    for (const iss of [
+      `sandbox_${'A'.repeat(3000)}`,
+      `live_${'é'.repeat(1500)}`,
+      'sandbox_a/b',
+      'sandbox_',
+    ]) {
+      const token = forged(iss, 'chipid-auth+jwt', { htm: 'POST', htu: '/v1/challenges' });
+      const res = await w.fetch('/v1/challenges', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status, iss.slice(0, 12)).toBe(401);
+      expect(await code(res)).toBe('ERR_UNAUTHORIZED');
+    }
+    const res = await send(
+      forged(`sandbox_${'A'.repeat(3000)}`, 'chipid-request+jwt', { purpose: 'x', scope: [] }),
+    );
+    expect(res.status).toBe(401);
+    expect(await code(res)).toBe('ERR_UNAUTHORIZED');
+  });
+
+  it('a token over 8 KiB → 401 before anything else is read', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = rawJws(
+      { alg: 'ES256', typ: 'chipid-auth+jwt', kid: rp.kid },
+      {
+        iss: rp.clientId,
+        aud: w.serviceUrl,
+        iat: now,
+        exp: now + 30,
+        jti: 'jti-long-token',
+        pad: 'x'.repeat(9000),
+      },
+      () => 'AAAA',
+    );
+    const res = await w.fetch('/v1/challenges', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { detail: string }).detail).toBe('token too long');
+  });
+
   it('a GET token is single use', async () => {
     const created = (await (await postVerification(w, rp, junkChip)).json()) as { id: string };
     const path = `/v1/verifications/${created.id}`;

@@ -24,7 +24,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AppEnv, RpAuth } from '../app-env.ts';
-import { type Bindings, envOfClientId } from '../env.ts';
+import { type Bindings, CLIENT_ID_PATTERN, envOfClientId } from '../env.ts';
 import { ApiError } from '../problems.ts';
 import { type ClientKey, type ClientRecord, countClientRequest, getClient } from '../store/clients.ts';
 import { storeFor } from '../store/db.ts';
@@ -36,9 +36,14 @@ export const RP_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 /** Tolerated clock difference between RP and service. */
 export const CLOCK_SKEW_SECONDS = 30;
 
+/**
+ * Per token kind: `typ`, longest lifetime (s), and longest compact JWS read at all — an RP token is
+ * well under 2 KB (the chip travels beside the request token, not in it). A signed request token up to
+ * 64 KiB is read so the body schema can answer its own limit (16 KiB, 400 with a pointer).
+ */
 export const TOKEN_KINDS = {
-  request: { typ: 'chipid-request+jwt', maxLifetime: 300 },
-  auth: { typ: 'chipid-auth+jwt', maxLifetime: 60 },
+  request: { typ: 'chipid-request+jwt', maxLifetime: 300, maxLength: 65_536 },
+  auth: { typ: 'chipid-auth+jwt', maxLifetime: 60, maxLength: 8192 },
 } as const;
 export type TokenKind = keyof typeof TOKEN_KINDS;
 
@@ -165,6 +170,7 @@ export async function checkRpToken(
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   if (typeof token !== 'string' || token.split('.').length !== 3)
     throw unauthorized('token is not a compact JWS');
+  if (token.length > kind.maxLength) throw unauthorized('token too long');
 
   let header: Record<string, unknown>;
   let unverified: Record<string, unknown>;
@@ -181,7 +187,8 @@ export async function checkRpToken(
   for (const h of FORBIDDEN_HEADERS) if (h in header) throw unauthorized(`token header ${h} not accepted`);
 
   const iss = unverified.iss;
-  const which = typeof iss === 'string' ? envOfClientId(iss) : undefined;
+  // Only a well-formed client id reaches the store (an unsigned token can name anything).
+  const which = typeof iss === 'string' && CLIENT_ID_PATTERN.test(iss) ? envOfClientId(iss) : undefined;
   if (typeof iss !== 'string' || !which) throw unauthorized('token issuer unknown');
   const store = storeFor(env, which);
   const cacheKey = `${store.table}\u0000${iss}`;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type RegistryWrite, registryKey } from '../store/registry.ts';
+import { issueMessage } from '../validation.ts';
 
 const isoDate = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be YYYY-MM-DD');
 const partialDate = z
@@ -51,7 +52,7 @@ export async function parseRegistryLine(raw: string, secret: string): Promise<Li
   if (!r.success) {
     const i = r.error.issues[0];
     const where = i?.path.length ? i.path.join('.') : 'kind';
-    return { ok: false, code: 'ERR_VALIDATION', detail: `${where}: ${i?.message ?? 'invalid'}` };
+    return { ok: false, code: 'ERR_VALIDATION', detail: `${where}: ${i ? issueMessage(i) : 'invalid'}` };
   }
   const d = r.data;
   if (d.kind === 'citizen') {

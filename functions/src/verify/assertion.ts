@@ -95,11 +95,15 @@ export function verifiedClaims(i: AssertionInput, serviceUrl: string): Record<st
   const documentDetails: Record<string, unknown> = { type: 'idcard' };
   if (i.facts) {
     documentDetails.issuer = { country_code: i.facts.issuingState };
-    if (i.facts.dateOfExpiry) documentDetails.date_of_expiry = i.facts.dateOfExpiry;
-    const issued = i.registry?.issuedOn ?? i.facts.dateOfIssue;
-    if (issued) documentDetails.date_of_issuance = issued;
-    if (i.result === 'verified' && i.scope.has('document_number'))
+    // The card's dates are personal data: a CCCD expires on the holder's 25th, 40th or 60th birthday,
+    // so with the issue date they give the birth date away — and the same pair sent to every RP would
+    // link a person across RPs despite the pairwise `sub`. They go with the document number's scope.
+    if (i.result === 'verified' && i.scope.has('document_number')) {
       documentDetails.document_number = i.facts.documentNumber;
+      if (i.facts.dateOfExpiry) documentDetails.date_of_expiry = i.facts.dateOfExpiry;
+      const issued = i.registry?.issuedOn ?? i.facts.dateOfIssue;
+      if (issued) documentDetails.date_of_issuance = issued;
+    }
     if (i.result === 'verified' && i.scope.has('id_number') && i.facts.idNumber)
       documentDetails.personal_number = i.facts.idNumber;
   }

@@ -29,7 +29,7 @@ function claims(over: JWTPayload = {}): JWTPayload {
     reasons: [],
     verified_claims: {
       verification: {
-        trust_framework: 'vn_cccd',
+        trust_framework: 'chipid_sandbox',
         time: '2026-11-23T00:00:00Z',
         evidence: [{ type: 'document', check_details: [{ check_method: 'vcrypt' }] }],
       },
@@ -90,6 +90,27 @@ describe('verifyAssertion', () => {
 
   it('rejects a wrong audience', async () => {
     expect(await rejectsWith(await sign({ aud: 'sandbox_other' }))).toMatch(/aud/);
+  });
+
+  it("rejects an assertion of the other world: one service key signs both, the trust framework must be the client's", async () => {
+    const live = 'live_demo';
+    // A sandbox assertion (anyone can get one from the open console) addressed to a live client id.
+    const sandboxForLive = await sign({ aud: live });
+    expect(await rejectsWith(sandboxForLive, 'ERR_ASSERTION_INVALID', { audience: live })).toMatch(
+      /trust_framework is the sandbox for a live client/,
+    );
+    const p = claims();
+    (p.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework =
+      'chipid';
+    expect(await rejectsWith(await sign({ payload: p }))).toMatch(
+      /trust_framework does not match for a sandbox client/,
+    );
+    const ok = await verifyAssertion(await sign({ payload: p, aud: live }), {
+      issuer: ISS,
+      audience: live,
+      jwks,
+    });
+    expect(ok.verified_claims?.verification.trust_framework).toBe('chipid');
   });
 
   it('rejects a wrong issuer', async () => {

@@ -194,5 +194,18 @@ export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): P
     const where = r.error.issues[0]?.path.join('.') || '(root)';
     throw invalid(`claim ${where} is missing or malformed`, r.error);
   }
+  // One service key signs sandbox and live assertions alike: `aud` already binds an assertion to one
+  // client, and the trust framework must name that client's world too (a live client never takes a
+  // sandbox assertion, whatever else it checks).
+  const framework = r.data.verified_claims?.verification.trust_framework;
+  const expected = o.audience.startsWith('live_')
+    ? 'chipid'
+    : o.audience.startsWith('sandbox_')
+      ? 'chipid_sandbox'
+      : undefined;
+  if (expected && framework !== undefined && framework !== expected)
+    throw invalid(
+      `trust_framework ${framework === 'chipid_sandbox' ? 'is the sandbox' : 'does not match'} for a ${expected === 'chipid' ? 'live' : 'sandbox'} client`,
+    );
   return r.data as AssertionClaims;
 }
