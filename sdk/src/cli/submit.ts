@@ -66,7 +66,7 @@ function readJSONFile(path: string, what: string): unknown {
 }
 
 /** `.chipid/local.json` in `cwd` or the nearest directory above it that has one. */
-export function findLocalConfig(cwd: string): string | undefined {
+function findLocalConfig(cwd: string): string | undefined {
   for (let dir = resolve(cwd); ; ) {
     const path = join(dir, '.chipid', 'local.json');
     if (existsSync(path)) return path;
