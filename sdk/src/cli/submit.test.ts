@@ -23,6 +23,7 @@ let rpPublic: CryptoKey;
 const CHALLENGE = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
 let nextResult: 'verified' | 'rejected' = 'verified';
 const bodies: string[] = [];
+let challengesIssued = 0;
 
 beforeAll(async () => {
   const rp = await generateKeyPair('EdDSA', { extractable: true });
@@ -41,6 +42,7 @@ beforeAll(async () => {
         return;
       }
       if (req.url === '/v1/challenges') {
+        challengesIssued++;
         res.writeHead(201, { 'content-type': 'application/json' }).end(
           JSON.stringify({
             id: 'ch_9',
@@ -226,6 +228,15 @@ describe('chipid submit', () => {
     );
     const noAa = await run(['dump.json', '--challenge'], dir).catch((x: unknown) => x);
     expect(isChipIdError(noAa) && noAa.message).toContain('has no Active Authentication key (no DG15)');
+    // The same for a sandbox profile without AA — said before a challenge is asked for (and spent).
+    const before = challengesIssued;
+    const noAaProfile = await run(['--profile', 'no-aa', '--seed', '1', '--challenge'], dir).catch(
+      (x: unknown) => x,
+    );
+    expect(isChipIdError(noAaProfile) && noAaProfile.message).toBe(
+      'sandbox profile no-aa has no Active Authentication key: drop --challenge',
+    );
+    expect(challengesIssued).toBe(before);
     const typo = await run(['dump.json', '--challange'], dir).catch((x: unknown) => x);
     expect(isChipIdError(typo) && typo.message).toBe(
       "Unknown option '--challange' (see chipid submit --help)",

@@ -110,10 +110,7 @@ async function sandboxCard(
   challenge: Uint8Array | undefined,
 ): Promise<ChipDumpJSON> {
   const { makeCard } = await import('../sandbox/index.ts');
-  const card = await makeCard({ profile, seed, ...(challenge ? { challenge } : {}) });
-  if (challenge && !card.dump.aa)
-    throw configError(`sandbox profile ${profile} has no Active Authentication key: drop --challenge`);
-  return card.dump;
+  return (await makeCard({ profile, seed, ...(challenge ? { challenge } : {}) })).dump;
 }
 
 export async function run(argv: string[], cwd: string = process.cwd()): Promise<number> {
@@ -208,8 +205,12 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
   let challenge: Challenge | undefined;
   let dump: ChipDumpJSON;
   if (sandbox) {
+    const profile = values.profile as ProfileName;
+    // A card without Active Authentication is told before a challenge is asked for (and spent).
+    if (values.challenge && !(await sandboxCard(profile, values.seed!, undefined)).dg15)
+      throw configError(`sandbox profile ${profile} has no Active Authentication key: drop --challenge`);
     if (values.challenge) challenge = await reach(client.challenge());
-    dump = await sandboxCard(values.profile as ProfileName, values.seed!, challenge?.challenge);
+    dump = await sandboxCard(profile, values.seed!, challenge?.challenge);
     if (fileDump && (fileDump.sod !== dump.sod || fileDump.dg1 !== dump.dg1))
       throw configError(`${dumpPath} is not the sandbox card ${values.profile} with that seed`);
   } else {
