@@ -6,7 +6,9 @@
  * dumps valid for the schema but carrying random bytes, under a correctly signed request, so they
  * reach the parsers and passive authentication; (3) the same with one member's base64 broken by one
  * character (400 naming the member); (4) real sandbox dumps mutated byte-wise (flip, truncate,
- * insert, length-byte change, data-group swap), correctly signed.
+ * insert, length-byte change, data-group swap), correctly signed; (5) forged RP tokens — header and
+ * claims drawn from the token schema and out of it (issuers over DynamoDB's key limit, non-ASCII, wrong
+ * types; algorithms none/HS256; embedded keys) under random signatures — as Bearer and as request.
  *
  * Expected: a 4xx RFC 9457 problem, or for correctly signed requests a 200 whose assertion reports the
  * damage (a passive-authentication reason) — never a 5xx, a crash or a hang.
@@ -246,6 +248,109 @@ function mutate(dump: ChipDumpJSON, target: (typeof DG_KEYS)[number], m: Mutatio
   }
   return { ...dump, [target]: b64(out) };
 }
+
+// ——— forged tokens: the token schema's fields, each also drawn out of shape, under a random signature ———
+
+/** Placeholders swapped for this run's client, key id, audience and clock when a token is built. */
+const RP = '\u0000rp';
+const KID = '\u0000kid';
+const AUD = '\u0000aud';
+const NOW = -1;
+const junk = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.nat(), { maxLength: 3 }),
+);
+const issuer = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(RP) },
+  { weight: 1, arbitrary: fc.stringMatching(/^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/) },
+  // Longer than DynamoDB's 2048-byte key limit, and non-ASCII: the store must never see these.
+  { weight: 3, arbitrary: fc.integer({ min: 65, max: 3000 }).map((n) => `sandbox_${'A'.repeat(n)}`) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 1500 }).map((x) => `live_${x}`) },
+  { weight: 1, arbitrary: junk },
+);
+/** Mostly well-formed (so the later checks are reached), sometimes anything. */
+const mostly = <T>(good: fc.Arbitrary<T>, other: fc.Arbitrary<unknown>) =>
+  fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: other });
+const tokenHeader = fc.record(
+  {
+    alg: mostly(
+      fc.constantFrom('ES256', 'EdDSA'),
+      fc.oneof(fc.constantFrom('none', 'HS256', 'RS256', 'es256'), junk),
+    ),
+    typ: mostly(
+      fc.constantFrom('chipid-auth+jwt', 'chipid-request+jwt'),
+      fc.oneof(fc.constantFrom('JWT', 'application/chipid-auth+jwt'), junk),
+    ),
+    kid: mostly(fc.constant(KID), fc.oneof(fc.string({ maxLength: 300 }), junk)),
+    jwk: fc.option(fc.object({ maxDepth: 1 }), { freq: 8, nil: undefined }),
+  },
+  { requiredKeys: ['alg', 'typ', 'kid'] },
+);
+const tokenClaims = fc.record(
+  {
+    iss: issuer,
+    aud: mostly(fc.constant(AUD), fc.oneof(fc.string({ maxLength: 60 }), junk)),
+    iat: mostly(fc.constant(NOW), fc.oneof(fc.integer(), junk)),
+    exp: mostly(fc.constant(NOW), fc.oneof(fc.integer(), junk)),
+    jti: mostly(fc.string({ minLength: 8, maxLength: 100 }), fc.oneof(fc.string({ maxLength: 200 }), junk)),
+    htm: mostly(fc.constant('POST'), fc.oneof(fc.constantFrom('GET', 'post'), junk)),
+    htu: mostly(fc.constant('/v1/challenges'), fc.oneof(fc.constantFrom('/v1/verifications', '/x'), junk)),
+    purpose: fc.string({ maxLength: 20 }),
+    scope: fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }),
+    chip_digest: fc.oneof(fc.base64String({ maxLength: 44 }), junk),
+  },
+  { requiredKeys: ['iss'] },
+);
+const forgedToken = fc.tuple(tokenHeader, tokenClaims, fc.uint8Array({ maxLength: 96 }));
+
+/** A compact JWS from drawn parts, the placeholders filled in; its signature is random bytes. */
+function forge([header, claims, sig]: [
+  Record<string, unknown>,
+  Record<string, unknown>,
+  Uint8Array,
+]): string {
+  const now = Math.floor(Date.now() / 1000);
+  const fill = (v: unknown) =>
+    v === RP ? rp.clientId : v === KID ? rp.kid : v === AUD ? w.serviceUrl : v === NOW ? now : v;
+  const h = Object.fromEntries(
+    Object.entries(header)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, fill(v)]),
+  );
+  const c = Object.fromEntries(
+    Object.entries(claims).map(([k, v]) => [k, k === 'exp' && v === NOW ? now + 60 : fill(v)]),
+  );
+  return `${base64url.encode(JSON.stringify(h))}.${base64url.encode(JSON.stringify(c))}.${base64url.encode(sig)}`;
+}
+
+describe('fuzzing forged RP tokens', () => {
+  it('as Bearer and as the signed request: only 401 (or 4xx) problems, never a 5xx — an unsigned token reaches nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(forgedToken, async (parts) => {
+        const token = forge(parts);
+        const res = await w.fetch('/v1/challenges', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(res.status, 'never a 5xx').toBeLessThan(500);
+        expect(res.status).toBe(401);
+        const p = await expectProblem(res);
+        const t = tally['forged bearer tokens'] ?? {};
+        tally['forged bearer tokens'] = t;
+        t[`${res.status} ${p.code}`] = (t[`${res.status} ${p.code}`] ?? 0) + 1;
+        const { status } = await post(
+          'forged request tokens',
+          JSON.stringify({ request: token, chip: real }),
+        );
+        expect(status).toBeGreaterThanOrEqual(400);
+      }),
+      runs(60, 5160),
+    );
+  });
+});
 
 describe('fuzzing POST /v1/verifications', () => {
   it('schema-shaped, mistyped and non-JSON bodies → only 4xx problems', async () => {
