@@ -89,8 +89,13 @@ describe('docs/sandbox.md', () => {
   });
 });
 
-describe('code samples in docs/*.md', () => {
-  const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+describe('code samples in docs/*.md and the SDK package README', () => {
+  const docs = [
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f)),
+    join('sdk', 'README.md'),
+  ];
   const modules: Record<string, Record<string, unknown>> = {
     '@chipid/sdk': sdk as Record<string, unknown>,
     '@chipid/sdk/sandbox': sandbox as Record<string, unknown>,
@@ -99,7 +104,7 @@ describe('code samples in docs/*.md', () => {
   it('import only names the SDK really exports', () => {
     let checked = 0;
     for (const f of docs) {
-      const text = read(join(ROOT, 'docs', f));
+      const text = read(join(ROOT, f));
       for (const m of text.matchAll(/import\s*\{([^}]+)\}\s*from\s*'(@chipid\/sdk(?:\/sandbox)?)'/g)) {
         const mod = modules[m[2] as string] as Record<string, unknown>;
         for (const raw of (m[1] as string).split(',')) {
@@ -124,7 +129,7 @@ describe('code samples in docs/*.md', () => {
       privateKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', kid: 'k' },
     });
     for (const f of docs) {
-      for (const m of read(join(ROOT, 'docs', f)).matchAll(/\bclient\.([a-zA-Z]+)\(/g))
+      for (const m of read(join(ROOT, f)).matchAll(/\bclient\.([a-zA-Z]+)\(/g))
         expect(
           typeof (client as unknown as Record<string, unknown>)[m[1] as string],
           `${f}: client.${m[1]}`,
