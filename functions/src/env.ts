@@ -33,10 +33,10 @@ export interface Bindings {
 export const ENVIRONMENTS = ['sandbox', 'live'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** `sandbox_abc` → `sandbox`; anything else → undefined. */
 /** What a client id looks like: its environment, then 3–64 letters, digits, `_` or `-`. */
 export const CLIENT_ID_PATTERN = /^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/;
 
+/** `sandbox_abc` → `sandbox`; anything else → undefined. */
 export function envOfClientId(clientId: string): Environment | undefined {
   if (clientId.startsWith('sandbox_')) return 'sandbox';
   if (clientId.startsWith('live_')) return 'live';
