@@ -158,13 +158,18 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     if (values.profile === undefined || values.seed === undefined)
       throw configError('--profile and --seed go together');
     if (values.seed.length === 0) throw configError('--seed must not be empty');
-    const { isProfileName, PROFILE_NAMES } = await import('../sandbox/index.ts');
+    const { isProfileName, PROFILE_NAMES, PROFILES } = await import('../sandbox/profiles.ts');
     if (!isProfileName(values.profile))
       throw configError(`unknown sandbox profile '${values.profile}' (one of: ${PROFILE_NAMES.join(', ')})`);
+    // Said before a challenge is asked for (and spent): the profile's recipe has no AA key (no DG15).
+    if (values.challenge && PROFILES[values.profile].recipe.aa === 'none')
+      throw configError(
+        `sandbox profile ${values.profile} has no Active Authentication key: drop --challenge`,
+      );
   }
-  if (values.challenge && !sandbox && dumpPath !== undefined) {
-    const { json } = readDumpFile(resolve(cwd, dumpPath));
-    if (json.dg15 === undefined)
+  const fileDump = dumpPath !== undefined ? readDumpFile(resolve(cwd, dumpPath)).json : undefined;
+  if (values.challenge && !sandbox && fileDump) {
+    if (fileDump.dg15 === undefined)
       throw configError(
         `${dumpPath} has no Active Authentication key (no DG15): nothing can answer a challenge, drop --challenge`,
       );
@@ -182,7 +187,6 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     timeoutMs = Number(values.timeout);
   }
 
-  const fileDump = dumpPath !== undefined ? readDumpFile(resolve(cwd, dumpPath)).json : undefined;
   const client = createClient({
     baseUrl: url,
     clientId,
@@ -205,12 +209,8 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
   let challenge: Challenge | undefined;
   let dump: ChipDumpJSON;
   if (sandbox) {
-    const profile = values.profile as ProfileName;
-    // A card without Active Authentication is told before a challenge is asked for (and spent).
-    if (values.challenge && !(await sandboxCard(profile, values.seed!, undefined)).dg15)
-      throw configError(`sandbox profile ${profile} has no Active Authentication key: drop --challenge`);
     if (values.challenge) challenge = await reach(client.challenge());
-    dump = await sandboxCard(profile, values.seed!, challenge?.challenge);
+    dump = await sandboxCard(values.profile as ProfileName, values.seed!, challenge?.challenge);
     if (fileDump && (fileDump.sod !== dump.sod || fileDump.dg1 !== dump.dg1))
       throw configError(`${dumpPath} is not the sandbox card ${values.profile} with that seed`);
   } else {
