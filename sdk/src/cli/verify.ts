@@ -3,8 +3,10 @@
  * Passive authentication (and Active Authentication when the dump carries an answer).
  * Prints `{ valid, checks: [{ name, ok, code? }] }`; exit 0 valid, 1 invalid, 2 unusable input.
  */
+import { parseCRL } from '../crypto/crl.ts';
 import { createTrustStore } from '../crypto/passive-auth.ts';
 import { verifyChip } from '../crypto/verify-chip.ts';
+import { readCertificates } from '../crypto/x509.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
 import { parseCommandArgs, printJSON, readDumpFile, readPemOrDer } from './io.ts';
 
@@ -17,18 +19,15 @@ For a sandbox card: chipid sandbox csca > sandbox-csca.pem, then --csca sandbox-
 Exit 0 valid, 1 invalid, 2 unusable input.
 `;
 
-/** Each anchor file's bytes, with its path named when it is not a certificate (or CRL). */
-function anchors(paths: string[], kind: 'csca' | 'crl'): (Uint8Array | string)[] {
-  return paths.map((path) => {
-    const v = readPemOrDer(path);
-    try {
-      createTrustStore(kind === 'csca' ? { cscas: [v] } : { cscas: [], crls: [v] });
-    } catch (e) {
-      if (!isChipIdError(e)) throw e;
-      throw new ChipIdError(e.code, `--${kind} ${path}: ${e.message}`, { cause: e });
-    }
-    return v;
-  });
+/** `parse(path's contents)`, its error naming the flag and the file. */
+function anchor<T>(flag: '--csca' | '--crl', path: string, parse: (v: Uint8Array | string) => T): T {
+  const v = readPemOrDer(path);
+  try {
+    return parse(v);
+  } catch (e) {
+    if (!isChipIdError(e)) throw e;
+    throw new ChipIdError(e.code, `${flag} ${path}: ${e.message}`, { cause: e });
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -56,9 +55,10 @@ export async function run(argv: string[]): Promise<number> {
     at = new Date(values.at);
     if (Number.isNaN(at.getTime())) throw new ChipIdError('ERR_CONFIG', '--at is not an ISO 8601 date');
   }
+  // Each file parsed once, here, so a bad one is named; the store takes the parsed certificates.
   const trust = createTrustStore({
-    cscas: anchors(values.csca, 'csca'),
-    crls: anchors(values.crl ?? [], 'crl'),
+    cscas: values.csca.flatMap((p) => anchor('--csca', p, readCertificates)),
+    crls: (values.crl ?? []).map((p) => anchor('--crl', p, parseCRL)),
   });
   const { dump } = readDumpFile(positionals[0]!);
   const report = await verifyChip(dump, { trust, ...(at ? { at } : {}) });

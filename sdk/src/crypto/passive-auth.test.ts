@@ -249,3 +249,25 @@ describe('passive authentication', () => {
     );
   });
 });
+
+describe('CRLs in the trust store (sandbox PKI)', () => {
+  it('a Document Signer on the CSCA CRL → ds_revoked, whether the CRL is given as PEM or parsed; one not listed passes', async () => {
+    const { makeCard, sandboxPKI } = await import('../sandbox/index.ts');
+    const { buildCRL } = await import('../sandbox/pki.ts');
+    const { parseDump } = await import('../icao/dump.ts');
+    const pki = await sandboxPKI();
+    const chip = parseDump((await makeCard({ profile: 'valid', seed: 'crl' })).dump);
+    const from = new Date('2025-01-01T00:00:00Z');
+    const until = new Date('2045-01-01T00:00:00Z');
+    const listing = await buildCRL(pki.csca, [pki.ds.p256.serial], from, until);
+    const other = await buildCRL(pki.csca, [77n], from, until, 2n);
+    const revocation = async (crls: NonNullable<Parameters<typeof createTrustStore>[0]['crls']>) =>
+      byName(
+        (await verifyPassive(chip, { trust: createTrustStore({ cscas: [pki.csca.der], crls }) })).checks,
+      )['ds.revocation'];
+    expect(await revocation([listing.pem])).toBe('ds_revoked');
+    expect(await revocation([parseCRL(listing.der)])).toBe('ds_revoked');
+    expect(await revocation([other.pem])).toBe('ok');
+    expect(() => createTrustStore({ cscas: [], crls: [{} as never] })).toThrow(/a CRL must be/);
+  });
+});

@@ -56,8 +56,8 @@ interface ChainVerdict {
 export interface TrustStoreInput {
   /** CSCA certificates: DER bytes, PEM text (one or more blocks) or parsed certificates. */
   cscas: readonly (Uint8Array | string | Certificate)[];
-  /** CRLs from the CSCAs (DER or PEM). */
-  crls?: readonly (Uint8Array | string)[];
+  /** CRLs from the CSCAs: DER, PEM or parsed. */
+  crls?: readonly (Uint8Array | string | CRL)[];
 }
 
 /**
@@ -77,7 +77,14 @@ export function createTrustStore(input: TrustStoreInput): TrustStore {
       'trust store: a CSCA must be DER bytes, PEM text or a parsed certificate',
     );
   });
-  const crls = (input.crls ?? []).map((c) => parseCRL(c));
+  const crls = (input.crls ?? []).map((c) => {
+    if (c instanceof Uint8Array || typeof c === 'string') return parseCRL(c);
+    if (c && typeof c === 'object' && 'revoked' in c && 'issuer' in c) return c;
+    throw new CryptoError(
+      'ERR_CRL_INVALID',
+      'trust store: a CRL must be DER bytes, PEM text or a parsed CRL',
+    );
+  });
   return { cscas, crls, chainCache: new Map(), crlsByIssuer: undefined };
 }
 
