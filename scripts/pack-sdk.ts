@@ -48,22 +48,17 @@ function builtEntry(src: string): string | { types: string; default: string } {
 }
 
 /** Declarations keep the sources' `./x.ts` specifiers; installed, they must name `./x.js`. */
-function rewriteDeclarations(dir: string): number {
-  let n = 0;
+function rewriteDeclarations(dir: string): void {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
-      n += rewriteDeclarations(p);
+      rewriteDeclarations(p);
     } else if (name.endsWith('.d.ts')) {
       const text = readFileSync(p, 'utf8');
       const out = text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+)\.ts(['"])/g, '$1$2.js$3');
-      if (out !== text) {
-        writeFileSync(p, out);
-        n++;
-      }
+      if (out !== text) writeFileSync(p, out);
     }
   }
-  return n;
 }
 
 export interface PackResult {
