@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { REASON_CODES } from '../../sdk/src/reasons.ts';
 import { listProfiles, makeCard, sandboxCSCA, sandboxRegistryJSONL } from '../../sdk/src/sandbox/index.ts';
-import { chromiumOrSkip, chromiumVersion, launchChromium } from '../support/chromium.ts';
+import { chromiumForTest } from '../support/chromium.ts';
 import { useTables } from '../support/dynamodb.ts';
 import { registerClient, startWorker, type TestWorker } from '../support/worker.ts';
 import { colourStats, decodePNG } from './png.ts';
@@ -380,7 +380,7 @@ describe('console page', () => {
 });
 
 describe('console in a real browser (Playwright + Debian Chromium)', () => {
-  let chrome: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  let chrome: Awaited<ReturnType<typeof chromiumForTest>> | undefined;
   const shots = mkdtempSync(join(tmpdir(), 'chipid-console-shots-'));
 
   afterAll(async () => {
@@ -389,13 +389,7 @@ describe('console in a real browser (Playwright + Debian Chromium)', () => {
   });
 
   it('valid → verified with face, diacritics, passing steps and a decoded assertion; tampered-dg1 fails DG1', async (ctx) => {
-    const executablePath = chromiumOrSkip();
-    if (!executablePath) {
-      ctx.skip();
-      return;
-    }
-    ctx.annotate(`chromium: ${chromiumVersion(executablePath)}`);
-    chrome = await launchChromium(executablePath);
+    chrome = await chromiumForTest(ctx);
     const browser = chrome.browser;
     const base = (await w.mf.ready).toString().replace(/\/$/, '');
     const page = browser.pages()[0] ?? (await browser.newPage());

@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packSdk } from '../../scripts/pack-sdk.ts';
-import { chromiumOrSkip, chromiumVersion, launchChromium } from '../support/chromium.ts';
+import { chromiumForTest } from '../support/chromium.ts';
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -180,12 +180,6 @@ globalThis.chipid = { createClient, parseDump, verifyChip, verifyAssertion, make
   });
 
   it('runs in a browser (Chromium): P-256, brainpool and RSA cards verify, a tampered one fails, a request is signed', async (ctx) => {
-    const executablePath = chromiumOrSkip();
-    if (!executablePath) {
-      ctx.skip();
-      return;
-    }
-    ctx.annotate(`chromium: ${chromiumVersion(executablePath)}`);
     writeFileSync(
       join(dir, 'browser.js'),
       `import * as sdk from '@chipid/sdk';
@@ -194,7 +188,7 @@ globalThis.chipid = { ...sdk, makeCard, sandboxCSCA };
 `,
     );
     const bundle = await browserBundle('browser.js', 'iife');
-    const chrome = await launchChromium(executablePath);
+    const chrome = await chromiumForTest(ctx);
     try {
       const page = chrome.browser.pages()[0] ?? (await chrome.browser.newPage());
       const errors: string[] = [];

@@ -8,8 +8,9 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import type { TestContext } from 'vitest';
 
-export function findChromium(): string | undefined {
+function findChromium(): string | undefined {
   const candidates = process.env.CHROMIUM_PATH
     ? [process.env.CHROMIUM_PATH]
     : (process.env.PATH ?? '').split(delimiter).flatMap((d) => (d ? [join(d, 'chromium')] : []));
@@ -25,7 +26,7 @@ export function findChromium(): string | undefined {
 }
 
 /** The Chromium to test with, or undefined to skip (outside CI). Throws in CI when there is none. */
-export function chromiumOrSkip(): string | undefined {
+function chromiumOrSkip(): string | undefined {
   const path = findChromium();
   if (!path && process.env.CI === 'true') {
     throw new Error(
@@ -35,12 +36,12 @@ export function chromiumOrSkip(): string | undefined {
   return path;
 }
 
-export function chromiumVersion(executablePath: string): string {
+function chromiumVersion(executablePath: string): string {
   return execFileSync(executablePath, ['--version']).toString().trim();
 }
 
 /** A headless Chromium with a throw-away profile; `close()` removes the profile too. */
-export async function launchChromium(
+async function launchChromium(
   executablePath: string,
 ): Promise<{ browser: BrowserContext; close: () => Promise<void> }> {
   const profileDir = mkdtempSync(join(tmpdir(), 'chipid-chromium-'));
@@ -66,4 +67,14 @@ export async function launchChromium(
       rmSync(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The test's Chromium, launched and named in the test's annotations — or the test skipped (outside CI). */
+export async function chromiumForTest(
+  ctx: TestContext,
+): Promise<{ browser: BrowserContext; close: () => Promise<void> }> {
+  const executablePath = chromiumOrSkip();
+  if (!executablePath) ctx.skip();
+  ctx.annotate(`chromium: ${chromiumVersion(executablePath)}`);
+  return launchChromium(executablePath);
 }
