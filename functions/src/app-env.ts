@@ -2,6 +2,7 @@
 import type { Bindings, Environment } from './env.ts';
 import type { ClientRecord } from './store/clients.ts';
 import type { StoreContext } from './store/db.ts';
+import type { ChipParts } from './verify/parts.ts';
 
 /** What RP authentication established about the caller. */
 export interface RpAuth {
@@ -38,7 +39,9 @@ export interface AppEnv {
      */
     authDecided: Promise<{ auth: RpAuth; headers: Record<string, string> }> | undefined;
     idempotency: IdempotencyContext | undefined;
-    /** Raw request body text (read once, before validation). */
+    /** Raw request body text (read once, before validation); for a multipart body, what identifies it. */
     bodyText: string;
+    /** `POST /v1/verifications` with a multipart body: the dump's parts, read and hashed. */
+    chipParts: ChipParts | undefined;
   };
 }

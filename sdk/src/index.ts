@@ -8,7 +8,7 @@
 export { CLAIM_NAMES, type ClaimName } from './claims.ts';
 export * from './client/index.ts';
 export { type CRL, parseCRL } from './crypto/crl.ts';
-export { digest, type HashName } from './crypto/hash.ts';
+export { createDigestMemo, type DigestMemo, digest, type HashName } from './crypto/hash.ts';
 export { type ECPublicKey, type PublicKey, parseSPKI, type RSAPublicKey } from './crypto/keys.ts';
 export {
   type Check,
@@ -44,9 +44,15 @@ export {
   chipDigest,
   chipDumpSchema,
   chipDumpStructureSchema,
+  chipPartsDigest,
   DUMP_BASE64_PATTERN,
   DUMP_FORMAT,
+  DUMP_PARTS,
+  type DumpPartName,
   decodeDump,
+  dumpParts,
+  MAX_PART_BYTES,
+  PARTS_FORMAT,
   parseDump,
 } from './icao/dump.ts';
 export { type MRZ, parseMRZ } from './icao/mrz.ts';

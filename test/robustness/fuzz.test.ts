@@ -17,8 +17,9 @@ import fc from 'fast-check';
 import { base64url, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLONE_CHECK_REASONS } from '../../functions/src/verify/pipeline.ts';
-import { type ChipDumpJSON, chipDigest } from '../../sdk/src/icao/dump.ts';
+import { type ChipDumpJSON, chipDigest, DUMP_PARTS, parseDump } from '../../sdk/src/icao/dump.ts';
 import type { ReasonCode } from '../../sdk/src/reasons.ts';
+import { verificationFormData } from '../../sdk/src/request/sign.ts';
 import { makeCard } from '../../sdk/src/sandbox/index.ts';
 import { useTables } from '../support/dynamodb.ts';
 import { type RpClient, registerClient, type TestWorker } from '../support/worker.ts';
@@ -50,9 +51,13 @@ const SOAK_SEED = process.env.CHIPID_FUZZ_SEED ? { seed: Number(process.env.CHIP
 const runs = (n: number, seed: number) => (SOAK ? { numRuns: n * RUNS, ...SOAK_SEED } : { numRuns: n, seed });
 
 /** POSTs a raw body; fails on a hang; checks the answer class; returns status and JSON. */
-async function post(kind: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+async function post(
+  kind: string,
+  body: string | Uint8Array<ArrayBuffer>,
+  contentType = 'application/json',
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await Promise.race([
-    w.fetch('/v1/verifications', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    w.fetch('/v1/verifications', { method: 'POST', headers: { 'content-type': contentType }, body }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer: hang')), HANG_MS)),
   ]);
   expect(res.status, 'never a 5xx').toBeLessThan(500);
@@ -348,6 +353,99 @@ describe('fuzzing forged RP tokens', () => {
         expect(status).toBeGreaterThanOrEqual(400);
       }),
       runs(60, 5160),
+    );
+  });
+});
+
+/** A multipart body as fetch encodes it (Miniflare's dispatchFetch takes bytes, not Node's FormData). */
+async function encodeForm(form: FormData): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
+  const r = new Response(form);
+  return { bytes: new Uint8Array(await r.arrayBuffer()), type: r.headers.get('content-type') as string };
+}
+
+/** Parts of a multipart body: names right or not, text or file, contents real, random or empty. */
+const partName = fc.oneof(
+  fc.constantFrom('request', ...DUMP_PARTS),
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom('aa', 'chip', 'DG2', 'dg2 ', 'aa.challenge.x', '__proto__'),
+);
+const multipartForm = fc.array(
+  fc.record({
+    name: partName,
+    file: fc.boolean(),
+    content: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(new Uint8Array(0))),
+  }),
+  { maxLength: 14 },
+);
+
+/** Byte-level damage to an encoded body: flip, truncate, insert, or cut out a stretch. */
+const byteDamage = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
+);
+function damage(b: Uint8Array, d: Damage): Uint8Array<ArrayBuffer> {
+  const at = d.at % b.length;
+  if (d.kind === 'flip') {
+    const out = new Uint8Array(b);
+    out[at] = (out[at] as number) ^ d.mask;
+    return out;
+  }
+  if (d.kind === 'truncate') return new Uint8Array(b.subarray(0, at));
+  if (d.kind === 'insert') return new Uint8Array([...b.subarray(0, at), ...d.bytes, ...b.subarray(at)]);
+  return new Uint8Array([...b.subarray(0, at), ...b.subarray(at + d.length)]);
+}
+type Damage =
+  | { kind: 'flip'; at: number; mask: number }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'insert'; at: number; bytes: Uint8Array }
+  | { kind: 'cut'; at: number; length: number };
+
+describe('fuzzing POST /v1/verifications with multipart bodies', () => {
+  it('generated forms (names, kinds and contents right or wrong) → only 4xx problems', async () => {
+    const token = await signFor(real);
+    await fc.assert(
+      fc.asyncProperty(multipartForm, fc.boolean(), async (parts, withToken) => {
+        const form = new FormData();
+        if (withToken) form.append('request', token);
+        for (const p of parts) {
+          if (p.file) form.append(p.name, new Blob([p.content]), 'part.bin');
+          else form.append(p.name, Buffer.from(p.content).toString('latin1'));
+        }
+        const { bytes, type } = await encodeForm(form);
+        const { status } = await post('multipart forms', bytes, type);
+        expect(status).toBeGreaterThanOrEqual(400);
+      }),
+      runs(60, 5161),
+    );
+  });
+
+  it('a correctly signed multipart body damaged byte-wise (boundaries, part headers, contents) → 4xx, or the intact outcome when no member was touched', async () => {
+    const dump = parseDump(real);
+    // The undamaged body's outcome (its own request): what a body whose members survived must get.
+    const intact = await encodeForm(
+      verificationFormData(await rp.request(real, { transport: 'multipart' }), dump),
+    );
+    const expected = (await post('damaged multipart', intact.bytes, intact.type)).json.result;
+    expect(expected).toBeTypeOf('string');
+    const request = await rp.request(real, { transport: 'multipart', ttlSeconds: 300 });
+    const { bytes, type } = await encodeForm(verificationFormData(request, dump));
+    await fc.assert(
+      fc.asyncProperty(byteDamage, async (d) => {
+        const { status, json } = await post('damaged multipart', damage(bytes, d), type);
+        // Damage outside the members (a part's filename, the preamble) leaves them intact — the digest
+        // binds them — so the first such body gets the intact outcome; later ones are replays (409).
+        if (status === 200) expect(json.result).toBe(expected);
+      }),
+      {
+        ...runs(60, 5162),
+        examples: [[{ kind: 'truncate', at: bytes.length - 4 }], [{ kind: 'cut', at: 0, length: 2 }]],
+      },
     );
   });
 });

@@ -192,6 +192,7 @@ export interface RpClient {
       now?: Date;
       jti?: string;
       ttlSeconds?: number;
+      transport?: 'json' | 'multipart';
     },
   ): Promise<string>;
 }
@@ -245,6 +246,7 @@ export async function registerClient(
         ...(r.now ? { now: r.now } : {}),
         ...(r.jti ? { jti: r.jti } : {}),
         ...(r.ttlSeconds ? { ttlSeconds: r.ttlSeconds } : {}),
+        ...(r.transport ? { transport: r.transport } : {}),
       }),
   };
 }

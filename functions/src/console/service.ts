@@ -388,7 +388,7 @@ export async function consoleVerify(
     // Not a JWS: the audit entry's request digest then names a console request, not an RP token.
     token: `console:${jti}`,
   };
-  const prepared = await prepareVerification(env, auth, chip, now);
+  const prepared = await prepareVerification(env, auth, { chip }, now);
   const committed = await commitVerification(
     store,
     prepared.record,

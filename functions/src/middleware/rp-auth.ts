@@ -29,6 +29,7 @@ import { ApiError } from '../problems.ts';
 import { type ClientKey, type ClientRecord, countClientRequest, getClient } from '../store/clients.ts';
 import { storeFor } from '../store/db.ts';
 import { consumeJti } from '../store/requests.ts';
+import { isMultipart, readParts, readPartsBody } from '../verify/parts.ts';
 import { rateLimitHeaders, rateWindowOf } from './rate-limit.ts';
 
 /** Accepted JWS algorithms (RFC 8725 §3.1): asymmetric only. */
@@ -383,14 +384,28 @@ export async function readJsonBody(c: import('hono').Context<AppEnv>): Promise<u
  * headers, or with the 401 / 403 / 429. The handler answers and writes nothing before it has settled.
  */
 export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const body = await readJsonBody(c);
-  const token = (body as { request?: unknown } | undefined)?.request;
+  let token: unknown;
+  let files: Awaited<ReturnType<typeof readPartsBody>>['files'] | undefined;
+  const contentType = c.req.header('content-type');
+  if (isMultipart(contentType)) {
+    ({ token, files } = await readPartsBody(contentType as string, () => c.req.arrayBuffer()));
+  } else {
+    const body = await readJsonBody(c);
+    token = (body as { request?: unknown } | undefined)?.request;
+  }
   if (typeof token !== 'string') {
     throw new ApiError('ERR_VALIDATION', 'the body must carry the signed request', {
       errors: [{ pointer: '/request', detail: 'required: compact JWS (chipid-request+jwt)' }],
     });
   }
   const checked = await checkRpToken(c.env, token, { kind: 'request' });
+  if (files) {
+    // The members are read and hashed once the token is known good; a retry's fingerprint is the token
+    // and the parts' digest (a multipart boundary differs on every send).
+    const parts = await readParts(files);
+    c.set('chipParts', parts);
+    c.set('bodyText', `multipart/form-data\n${token}\n${parts.digest}`);
+  }
   const decided = decideRpToken(c.env, checked).then((auth) => ({
     auth,
     headers: rateLimitHeaders(c.env, auth),

@@ -3,7 +3,7 @@
  * `GET /v1/verifications/{id}` (the stored outcome, for the calling client only).
  */
 
-import { chipDumpStructureSchema } from '@chipid/sdk';
+import { type ChipDumpJSON, chipDumpStructureSchema, DUMP_PARTS, MAX_PART_BYTES } from '@chipid/sdk';
 import { createRoute, z } from '@hono/zod-openapi';
 import { idempotency, idempotencyItem, replayAfterRace } from '../middleware/idempotency.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
@@ -24,6 +24,33 @@ const VerificationRequestSchema = z
   .strict()
   .openapi('VerificationRequest');
 
+/** The binary body, documented (checked by `requestAuth`: `readPartsBody`, not by a zod validator). */
+const VerificationPartsSchema = {
+  type: 'object' as const,
+  description:
+    'The same request with the dump as raw bytes, one file part per member; `chip_digest` then covers the parts (chipPartsDigest). Unknown or repeated parts are refused.',
+  required: ['request', 'sod', 'dg1'],
+  properties: {
+    request: {
+      type: 'string' as const,
+      description: 'compact JWS, typ chipid-request+jwt, signed for transport multipart',
+    },
+    ...Object.fromEntries(
+      DUMP_PARTS.map((n) => [
+        n,
+        {
+          type: 'string' as const,
+          format: 'binary',
+          maxLength: MAX_PART_BYTES[n],
+          description: n.startsWith('aa.')
+            ? `Active Authentication: ${n.slice(3)} (with its partner part)`
+            : `the elementary file ${n.toUpperCase()} as read, outer tag included`,
+        },
+      ]),
+    ),
+  },
+};
+
 export const verificationRoutes = newApp()
   .openapi(
     createRoute({
@@ -33,7 +60,15 @@ export const verificationRoutes = newApp()
       // The rate limit is decided with the client (`authDecided`), while the handler reads ahead.
       middleware: [requestAuth, idempotency] as const,
       request: {
-        body: { content: { 'application/json': { schema: VerificationRequestSchema } }, required: true },
+        // Not `required` for the validator's sake only: it would hold a multipart body to the JSON schema.
+        // Both kinds are required in fact (`requestAuth` refuses a body without the signed request).
+        body: {
+          content: {
+            'application/json': { schema: VerificationRequestSchema },
+            'multipart/form-data': { schema: VerificationPartsSchema },
+          },
+          required: false,
+        },
       },
       responses: {
         200: {
@@ -44,14 +79,18 @@ export const verificationRoutes = newApp()
       },
     }),
     async (c) => {
-      const { chip } = c.req.valid('json');
+      const parts = c.get('chipParts');
+      // A JSON body passed VerificationRequestSchema (the typing knows no validated body: `required: false`).
+      const body = parts
+        ? { parts }
+        : { chip: (c.req.valid('json' as never) as { chip: ChipDumpJSON }).chip };
       const decided = c.get('authDecided');
       if (!decided) throw new Error('POST /v1/verifications: requestAuth did not run');
       const decidedAuth = decided.then((d) => d.auth);
       decidedAuth.catch(() => {}); // a refusal is answered below, also when preparing threw first
       let prepared: Awaited<ReturnType<typeof prepareVerification>>;
       try {
-        prepared = await prepareVerification(c.env, c.get('auth'), chip, new Date(), decidedAuth);
+        prepared = await prepareVerification(c.env, c.get('auth'), body, new Date(), decidedAuth);
       } catch (err) {
         await decided; // the client's refusal (401 / 403 / 429) answers first, as if decided up front
         throw err;

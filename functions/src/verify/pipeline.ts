@@ -14,6 +14,7 @@ import {
   type ChipDumpJSON,
   chipDigest,
   createTrustStore,
+  type DigestMemo,
   decodeDump,
   LDSError,
   parseCertificate,
@@ -38,6 +39,7 @@ import {
 } from '../store/verifications.ts';
 import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
+import type { ChipParts } from './parts.ts';
 import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-check.ts';
 
 /** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
@@ -116,6 +118,50 @@ function requestClaims(claims: Record<string, unknown>): RequestClaims {
   return out;
 }
 
+/** The JSON body's dump, decoded (its base64 checked in that pass), and its `chip_digest` checked. */
+async function checkJsonDump(
+  chip: ChipDumpJSON,
+  rc: RequestClaims,
+): Promise<{ dump: ChipDump; digests?: DigestMemo }> {
+  let dump: ChipDump;
+  try {
+    // The route's schema checked the dump's structure; its members' base64 is checked here, in the
+    // one pass that decodes them.
+    dump = decodeDump(chip);
+  } catch (err) {
+    const member = err instanceof LDSError ? err.member : undefined;
+    throw new ApiError('ERR_VALIDATION', 'the request does not match the schema', {
+      errors: [
+        member
+          ? { pointer: `/chip/${member.replace('.', '/')}`, detail: 'body: must be standard base64' }
+          : { pointer: '/chip', detail: 'body: not a chipid.dump/1 dump' },
+      ],
+    });
+  }
+  if ((await chipDigest(chip, { decoded: true })) !== rc.chipDigest) {
+    throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
+      errors: [{ pointer: '/chip', detail: 'chip_digest must be base64url SHA-256 of the canonical dump' }],
+    });
+  }
+  return { dump };
+}
+
+/** The multipart body's dump (read and hashed by `requestAuth`), its `chip_digest` checked. */
+function checkParts(parts: ChipParts, rc: RequestClaims): { dump: ChipDump; digests: DigestMemo } {
+  if (parts.digest !== rc.chipDigest) {
+    throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
+      errors: [
+        {
+          pointer: '/request',
+          detail:
+            'a multipart body: chip_digest must be chipPartsDigest of the parts (sign with transport multipart)',
+        },
+      ],
+    });
+  }
+  return { dump: parts.dump, digests: parts.digests };
+}
+
 function usable(ch: ChallengeRecord | undefined, clientId: string, now: number): ch is ChallengeRecord {
   return !!ch && ch.clientId === clientId && !ch.used && ch.expiresAt > now;
 }
@@ -141,33 +187,14 @@ export interface PreparedVerification {
 export async function prepareVerification(
   env: Bindings,
   requested: RpAuth,
-  chip: ChipDumpJSON,
+  body: { chip: ChipDumpJSON } | { parts: ChipParts },
   now = new Date(),
   decided?: Promise<RpAuth>,
 ): Promise<PreparedVerification> {
   let auth = requested;
   // (1) the request.
   const rc = requestClaims(auth.claims);
-  let dump: ChipDump;
-  try {
-    // The route's schema checked the dump's structure; its members' base64 is checked here, in the
-    // one pass that decodes them.
-    dump = decodeDump(chip);
-  } catch (err) {
-    const member = err instanceof LDSError ? err.member : undefined;
-    throw new ApiError('ERR_VALIDATION', 'the request does not match the schema', {
-      errors: [
-        member
-          ? { pointer: `/chip/${member.replace('.', '/')}`, detail: 'body: must be standard base64' }
-          : { pointer: '/chip', detail: 'body: not a chipid.dump/1 dump' },
-      ],
-    });
-  }
-  if ((await chipDigest(chip, { decoded: true })) !== rc.chipDigest) {
-    throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {
-      errors: [{ pointer: '/chip', detail: 'chip_digest must be base64url SHA-256 of the canonical dump' }],
-    });
-  }
+  const { dump, digests } = 'parts' in body ? checkParts(body.parts, rc) : await checkJsonDump(body.chip, rc);
   const registrySecret = env.REGISTRY_HMAC_KEY;
   const pairwiseSecret = env.PAIRWISE_SECRET;
   if (!registrySecret || !pairwiseSecret)
@@ -213,6 +240,7 @@ export async function prepareVerification(
     trust,
     at: now,
     ...(expected ? { expectedChallenge: expected } : {}),
+    ...(digests ? { digests } : {}),
   });
   const passiveChecks = report.checks.filter((c) => !c.name.startsWith('aa.'));
   const hard: ReasonCode[] = [];

@@ -9,7 +9,7 @@ import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isChipIdError } from '../errors.ts';
-import type { ChipDumpJSON } from '../icao/dump.ts';
+import { type ChipDumpJSON, chipDigest, chipPartsDigest, parseDump } from '../icao/dump.ts';
 import { toBase64 } from '../lib/bytes.ts';
 import { makeCard } from '../sandbox/index.ts';
 import { main } from './main.ts';
@@ -23,6 +23,9 @@ let rpPublic: CryptoKey;
 const CHALLENGE = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
 let nextResult: 'verified' | 'rejected' = 'verified';
 const bodies: string[] = [];
+const contentTypes: string[] = [];
+/** Dumps received as multipart bodies, read back. */
+const multipartChips: ChipDumpJSON[] = [];
 let challengesIssued = 0;
 
 beforeAll(async () => {
@@ -32,11 +35,13 @@ beforeAll(async () => {
   const svc = await generateKeyPair('ES256', { extractable: true });
   const svcJwk = { ...(await exportJWK(svc.publicKey)), kid: 's1', alg: 'ES256' };
   server = createServer((req, res) => {
-    let body = '';
+    const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
-      body += c.toString('utf8');
+      chunks.push(c);
     });
     req.on('end', async () => {
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       if (req.url === '/.well-known/jwks.json') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [svcJwk] }));
         return;
@@ -53,7 +58,28 @@ beforeAll(async () => {
         return;
       }
       bodies.push(body);
-      const { request, chip } = JSON.parse(body) as { request: string; chip: ChipDumpJSON };
+      const type = req.headers['content-type'] ?? '';
+      contentTypes.push(type);
+      let request: string;
+      let chip: ChipDumpJSON;
+      if (type.startsWith('multipart/form-data')) {
+        // The binary body: the members as file parts, read back into a dump (base64) for the checks below.
+        const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+        request = form.get('request') as string;
+        const b64 = async (n: string) => {
+          const v = form.get(n);
+          return v && typeof v !== 'string' ? toBase64(new Uint8Array(await v.arrayBuffer())) : undefined;
+        };
+        chip = { format: 'chipid.dump/1', sod: (await b64('sod')) ?? '', dg1: (await b64('dg1')) ?? '' };
+        for (const k of ['com', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
+          const v = await b64(k);
+          if (v) chip[k] = v;
+        }
+        const challenge = await b64('aa.challenge');
+        const signature = await b64('aa.signature');
+        if (challenge && signature) chip.aa = { challenge, signature };
+        multipartChips.push(chip);
+      } else ({ request, chip } = JSON.parse(body) as { request: string; chip: ChipDumpJSON });
       const { payload } = await jwtVerify(request, rpPublic, { audience: base });
       // Stand-in for the service's challenge check: the chip must have signed the issued bytes.
       const aaOk = payload.challenge_id === undefined || chip.aa?.challenge === toBase64(CHALLENGE);
@@ -163,6 +189,22 @@ describe('chipid submit', () => {
     expect(isChipIdError(e) && e.code).toBe('ERR_CONFIG');
     const e2 = await run(['--profile', 'nope', '--seed', '1'], dir).catch((x: unknown) => x);
     expect(isChipIdError(e2) && e2.code).toBe('ERR_CONFIG');
+  });
+
+  it('--multipart sends the files as raw-byte parts, signed with the parts digest', async () => {
+    nextResult = 'verified';
+    const { dump } = await makeCard({ profile: 'valid', seed: '3' });
+    const out = captureStdout();
+    expect(await run(['--challenge', '--profile', 'valid', '--seed', '3', '--multipart'], dir)).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ result: 'verified' });
+    expect(contentTypes.at(-1)).toMatch(/^multipart\/form-data; boundary=/);
+    const sent = multipartChips.at(-1)!;
+    expect(sent).toMatchObject({ sod: dump.sod, dg1: dump.dg1, dg2: dump.dg2 });
+    expect(sent.aa?.challenge).toBe(toBase64(CHALLENGE));
+    const request = bodies.at(-1)!.match(/[\w-]+\.[\w-]+\.[\w-]+/)![0];
+    const { payload } = await jwtVerify(request, rpPublic);
+    expect(payload.chip_digest).toBe(await chipPartsDigest(parseDump(sent)));
+    expect(payload.chip_digest).not.toBe(await chipDigest(sent));
   });
 
   it('--challenge with a dump written by `chipid sandbox card`: its card.chip.json answers', async () => {

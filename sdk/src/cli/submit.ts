@@ -34,6 +34,7 @@ options:
   --profile <name>      rebuild the card with the sandbox chip factory (see \`chipid sandbox profiles\`)
   --seed <n>            seed of that sandbox card (the one given to \`chipid sandbox card\`)
   --timeout <ms>        per-attempt timeout (default 15000)
+  --multipart           send the dump's files as raw bytes (multipart/form-data), not base64 in JSON
   -h, --help            this help
 
 --challenge: the chip itself must sign the service's fresh challenge, so a dump file read earlier
@@ -222,6 +223,7 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
       scope,
       purpose,
       ...(challenge ? { challenge: { id: challenge.id, challenge: challenge.challenge } } : {}),
+      ...(values.multipart ? { transport: 'multipart' as const } : {}),
     }),
   );
   printJSON({
@@ -249,6 +251,7 @@ function parse(argv: string[]) {
       profile: { type: 'string' },
       seed: { type: 'string' },
       timeout: { type: 'string' },
+      multipart: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

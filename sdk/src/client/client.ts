@@ -9,12 +9,12 @@
 
 import { ClientError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
-import { chipDumpSchema } from '../icao/dump.ts';
+import { chipDumpSchema, decodeDump } from '../icao/dump.ts';
 import { equalBytes, fromBase64 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
 import type { PrivateKeyInput, SigningKey } from '../request/keys.ts';
 import { importSigningKey } from '../request/keys.ts';
-import { signAuthToken, signVerificationRequest } from '../request/sign.ts';
+import { signAuthToken, signVerificationRequest, verificationFormData } from '../request/sign.ts';
 import type { JWKSInput } from './assertion.ts';
 import { remoteJWKS, verifyAssertion as verifyAssertionWith } from './assertion.ts';
 import type { FetchLike, HttpAnswer, TransportOptions } from './http.ts';
@@ -70,6 +70,12 @@ export interface VerifyOptions extends CallOptions {
   ttlSeconds?: number;
   /** Verify the returned assertion against the service JWKS (default true; leave it on). */
   verifyAssertion?: boolean;
+  /**
+   * `json` (default): the body `{ request, chip }`. `multipart`: `multipart/form-data` with the dump's
+   * members as raw bytes — no base64 on the wire, a third fewer bytes, less service CPU for large faces.
+   * Needs `FormData` and `Blob` (browsers, Node, workerd; not React Native's).
+   */
+  transport?: 'json' | 'multipart';
 }
 
 /** A chipid API client bound to one relying party and key. */
@@ -299,17 +305,24 @@ export function createClient(options: ClientOptions): ChipIdClient {
       };
       if (o.challenge !== undefined) signOpts.challengeId = o.challenge.id;
       if (o.ttlSeconds !== undefined) signOpts.ttlSeconds = o.ttlSeconds;
+      if (o.transport !== undefined && o.transport !== 'json' && o.transport !== 'multipart')
+        throw new ClientError('ERR_REQUEST_INVALID', "verify: transport must be 'json' or 'multipart'");
+      const multipart = o.transport === 'multipart';
+      if (multipart) signOpts.transport = 'multipart';
       // Signed once: every retry carries the same JWS (same jti) and the same Idempotency-Key.
       const request = await signVerificationRequest(signOpts);
       const ttl = o.ttlSeconds ?? 120;
-      const body = JSON.stringify({ request, chip: dump });
+      // fetch writes a FormData's Content-Type (with its boundary) itself.
+      const body = multipart
+        ? verificationFormData(request, decodeDump(parsed.data))
+        : JSON.stringify({ request, chip: dump });
       const a = await send(transport, {
         method: 'POST',
         url: baseUrl + path,
         path,
         body,
         headers: async () => ({
-          'content-type': 'application/json',
+          ...(multipart ? {} : { 'content-type': 'application/json' }),
           accept: 'application/json',
           'idempotency-key': key,
         }),

@@ -47,6 +47,40 @@ export async function digest(name: HashName, data: Uint8Array): Promise<Uint8Arr
 }
 
 const SMALL_INPUT = 1024;
+
+/**
+ * Digests remembered per byte array and algorithm: a caller that already hashed the members of a dump
+ * (the service, for a multipart body's `chip_digest`) hands the memo to passive authentication, which
+ * then hashes a 150 KB face once, not twice. Keyed by the array object (weakly), so the answer is always
+ * the hash of that array's bytes — the arrays must not be written to while the memo is in use.
+ *
+ * @example
+ * const memo = createDigestMemo();
+ * await memo.digest('SHA-256', dump.dg2); // computed
+ * await memo.digest('SHA-256', dump.dg2); // remembered
+ */
+export interface DigestMemo {
+  digest(name: HashName, data: Uint8Array): Promise<Uint8Array>;
+}
+
+export function createDigestMemo(): DigestMemo {
+  const seen = new WeakMap<Uint8Array, Map<HashName, Promise<Uint8Array>>>();
+  return {
+    digest(name, data) {
+      let per = seen.get(data);
+      if (!per) {
+        per = new Map();
+        seen.set(data, per);
+      }
+      let h = per.get(name);
+      if (!h) {
+        h = digest(name, data);
+        per.set(name, h);
+      }
+      return h;
+    },
+  };
+}
 const SYNC: Readonly<Record<HashName, (d: Uint8Array) => Uint8Array>> = {
   'SHA-1': sha1,
   'SHA-224': sha224,

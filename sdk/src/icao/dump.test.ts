@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createDigestMemo, type HashName } from '../crypto/hash.ts';
+import { verifyPassive } from '../crypto/passive-auth.ts';
 import { LDSError } from '../errors.ts';
 import { toBase64 } from '../lib/bytes.ts';
+import { verificationFormData } from '../request/sign.ts';
 import { makeCard } from '../sandbox/index.ts';
 import {
   type ChipDumpJSON,
@@ -9,7 +13,11 @@ import {
   chipDigest,
   chipDumpSchema,
   chipDumpStructureSchema,
+  chipPartsDigest,
+  DUMP_PARTS,
   decodeDump,
+  dumpParts,
+  PARTS_FORMAT,
   parseDump,
 } from './dump.ts';
 
@@ -94,5 +102,73 @@ describe('structure schema + decodeDump = full validation', () => {
       expect(err).toMatchObject({ code: 'ERR_DUMP_INVALID', member });
       expect(() => parseDump(d)).toThrow(LDSError);
     }
+  });
+});
+
+describe('the binary body: parts and their digest', () => {
+  const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('base64url');
+
+  it('chipPartsDigest is SHA-256 of the sorted, compact manifest of member hashes (recomputed with node:crypto)', async () => {
+    await fc.assert(
+      fc.asyncProperty(dumps, fc.boolean(), async (json, withAa) => {
+        const j = withAa ? json : { ...json, aa: undefined };
+        const dump = decodeDump(j);
+        const m: Record<string, unknown> = { format: PARTS_FORMAT };
+        for (const k of ['com', 'sod', 'dg1', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
+          const v = dump[k];
+          if (v && v.length > 0) m[k] = sha(v);
+          else if (v) m[k] = sha(new Uint8Array(0));
+        }
+        if (dump.aa) m.aa = { challenge: sha(dump.aa.challenge), signature: sha(dump.aa.signature) };
+        const text = JSON.stringify(
+          Object.fromEntries(
+            Object.keys(m)
+              .sort()
+              .map((k) => [k, m[k]]),
+          ),
+        );
+        expect(await chipPartsDigest(dump)).toBe(sha(text));
+        // Not the JSON body's digest: a request signed for one transport does not fit the other.
+        expect(await chipPartsDigest(dump)).not.toBe(await chipDigest(j));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('dumpParts lists present members in DUMP_PARTS order; the FormData carries them as files beside the request', async () => {
+    const { dump: json } = await makeCard({ profile: 'valid', seed: 'parts', challenge: new Uint8Array(8) });
+    const dump = parseDump(json);
+    const names = dumpParts(dump).map(([n]) => n);
+    expect(names).toEqual(DUMP_PARTS.filter((n) => names.includes(n)));
+    expect(names).toEqual(expect.arrayContaining(['sod', 'dg1', 'dg2', 'aa.challenge', 'aa.signature']));
+    const form = verificationFormData('a.b.c', dump);
+    expect(form.get('request')).toBe('a.b.c');
+    const dg2 = form.get('dg2') as Blob;
+    expect(typeof dg2).not.toBe('string');
+    expect(new Uint8Array(await dg2.arrayBuffer())).toEqual(dump.dg2);
+    expect([...form.keys()]).toEqual(['request', ...names]);
+  });
+
+  it('a digest memo hashes each array once and answers per algorithm; passive authentication takes it', async () => {
+    const memo = createDigestMemo();
+    const a = new Uint8Array(5000).fill(7);
+    const h1 = memo.digest('SHA-256', a);
+    expect(memo.digest('SHA-256', a)).toBe(h1); // the same promise: not hashed again
+    expect(await h1).toEqual(new Uint8Array(createHash('sha256').update(a).digest()));
+    expect(await memo.digest('SHA-1', a)).toEqual(new Uint8Array(createHash('sha1').update(a).digest()));
+    expect(await memo.digest('SHA-256', a.slice())).toEqual(await h1); // another array, same bytes
+    const { dump: json } = await makeCard({ profile: 'valid', seed: 'memo' });
+    const dump = parseDump(json);
+    const seen: number[] = [];
+    const counting = {
+      digest: (n: HashName, b: Uint8Array) => {
+        seen.push(b.length);
+        return memo.digest(n, b);
+      },
+    };
+    const { sandboxCSCA } = await import('../sandbox/index.ts');
+    const report = await verifyPassive(dump, { cscas: [(await sandboxCSCA()).pem], digests: counting });
+    expect(report.valid).toBe(true);
+    expect(seen).toContain(dump.dg2?.length);
   });
 });

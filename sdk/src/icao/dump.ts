@@ -4,7 +4,7 @@
  * Each value is the standard base64 of the raw elementary file, outer LDS tag included.
  */
 
-import { digest } from '../crypto/hash.ts';
+import { type DigestMemo, digest } from '../crypto/hash.ts';
 import { LDSError } from '../errors.ts';
 import { fromBase64, toBase64Url, utf8 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
@@ -198,4 +198,68 @@ function canonicalBytesOfDecoded(v: Record<string, unknown>): Uint8Array<ArrayBu
     at += r.written;
   }
   return out;
+}
+
+/**
+ * The dump as `multipart/form-data` parts (`POST /v1/verifications`, the binary body): one file part of
+ * raw bytes per member, named as the JSON members are (`aa.challenge`, `aa.signature` for the answer).
+ */
+export const DUMP_PARTS = [
+  'com',
+  'sod',
+  'dg1',
+  'dg2',
+  'dg13',
+  'dg14',
+  'dg15',
+  'aa.challenge',
+  'aa.signature',
+] as const;
+export type DumpPartName = (typeof DUMP_PARTS)[number];
+
+/** `format` of the manifest that a binary body's `chip_digest` covers ({@link chipPartsDigest}). */
+export const PARTS_FORMAT = 'chipid.parts/1' as const;
+
+/** Largest part in bytes per member: the JSON dump's base64 limits, decoded. */
+export const MAX_PART_BYTES: Readonly<Record<DumpPartName, number>> = Object.fromEntries(
+  DUMP_PARTS.map((n) => [
+    n,
+    (n === 'aa.challenge' ? 1024 : n === 'aa.signature' ? 2048 : MAX_EF_BASE64_LENGTH) * 0.75,
+  ]),
+) as Record<DumpPartName, number>;
+
+/** The members a dump carries, as `[part name, bytes]` in {@link DUMP_PARTS} order. */
+export function dumpParts(dump: ChipDump): [DumpPartName, Uint8Array][] {
+  const out: [DumpPartName, Uint8Array][] = [];
+  for (const n of DUMP_PARTS) {
+    const v = n === 'aa.challenge' ? dump.aa?.challenge : n === 'aa.signature' ? dump.aa?.signature : dump[n];
+    if (v) out.push([n, v]);
+  }
+  return out;
+}
+
+/**
+ * `chip_digest` of a dump sent as binary parts: base64url(SHA-256(canonical JSON of the manifest)),
+ * where the manifest is the dump's JSON shape with `format` `chipid.parts/1` and each member's value
+ * base64url(SHA-256(its bytes)) — e.g. `{"aa":{"challenge":"…","signature":"…"},"dg1":"…","format":
+ * "chipid.parts/1","sod":"…"}`. Each member is hashed once, over its raw bytes (a `memo` lets passive
+ * authentication reuse those hashes); the JSON body's digest ({@link chipDigest}) covers the base64 text.
+ *
+ * @example
+ * const digest = await chipPartsDigest(parseDump(json)); // sign with transport: 'multipart'
+ */
+export async function chipPartsDigest(dump: ChipDump, memo?: DigestMemo): Promise<string> {
+  const parts = dumpParts(dump);
+  const hashes = await Promise.all(
+    parts.map(([, b]) => (memo ? memo.digest('SHA-256', b) : digest('SHA-256', b))),
+  );
+  const manifest: Record<string, unknown> = { format: PARTS_FORMAT };
+  const aa: Record<string, string> = {};
+  parts.forEach(([n], i) => {
+    const h = toBase64Url(hashes[i] as Uint8Array);
+    if (n === 'aa.challenge' || n === 'aa.signature') aa[n.slice(3)] = h;
+    else manifest[n] = h;
+  });
+  if (aa.challenge) manifest.aa = aa;
+  return toBase64Url(await digest('SHA-256', utf8(canonicalDump(manifest as ChipDumpJSON))));
 }

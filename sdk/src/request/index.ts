@@ -18,4 +18,5 @@ export {
   randomJti,
   signAuthToken,
   signVerificationRequest,
+  verificationFormData,
 } from './sign.ts';

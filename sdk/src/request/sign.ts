@@ -9,8 +9,8 @@
  */
 import { SignJWT } from 'jose';
 import { ClientError } from '../errors.ts';
-import type { ChipDumpJSON } from '../icao/dump.ts';
-import { chipDigest, chipDumpSchema } from '../icao/dump.ts';
+import type { ChipDump, ChipDumpJSON } from '../icao/dump.ts';
+import { chipDigest, chipDumpSchema, chipPartsDigest, decodeDump, dumpParts } from '../icao/dump.ts';
 import { toBase64Url } from '../lib/bytes.ts';
 import type { PrivateKeyInput, SigningKey } from './keys.ts';
 import { importSigningKey } from './keys.ts';
@@ -57,6 +57,12 @@ export interface SignVerificationRequestOptions extends SignBaseOptions {
   purpose: string;
   /** The id of a challenge from `POST /v1/challenges` when the chip answered it (active authentication). */
   challengeId?: string;
+  /**
+   * How the dump travels, which decides what `chip_digest` covers: `json` (default) — the body
+   * `{ request, chip }`, digest {@link chipDigest}; `multipart` — `multipart/form-data` with the members as
+   * raw-byte parts ({@link verificationFormData}), digest {@link chipPartsDigest}.
+   */
+  transport?: 'json' | 'multipart';
 }
 
 /** Inputs of {@link signAuthToken}. */
@@ -167,15 +173,47 @@ export async function signVerificationRequest(o: SignVerificationRequestOptions)
   if (CONTROL_RE.test(o.purpose)) throw invalid('request: purpose contains control characters');
   if (o.challengeId !== undefined && (typeof o.challengeId !== 'string' || !ID_RE.test(o.challengeId)))
     throw invalid('request: challengeId must be 1–200 visible ASCII characters');
+  if (o.transport !== undefined && o.transport !== 'json' && o.transport !== 'multipart')
+    throw invalid("request: transport must be 'json' or 'multipart'");
 
   const key = await importSigningKey(o.privateKey, o.kid);
   const claims: Omit<VerificationRequestClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'> = {
     purpose: o.purpose,
     scope: [...o.scope],
-    chip_digest: await chipDigest(o.chip),
+    chip_digest:
+      o.transport === 'multipart' ? await chipPartsDigest(decodeDump(parsed.data)) : await chipDigest(o.chip),
   };
   if (o.challengeId !== undefined) claims.challenge_id = o.challengeId;
   return signRpJwt(o, base, key, REQUEST_TYP, { ...claims });
+}
+
+/**
+ * The binary body of `POST /v1/verifications`: a `FormData` with the signed request (text part
+ * `request`, signed with `transport: 'multipart'`) and one file part of raw bytes per dump member
+ * (`sod`, `dg1`, `dg2`, …, `aa.challenge`, `aa.signature`). No base64 on the wire: a 150 KB face costs the
+ * service its hashing and little else. `fetch` sets the `Content-Type` with its boundary.
+ *
+ * @throws ClientError `ERR_CONFIG` when the runtime has no `FormData`/`Blob` (React Native: use JSON).
+ * @example
+ * const request = await signVerificationRequest({ ...opts, chip: json, transport: 'multipart' });
+ * await fetch(`${url}/v1/verifications`, { method: 'POST', body: verificationFormData(request, parseDump(json)) });
+ */
+export function verificationFormData(request: string, dump: ChipDump): FormData {
+  if (typeof FormData !== 'function' || typeof Blob !== 'function')
+    throw new ClientError(
+      'ERR_CONFIG',
+      'multipart bodies need FormData and Blob: send the JSON body instead',
+    );
+  const form = new FormData();
+  form.append('request', request);
+  for (const [name, bytes] of dumpParts(dump)) {
+    form.append(
+      name,
+      new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+      name,
+    );
+  }
+  return form;
 }
 
 /** Signs `claims` as a `typ` JWS of the RP: kid and alg from its key, iss/aud/iat/exp/jti from `base`. */
