@@ -7,13 +7,16 @@
  * (a stalled generator) is not hidden (no coordinated omission). Prints one JSON line: counts,
  * statuses, results, throughput and latency percentiles.
  *
- * Input (argv[2]): a JSON file `{ url, seconds, dump, lanes: [[{ request, aa? }, …], …], rate? }` — the
- * shared chip dump once, each request its signed JWS and its Active Authentication answer.
+ * Input (argv[2]): a JSON file `{ url, seconds, dump, lanes: [[{ request, aa? }, …], …], rate?, transport? }`
+ * — the shared chip dump once, each request its signed JWS and its Active Authentication answer; bodies
+ * JSON, or multipart (`transport: 'multipart'`, the members as raw-byte parts).
  *
  *   node --import tsx bench/load.ts /tmp/plan.json
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { type ChipDumpJSON, parseDump } from '../sdk/src/icao/dump.ts';
+import { verificationFormData } from '../sdk/src/request/sign.ts';
 import { percentile } from './lib/measure.ts';
 
 interface Plan {
@@ -23,18 +26,35 @@ interface Plan {
   lanes: { request: string; aa?: { challenge: string; signature: string } }[][];
   /** Open loop: requests per second (closed loop when absent). */
   rate?: number;
+  /** The body kind (default JSON); the requests were signed for it. */
+  transport?: 'json' | 'multipart';
 }
 
 const plan = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Plan;
 const target = new URL('/v1/verifications', plan.url);
 const agent = new Agent({ keepAlive: true, maxSockets: plan.rate ? 512 : plan.lanes.length });
 
-// Bodies built before the clock starts.
-const lanes = plan.lanes.map((lane) =>
-  lane.map((r) =>
-    Buffer.from(JSON.stringify({ request: r.request, chip: r.aa ? { ...plan.dump, aa: r.aa } : plan.dump })),
+// Bodies built before the clock starts (a multipart body with its own boundary each, as fetch sends it).
+const lanes = await Promise.all(
+  plan.lanes.map((lane) =>
+    Promise.all(
+      lane.map(async (r) => {
+        const chip = (r.aa ? { ...plan.dump, aa: r.aa } : plan.dump) as ChipDumpJSON;
+        if (plan.transport !== 'multipart')
+          return {
+            body: Buffer.from(JSON.stringify({ request: r.request, chip })),
+            type: 'application/json',
+          };
+        const encoded = new Response(verificationFormData(r.request, parseDump(chip)));
+        return {
+          body: Buffer.from(await encoded.arrayBuffer()),
+          type: encoded.headers.get('content-type') ?? '',
+        };
+      }),
+    ),
   ),
 );
+type Body = { body: Buffer; type: string };
 
 interface Answer {
   status: number;
@@ -42,14 +62,14 @@ interface Answer {
   ms: number;
 }
 
-function post(body: Buffer, t0 = performance.now()): Promise<Answer> {
+function post({ body, type }: Body, t0 = performance.now()): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
       target,
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        headers: { 'content-type': type, 'content-length': body.length },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -83,7 +103,7 @@ const start = performance.now();
 const end = start + plan.seconds * 1000;
 if (plan.rate) {
   // The lanes' requests in turn (lane 0's first, lane 1's first, …): consecutive sends use different clients.
-  const queue: Buffer[] = [];
+  const queue: Body[] = [];
   for (let i = 0; queue.length < lanes.reduce((a, l) => a + l.length, 0); i++)
     for (const lane of lanes) if (lane[i]) queue.push(lane[i]!);
   const interval = 1000 / plan.rate;

@@ -167,6 +167,7 @@ export async function buildPlan(
   perLane: number,
   seconds: number,
   rate?: number,
+  transport: 'json' | 'multipart' = 'json',
 ): Promise<string> {
   const chal: { id: string; bytes: Uint8Array; clientId: string }[] = [];
   const planLanes: { request: string; aa?: { challenge: string; signature: string } }[][] = [];
@@ -192,6 +193,7 @@ export async function buildPlan(
         purpose: 'benchmark',
         ttlSeconds: 300,
         challengeId: c.id,
+        transport,
       });
       lane.push({ request, aa });
       chal.push({ ...c, clientId: client.clientId });
@@ -224,7 +226,7 @@ export async function buildPlan(
   for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map(writeBatch));
   const { aa: _aa, ...dump } = card.dump;
   const file = join(tmpdir(), `chipid-bench-plan-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify({ url: e.stack.url, seconds, dump, lanes: planLanes, rate }));
+  writeFileSync(file, JSON.stringify({ url: e.stack.url, seconds, dump, lanes: planLanes, rate, transport }));
   return file;
 }
 
@@ -278,18 +280,18 @@ function runLoadProcess(planFile: string): Promise<LoadResult> {
 export async function loadPhase(
   e: E2EStack,
   card: SandboxCard,
-  o: { lanes: number; seconds: number; probe?: LoadResult; rate?: number },
+  o: { lanes: number; seconds: number; probe?: LoadResult; rate?: number; transport?: 'json' | 'multipart' },
 ): Promise<{ result: LoadResult; probe: LoadResult | undefined }> {
   if (o.rate) {
     const perLane = Math.ceil((o.rate * o.seconds * 1.1) / o.lanes) + 2;
     return {
-      result: await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds, o.rate)),
+      result: await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds, o.rate, o.transport)),
       probe: undefined,
     };
   }
-  const probe = o.probe ?? (await runLoad(await buildPlan(e, card, o.lanes, 12, 3)));
+  const probe = o.probe ?? (await runLoad(await buildPlan(e, card, o.lanes, 12, 3, undefined, o.transport)));
   const perLane = Math.min(2000, Math.ceil((Math.max(probe.rps, 20) * o.seconds * 1.6) / o.lanes) + 10);
-  const result = await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds));
+  const result = await runLoad(await buildPlan(e, card, o.lanes, perLane, o.seconds, undefined, o.transport));
   return { result, probe };
 }
 

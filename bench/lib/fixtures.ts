@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
-import { signVerificationRequest } from '../../sdk/src/request/index.ts';
+import { type ChipDumpJSON, parseDump } from '../../sdk/src/icao/dump.ts';
+import { signVerificationRequest, verificationFormData } from '../../sdk/src/request/index.ts';
 import { makeCard, type SandboxCard } from '../../sdk/src/sandbox/index.ts';
 import type { ProfileName } from '../../sdk/src/sandbox/profiles.ts';
 
@@ -50,7 +50,41 @@ export async function verificationBody(
   chip: ChipDumpJSON,
   challengeId?: string,
 ): Promise<string> {
-  const request = await signVerificationRequest({
+  return JSON.stringify({ request: await signedRequest(client, audience, chip, challengeId, 'json'), chip });
+}
+
+/** A body on the wire: its bytes and `Content-Type`. */
+export interface EncodedBody {
+  body: Uint8Array<ArrayBuffer>;
+  contentType: string;
+}
+
+/**
+ * The binary body of `POST /v1/verifications` (`multipart/form-data`, the SDK's FormData) for `chip`,
+ * encoded as `fetch` sends it, boundary included.
+ */
+export async function multipartVerificationBody(
+  client: BenchClient,
+  audience: string,
+  chip: ChipDumpJSON,
+  challengeId?: string,
+): Promise<EncodedBody> {
+  const request = await signedRequest(client, audience, chip, challengeId, 'multipart');
+  const encoded = new Response(verificationFormData(request, parseDump(chip)));
+  return {
+    body: new Uint8Array(await encoded.arrayBuffer()),
+    contentType: encoded.headers.get('content-type') as string,
+  };
+}
+
+function signedRequest(
+  client: BenchClient,
+  audience: string,
+  chip: ChipDumpJSON,
+  challengeId: string | undefined,
+  transport: 'json' | 'multipart',
+): Promise<string> {
+  return signVerificationRequest({
     clientId: client.clientId,
     privateKey: client.privateJwk,
     audience,
@@ -58,9 +92,9 @@ export async function verificationBody(
     scope: ['name', 'age_over_18'],
     purpose: 'benchmark',
     ttlSeconds: 300,
+    transport,
     ...(challengeId ? { challengeId } : {}),
   });
-  return JSON.stringify({ request, chip });
 }
 
 /** 8 random challenge bytes and an id in the Worker's `chl_` format. */

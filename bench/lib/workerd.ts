@@ -17,8 +17,21 @@ export type WorkerdProfile = 'valid' | 'valid-rsa' | 'valid-brainpool';
 
 /** Per-card-kind pipeline cost in workerd and the floor of the P-256 card's verification there. */
 export interface WorkerdFigures {
-  pipeline: { profile: WorkerdProfile; face: number; n: number; msEach: number; perSec: number }[];
+  pipeline: {
+    profile: WorkerdProfile;
+    face: number;
+    transport: 'json' | 'multipart';
+    n: number;
+    msEach: number;
+    perSec: number;
+  }[];
   floor: Floor;
+  /** DG2 `face` → `bigFace` per body kind: median over interleaved rounds of (big − small) ms per verification. */
+  dg2Growth: { transport: 'json' | 'multipart'; smallMs: number; bigMs: number; growthMs: number }[];
+  /** SHA-256 of the extra bytes (`bigFace − face`) with workerd's Web Crypto, ms. */
+  sha256ExtraMs: number;
+  /** Reading the extra bytes as a request body (`arrayBuffer()` of `bigFace` minus of `face` bytes), ms. */
+  readExtraMs: number;
 }
 
 /**
@@ -49,6 +62,13 @@ async function startProbe(o: { inspectorPort?: number } = {}) {
   return { mf, call };
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
 export async function measureWorkerd(n: number, face: number, bigFace: number): Promise<WorkerdFigures> {
   const { mf, call } = await startProbe();
   try {
@@ -65,16 +85,16 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
     };
 
     const pipeline: WorkerdFigures['pipeline'] = [];
-    const cases: [WorkerdProfile, number][] = [
-      ['valid-rsa', face],
-      ['valid-brainpool', face],
-      ['valid', bigFace],
-      ['valid', face], // last: the floor's sample
+    const cases: [WorkerdProfile, number, 'json' | 'multipart'][] = [
+      ['valid-rsa', face, 'json'],
+      ['valid-brainpool', face, 'json'],
+      ['valid', bigFace, 'json'],
+      ['valid', face, 'json'], // last: the floor's sample
     ];
-    for (const [profile, faceSize] of cases) {
+    for (const [profile, faceSize, transport] of cases) {
       const k = Math.round(profile === 'valid-brainpool' ? Math.max(50, n / 4) : n);
       const run = async (m: number) => {
-        await call({ mode: 'prepare', n: m, profile, face: faceSize });
+        await call({ mode: 'prepare', n: m, profile, face: faceSize, transport });
         const t0 = performance.now();
         const { verified } = await call<{ verified: number }>({ mode: 'run', n: m, profile });
         const ms = performance.now() - t0;
@@ -83,7 +103,14 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
       };
       await run(Math.min(50, k)); // warm-up: JIT, caches, trust store, DS chain verdict
       const msEach = await perOp(Math.ceil(k / 3), run);
-      pipeline.push({ profile, face: faceSize, n: 3 * Math.ceil(k / 3), msEach, perSec: 1000 / msEach });
+      pipeline.push({
+        profile,
+        face: faceSize,
+        transport,
+        n: 3 * Math.ceil(k / 3),
+        msEach,
+        perSec: 1000 / msEach,
+      });
     }
 
     const built = await call<{ hashedBytes: number; ops: Omit<FloorOp, 'run'>[] }>({ mode: 'floor-ops' });
@@ -94,7 +121,43 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
       costs.push(await perOp(Math.max(200, n), run));
     }
     const ops = built.ops.map((o) => ({ ...o, run: () => undefined }));
-    return { pipeline, floor: floorOf(ops, costs, built.hashedBytes) };
+
+    // After the floor: these runs replace the probe's last verified request (the floor's sample).
+    // DG2 growth per body kind: small and big runs interleaved, so a drift in the machine's load lands
+    // on both sides of each difference; the median of the rounds' differences.
+    const dg2Growth: WorkerdFigures['dg2Growth'] = [];
+    for (const transport of ['json', 'multipart'] as const) {
+      const k = Math.max(50, Math.ceil(n / 2));
+      const perVerification = async (faceSize: number) => {
+        const once = async (m: number) => {
+          await call({ mode: 'prepare', n: m, profile: 'valid', face: faceSize, transport });
+          const t0 = performance.now();
+          const { verified } = await call<{ verified: number }>({ mode: 'run', n: m, profile: 'valid' });
+          if (verified !== m)
+            throw new Error(`workerd DG2 ${faceSize} ${transport}: ${verified}/${m} verified`);
+          return performance.now() - t0;
+        };
+        return ((await once(k)) - (await once(1))) / (k - 1);
+      };
+      const rounds: { small: number; big: number }[] = [];
+      for (let r = 0; r < 7; r++)
+        rounds.push({ small: await perVerification(face), big: await perVerification(bigFace) });
+      dg2Growth.push({
+        transport,
+        smallMs: median(rounds.map((x) => x.small)),
+        bigMs: median(rounds.map((x) => x.big)),
+        growthMs: median(rounds.map((x) => x.big - x.small)),
+      });
+    }
+    const probeRun = (mode: 'sha256' | 'read', bytes: number) => (m: number) =>
+      wall({ mode, n: m, face: bytes });
+    await probeRun('sha256', bigFace)(200); // warm-up
+    const sha256ExtraMs = await perOp(1000, probeRun('sha256', bigFace - face));
+    await probeRun('read', bigFace)(200);
+    const readExtraMs =
+      (await perOp(1000, probeRun('read', bigFace))) - (await perOp(1000, probeRun('read', face)));
+
+    return { pipeline, floor: floorOf(ops, costs, built.hashedBytes), dg2Growth, sha256ExtraMs, readExtraMs };
   } finally {
     await mf.dispose();
   }

@@ -8,25 +8,34 @@
  * advance during computation).
  */
 import type { ProfileName } from '../../sdk/src/sandbox/index.ts';
-import { answered, benchCard, newChallengeBytes, verificationBody } from '../lib/fixtures.ts';
+import {
+  answered,
+  benchCard,
+  type EncodedBody,
+  multipartVerificationBody,
+  newChallengeBytes,
+  verificationBody,
+} from '../lib/fixtures.ts';
 import { type FloorOp, floorOps, floorSample } from '../lib/floor.ts';
 import { type InProcessService, startInProcess } from '../lib/inprocess.ts';
 
 let service: Promise<InProcessService> | undefined;
-let bodies: string[] = [];
+let bodies: EncodedBody[] = [];
 let lastBody = '';
 let lastAssertion = '';
 let ops: FloorOp[] = [];
 
 export default {
   async fetch(req: Request): Promise<Response> {
-    const { mode, n, profile, face, op } = (await req.json()) as {
-      mode: 'prepare' | 'run' | 'floor-ops' | 'floor';
+    const { mode, n, profile, face, op, transport } = (await req.json()) as {
+      mode: 'prepare' | 'run' | 'floor-ops' | 'floor' | 'sha256' | 'read';
       n: number;
       profile: ProfileName;
       /** DG2 size in bytes (the sandbox default when absent). */
       face?: number;
       op: number;
+      /** The body kind (default JSON). */
+      transport?: 'json' | 'multipart';
     };
     service ??= startInProcess();
     const svc = await service;
@@ -36,8 +45,16 @@ export default {
       for (let i = 0; i < n; i++) {
         const ch = newChallengeBytes();
         await svc.putChallenge(ch.id, ch.bytes);
+        const chip = await answered(card, ch.bytes);
         bodies.push(
-          await verificationBody(svc.client, svc.env.SERVICE_URL, await answered(card, ch.bytes), ch.id),
+          transport === 'multipart'
+            ? await multipartVerificationBody(svc.client, svc.env.SERVICE_URL, chip, ch.id)
+            : {
+                body: new TextEncoder().encode(
+                  await verificationBody(svc.client, svc.env.SERVICE_URL, chip, ch.id),
+                ),
+                contentType: 'application/json',
+              },
         );
       }
       return Response.json({ prepared: bodies.length });
@@ -51,26 +68,44 @@ export default {
         ops: ops.map(({ name, impl, group }) => ({ name, impl, group })),
       });
     }
+    if (mode === 'sha256' || mode === 'read') {
+      // `face` bytes hashed with this runtime's Web Crypto (what a DG2 of that size costs to hash), or
+      // read as a request body (what it costs to receive).
+      const data = new Uint8Array(face ?? 0).fill(0xa5);
+      for (let i = 0; i < n; i++) {
+        if (mode === 'sha256') await crypto.subtle.digest('SHA-256', data);
+        else await new Request('http://probe/', { method: 'POST', body: data }).arrayBuffer();
+      }
+      return Response.json({ ran: n });
+    }
     if (mode === 'floor') {
       const run = ops[op]!.run;
       for (let i = 0; i < n; i++) await run();
       return Response.json({ ran: n });
     }
     let verified = 0;
-    for (const body of bodies.splice(0, n)) {
+    // Four in flight, as the Node benchmark runs them: an await that leaves the isolate idle (reading a
+    // request body, a Blob) is then filled with another request's work, so the time is the isolate's work.
+    const queue = bodies.splice(0, n);
+    const one = async ({ body, contentType }: EncodedBody) => {
       const res = await svc.fetch('/v1/verifications', {
         method: 'POST',
         // As an HTTP client sends it: with its length (the Node benchmark does the same).
-        headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, // ASCII JSON
+        headers: { 'content-type': contentType, 'content-length': String(body.length) },
         body,
       });
       const j = (await res.json()) as { result?: string; assertion?: string };
       if (j.result === 'verified') {
         verified++;
-        lastBody = body;
+        if (contentType === 'application/json') lastBody = new TextDecoder().decode(body);
         lastAssertion = j.assertion ?? '';
       }
-    }
+    };
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let b = queue.shift(); b; b = queue.shift()) await one(b);
+      }),
+    );
     return Response.json({ verified });
   },
 };
