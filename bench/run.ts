@@ -52,7 +52,7 @@ import {
 } from './lib/fixtures.ts';
 import { floorSample, measureFloor } from './lib/floor.ts';
 import { restoreDynamo, startInProcess } from './lib/inprocess.ts';
-import { fmt, type Timing, timed, timedBest } from './lib/measure.ts';
+import { fmt, median, type Timing, timed, timedBest } from './lib/measure.ts';
 import { nativeFloorPerSec, opensslSpeed } from './lib/openssl.ts';
 import { profileSteps } from './lib/profile.ts';
 import { measureWorkerd, profileWorkerd } from './lib/workerd.ts';
@@ -174,11 +174,27 @@ const floor = await measureFloor({
 progress('per card kind');
 const brainpool = await pipelineRun('valid-brainpool', Math.max(100, PIPELINE_N / 5));
 const rsa = await pipelineRun('valid-rsa', Math.max(100, PIPELINE_N / 3));
-const faceSmall = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), FACE);
-const faceBig = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), BIG_FACE);
 await pipelineRun('valid', 30, FACE, 'multipart'); // warm-up of the multipart path
-const faceSmallMp = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), FACE, 'multipart');
-const faceBigMp = await pipelineRun('valid', Math.max(100, PIPELINE_N / 2), BIG_FACE, 'multipart');
+/**
+ * CPU ms per verification with DG2 `FACE` and `BIG_FACE` for one body kind: runs of the two sizes
+ * interleaved over five rounds (a drift in this shared machine's load lands on both sides of each
+ * difference), medians of the sizes and of the rounds' differences.
+ */
+async function faceGrowth(transport: Transport) {
+  const n = Math.max(60, Math.round(PIPELINE_N / 5));
+  const rounds: { small: number; big: number }[] = [];
+  for (let r = 0; r < 5; r++) {
+    const small = (await pipelineRun('valid', n, FACE, transport)).t.cpuMsPerOp;
+    rounds.push({ small, big: (await pipelineRun('valid', n, BIG_FACE, transport)).t.cpuMsPerOp });
+  }
+  return {
+    small: median(rounds.map((x) => x.small)),
+    big: median(rounds.map((x) => x.big)),
+    growth: median(rounds.map((x) => x.big - x.small)),
+  };
+}
+const faceJson = await faceGrowth('json');
+const faceMp = await faceGrowth('multipart');
 
 progress('profile of the pipeline (DG2 15 KB and 150 KB)');
 const profN = Math.round(Math.max(100, Math.min(400, PIPELINE_N / 3)));
@@ -453,17 +469,17 @@ const rowsIn: [string, string, string][] = [
   ['CPU per verification, P-256', `${fmt(p256.t.cpuMsPerOp)} ms`, 'target ≤ 5 ms'],
   ['CPU per verification, brainpoolP256r1', `${fmt(brainpool.t.cpuMsPerOp)} ms`, 'target ≤ 5 ms'],
   ['CPU per verification, RSA-2048 DS + RSA-1024 AA', `${fmt(rsa.t.cpuMsPerOp)} ms`, 'target ≤ 5 ms'],
-  ['CPU per verification, DG2 15 KB', `${fmt(faceSmall.t.cpuMsPerOp)} ms`, ''],
+  ['CPU per verification, DG2 15 KB', `${fmt(faceJson.small)} ms`, ''],
   [
     'CPU per verification, DG2 150 KB',
-    `${fmt(faceBig.t.cpuMsPerOp)} ms`,
-    `+${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms for +135 KB`,
+    `${fmt(faceJson.big)} ms`,
+    `+${fmt(faceJson.growth)} ms for +135 KB (median of 5 interleaved rounds)`,
   ],
-  ['CPU per verification, DG2 15 KB, multipart body', `${fmt(faceSmallMp.t.cpuMsPerOp)} ms`, ''],
+  ['CPU per verification, DG2 15 KB, multipart body', `${fmt(faceMp.small)} ms`, ''],
   [
     'CPU per verification, DG2 150 KB, multipart body',
-    `${fmt(faceBigMp.t.cpuMsPerOp)} ms`,
-    `+${fmt(faceBigMp.t.cpuMsPerOp - faceSmallMp.t.cpuMsPerOp)} ms for +135 KB`,
+    `${fmt(faceMp.big)} ms`,
+    `+${fmt(faceMp.growth)} ms for +135 KB (median of 5 interleaved rounds)`,
   ],
 ];
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -604,7 +620,7 @@ const targetRows: string[][] = [
   ],
   [
     'DG2 15 → 150 KB: cost grows only with hashing',
-    `multipart body: +${fmt(wdGrowth('multipart').growthMs)} ms in workerd (+${fmt(faceBigMp.t.cpuMsPerOp - faceSmallMp.t.cpuMsPerOp)} in Node); JSON body: +${fmt(wdGrowth('json').growthMs)} ms in workerd (+${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} in Node)`,
+    `multipart body: +${fmt(wdGrowth('multipart').growthMs)} ms in workerd (+${fmt(faceMp.growth)} in Node); JSON body: +${fmt(wdGrowth('json').growthMs)} ms in workerd (+${fmt(faceJson.growth)} in Node)`,
     yesNo(dg2Met),
     `rule: growth in workerd (the deployed runtime) ≤ 1.5 × what the extra ${(BIG_FACE - FACE) / 1000} KB cost to receive and hash once there (${fmt(wd.readExtraMs)} + ${fmt(wd.sha256ExtraMs)} = ${fmt(dg2Floor)} ms, measured in the same isolate); the multipart body hashes each member once and carries no base64, the JSON body parses, decodes and hashes the face twice ("Inside workerd")`,
   ],
@@ -877,8 +893,8 @@ partitions by key: the registry's size is not a factor of a key read there.`
     : ''
 }
 
-DG2 size: in process, the ${BIG_FACE / 1000} KB card costs ${fmt(faceBig.t.cpuMsPerOp - faceSmall.t.cpuMsPerOp)} ms more CPU than the ${FACE / 1000} KB one
-(${fmt(faceSmall.t.cpuMsPerOp)} → ${fmt(faceBig.t.cpuMsPerOp)} ms). Hashing the extra ${(BIG_FACE - FACE) / 1000} KB twice (the DG2 hash and the canonical-dump
+DG2 size: in process, the ${BIG_FACE / 1000} KB card costs ${fmt(faceJson.growth)} ms more CPU than the ${FACE / 1000} KB one
+(${fmt(faceJson.small)} → ${fmt(faceJson.big)} ms, medians of interleaved rounds). Hashing the extra ${(BIG_FACE - FACE) / 1000} KB twice (the DG2 hash and the canonical-dump
 digest that \`chip_digest\` signs) ${hashMs === undefined ? 'is part of that (not measured in this run: no `openssl speed` here)' : `accounts for ≈ ${fmt(hashMs)} ms of that at native SHA-256 speed`}.
 The rest grows with the body in JS, because the wire format carries the face as base64 inside JSON; the
 profile rows above, ${FACE / 1000} KB → ${BIG_FACE / 1000} KB, name where (largest growth first):
@@ -897,7 +913,7 @@ ${fmt(wdGrowth('json').growthMs)} ms (section "Inside workerd").
 
 The multipart body (\`transport: 'multipart'\`: the members as raw-byte parts, \`chip_digest\` over their
 SHA-256s) drops the JSON parse, the base64 decode and the second hash: in process
-${fmt(faceSmallMp.t.cpuMsPerOp)} → ${fmt(faceBigMp.t.cpuMsPerOp)} ms (+${fmt(faceBigMp.t.cpuMsPerOp - faceSmallMp.t.cpuMsPerOp)} ms; Node's undici reads a request body at a
+${fmt(faceMp.small)} → ${fmt(faceMp.big)} ms (+${fmt(faceMp.growth)} ms; Node's undici reads a request body at a
 fraction of workerd's speed), inside workerd +${fmt(wdGrowth('multipart').growthMs)} ms against the ${fmt(dg2Floor)} ms that receiving and
 hashing the extra bytes once cost there.
 
@@ -933,8 +949,8 @@ out(
     e2eWorkerCpuMs: r2(e2e?.cpu?.workerdMs),
     e2eStoreCpuMs: r2(e2e?.cpu?.javaMs),
     e2eGeneratorCpuMs: r2(e2e?.generatorCpuMs),
-    dg2SmallCpuMs: r2(faceSmall.t.cpuMsPerOp),
-    dg2LargeCpuMs: r2(faceBig.t.cpuMsPerOp),
+    dg2SmallCpuMs: r2(faceJson.small),
+    dg2LargeCpuMs: r2(faceJson.big),
     workerdPipelinePerSec: r1(workerdPipelinePerSec),
     workerdFloorPerSec: r1(wd.floor.perSec),
     workerdFloorRatio: r2(workerdFloorRatio),
@@ -946,8 +962,8 @@ out(
     workerdDg2MultipartGrowthMs: r2(wdGrowth('multipart').growthMs),
     workerdDg2ExtraHashMs: r2(wd.sha256ExtraMs),
     workerdDg2ExtraReadMs: r2(wd.readExtraMs),
-    dg2MultipartSmallCpuMs: r2(faceSmallMp.t.cpuMsPerOp),
-    dg2MultipartLargeCpuMs: r2(faceBigMp.t.cpuMsPerOp),
+    dg2MultipartSmallCpuMs: r2(faceMp.small),
+    dg2MultipartLargeCpuMs: r2(faceMp.big),
     growth: growth.map((g) => ({
       label: g.label,
       records: g.records,

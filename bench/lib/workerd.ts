@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
 import { freePort } from '../../infra/src/dynamodb-local.ts';
 import { type Floor, type FloorOp, floorOf } from './floor.ts';
+import { median } from './measure.ts';
 import { type Profile, stepTimes, WORKERD_STEPS } from './profile.ts';
 
 export type WorkerdProfile = 'valid' | 'valid-rsa' | 'valid-brainpool';
@@ -61,13 +62,6 @@ async function startProbe(o: { inspectorPort?: number } = {}) {
   };
   return { mf, call };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 export async function measureWorkerd(n: number, face: number, bigFace: number): Promise<WorkerdFigures> {
   const { mf, call } = await startProbe();
