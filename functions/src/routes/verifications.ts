@@ -81,9 +81,9 @@ export const verificationRoutes = newApp()
     async (c) => {
       const parts = c.get('chipParts');
       // A JSON body passed VerificationRequestSchema (the typing knows no validated body: `required: false`).
-      const body = parts
-        ? { parts }
-        : { chip: (c.req.valid('json' as never) as { chip: ChipDumpJSON }).chip };
+      const json = parts ? undefined : (c.req.valid('json' as never) as { chip?: ChipDumpJSON } | undefined);
+      if (!parts && !json?.chip) throw new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type');
+      const body = parts ? { parts } : { chip: json?.chip as ChipDumpJSON };
       const decided = c.get('authDecided');
       if (!decided) throw new Error('POST /v1/verifications: requestAuth did not run');
       const decidedAuth = decided.then((d) => d.auth);
