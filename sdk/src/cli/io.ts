@@ -47,6 +47,8 @@ export interface SandboxChipFile {
   format: 'chipid.sandbox-chip/1';
   profile: string;
   seed: string;
+  /** DG2 size in bytes when the card was made with `--face-size` (the default face otherwise). */
+  faceSize?: number;
 }
 
 export function sandboxChipPath(dumpPath: string): string {
@@ -61,7 +63,12 @@ export function readSandboxChip(dumpPath: string): SandboxChipFile | undefined {
     return undefined;
   }
   const v = JSON.parse(text) as Partial<SandboxChipFile>;
-  if (v.format !== 'chipid.sandbox-chip/1' || typeof v.profile !== 'string' || typeof v.seed !== 'string')
+  if (
+    v.format !== 'chipid.sandbox-chip/1' ||
+    typeof v.profile !== 'string' ||
+    typeof v.seed !== 'string' ||
+    (v.faceSize !== undefined && !Number.isSafeInteger(v.faceSize))
+  )
     throw new ChipIdError('ERR_CONFIG', `${sandboxChipPath(dumpPath)} is not a chipid.sandbox-chip/1 file`);
   return v as SandboxChipFile;
 }

@@ -102,7 +102,12 @@ async function card(argv: string[]): Promise<number> {
     return 0;
   }
   await writeFile(values.out, text);
-  const chip: SandboxChipFile = { format: 'chipid.sandbox-chip/1', profile: made.profile.name, seed };
+  const chip: SandboxChipFile = {
+    format: 'chipid.sandbox-chip/1',
+    profile: made.profile.name,
+    seed,
+    ...(faceSize ? { faceSize } : {}),
+  };
   if (made.chip) await writeFile(sandboxChipPath(values.out), `${JSON.stringify(chip, null, 2)}\n`);
   const summary = {
     profile: made.profile.name,

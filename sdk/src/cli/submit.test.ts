@@ -211,9 +211,13 @@ describe('chipid submit', () => {
     nextResult = 'verified';
     const { run: sandbox } = await import('./sandbox.ts');
     const out0 = captureStdout();
-    expect(await sandbox(['card', '--profile', 'valid', '--out', join(dir, 'made.json')])).toBe(0);
+    // With a face of its own size: the .chip.json keeps it, so the rebuilt card is this very card.
+    expect(
+      await sandbox(['card', '--profile', 'valid', '--face-size', '40000', '--out', join(dir, 'made.json')]),
+    ).toBe(0);
     const summary = JSON.parse(out0());
     expect(summary.chip).toBe(join(dir, 'made.chip.json'));
+    expect(JSON.parse(readFileSync(join(dir, 'made.chip.json'), 'utf8'))).toMatchObject({ faceSize: 40000 });
     const out = captureStdout();
     expect(await run(['made.json', '--challenge'], dir)).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ result: 'verified' });

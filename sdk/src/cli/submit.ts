@@ -109,9 +109,12 @@ async function sandboxCard(
   profile: ProfileName,
   seed: string,
   challenge: Uint8Array | undefined,
+  faceSize: number | undefined,
 ): Promise<ChipDumpJSON> {
   const { makeCard } = await import('../sandbox/index.ts');
-  return (await makeCard({ profile, seed, ...(challenge ? { challenge } : {}) })).dump;
+  return (
+    await makeCard({ profile, seed, ...(challenge ? { challenge } : {}), ...(faceSize ? { faceSize } : {}) })
+  ).dump;
 }
 
 export async function run(argv: string[], cwd: string = process.cwd()): Promise<number> {
@@ -141,6 +144,7 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
         .filter(Boolean)
     : [];
   const purpose = values.purpose ?? 'chipid submit';
+  let faceSize: number | undefined;
   // A dump written by `chipid sandbox card` has its sandbox chip beside it (card.chip.json).
   if (
     values.challenge &&
@@ -152,6 +156,7 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     if (chip) {
       values.profile = chip.profile;
       values.seed = chip.seed;
+      faceSize = chip.faceSize; // a card made with --face-size is rebuilt with that face
     }
   }
   const sandbox = values.profile !== undefined || values.seed !== undefined;
@@ -211,7 +216,7 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
   let dump: ChipDumpJSON;
   if (sandbox) {
     if (values.challenge) challenge = await reach(client.challenge());
-    dump = await sandboxCard(values.profile as ProfileName, values.seed!, challenge?.challenge);
+    dump = await sandboxCard(values.profile as ProfileName, values.seed!, challenge?.challenge, faceSize);
     if (fileDump && (fileDump.sod !== dump.sod || fileDump.dg1 !== dump.dg1))
       throw configError(`${dumpPath} is not the sandbox card ${values.profile} with that seed`);
   } else {
