@@ -18,6 +18,7 @@ import {
   type DumpPartName,
   MAX_PART_BYTES,
 } from '@chipid/sdk';
+import { ContentDisposition } from '@remix-run/headers/content-disposition';
 import { getMultipartBoundary, parseMultipart } from '@remix-run/multipart-parser';
 import { ApiError } from '../problems.ts';
 
@@ -66,7 +67,12 @@ export async function readPartsBody(
       maxFileSize: Math.max(...Object.values(MAX_PART_BYTES)) + 1,
       maxTotalSize: message.length,
     })) {
-      const name = part.name;
+      // The part's Content-Disposition parsed once (the part's own getters parse it per property).
+      const disposition = ContentDisposition.from(part.headers['content-disposition'] ?? null);
+      const name = disposition.name;
+      const isFile =
+        disposition.preferredFilename !== undefined ||
+        /^application\/octet-stream\s*(;|$)/i.test(part.headers['content-type'] ?? '');
       if (name === undefined || (name !== 'request' && !PART_NAMES.has(name))) {
         errors.push({ pointer: '', detail: 'unknown part (not in the schema)' });
         continue;
@@ -77,7 +83,7 @@ export async function readPartsBody(
       }
       seen.add(name);
       if (name === 'request') {
-        if (!part.isFile) token = part.text;
+        if (!isFile) token = part.text;
         else
           errors.push({
             pointer: '/request',
@@ -87,7 +93,7 @@ export async function readPartsBody(
       }
       const member = name as DumpPartName;
       const size = part.size;
-      if (!part.isFile) {
+      if (!isFile) {
         errors.push({ pointer: `/${member}`, detail: 'must be a file part of raw bytes (with a filename)' });
       } else if (size > MAX_PART_BYTES[member]) {
         errors.push({ pointer: `/${member}`, detail: `longer than ${MAX_PART_BYTES[member]} bytes` });
