@@ -96,9 +96,9 @@ export const ADVICE: Record<string, string> = {
     'The body is over the limit (2 MiB on RP endpoints): do not send anything but the chip files in the dump; large DG2 faces fit.',
   ERR_MALFORMED_JSON: 'The body is not valid JSON: fix the client; do not retry the same bytes.',
   ERR_UNSUPPORTED_MEDIA_TYPE:
-    'Send `Content-Type: application/json` (`application/x-ndjson` for registry imports).',
+    'Send `Content-Type: application/json` (`application/x-ndjson` for registry imports; `POST /v1/verifications` also takes `multipart/form-data`, the binary body).',
   ERR_VALIDATION:
-    'The body does not match the schema: `errors[].pointer` names each field (RFC 6901); fix them and send a new request.',
+    'The body does not match the schema: `errors[].pointer` names each field (RFC 6901; a part of a multipart body as `/dg2`); fix them and send a new request.',
   ERR_RATE_LIMITED:
     'Too many requests for your client this minute: wait for `Retry-After` / `RateLimit-Reset` seconds, then retry (the SDK does this itself).',
   ERR_IDEMPOTENCY_CONFLICT:

@@ -3,6 +3,7 @@
  * reason code, each with advice), docs/api.md (from the Worker's /openapi.json — the same document the
  * bundled Worker serves in workerd), the sandbox profiles table, and the SDK names the guides import.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sdk from '@chipid/sdk';
@@ -135,5 +136,32 @@ describe('code samples in docs/*.md and the SDK package README', () => {
           `${f}: client.${m[1]}`,
         ).toBe('function');
     }
+  });
+});
+
+describe('docs/integration-guide.md: the multipart chip_digest', () => {
+  it("its worked example is chipPartsDigest's answer (and the manifest, recomputed with node:crypto)", async () => {
+    const doc = read(join(ROOT, 'docs', 'integration-guide.md'));
+    const at = doc.indexOf('<!-- parts-digest-example -->');
+    expect(at).toBeGreaterThan(0);
+    const manifest = /```text\n(.+)\n```/.exec(doc.slice(at))?.[1];
+    const digest = /`chip_digest` = `([A-Za-z0-9_-]{43})`/.exec(doc.slice(at))?.[1];
+    const hex = (h: string) => new Uint8Array(Buffer.from(h.replaceAll(' ', ''), 'hex'));
+    const dump = {
+      sod: hex('77 01 ff'),
+      dg1: hex('61 01 00'),
+      dg2: hex('75 02 a1 b2'),
+      aa: { challenge: hex('01 02 03 04 05 06 07 08'), signature: hex('c0 ff ee') },
+    };
+    expect(await sdk.chipPartsDigest(dump)).toBe(digest);
+    const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('base64url');
+    expect(sha(manifest as string)).toBe(digest);
+    expect(JSON.parse(manifest as string)).toEqual({
+      aa: { challenge: sha(dump.aa.challenge), signature: sha(dump.aa.signature) },
+      dg1: sha(dump.dg1),
+      dg2: sha(dump.dg2),
+      format: 'chipid.parts/1',
+      sod: sha(dump.sod),
+    });
   });
 });

@@ -97,10 +97,14 @@ export function createApp() {
       info: { title: 'chipid verification service', version: '1.0.0' },
       servers: [{ url: c.env.SERVICE_URL }],
     });
-    // The route leaves its body optional for the validators' sake only (a JSON validator on a
-    // required body would hold a multipart body to the JSON schema); either body kind is required.
+    // POST /v1/verifications declares its body for the validators' sake (routes/verifications.ts):
+    // published as it is — required, and multipart/form-data.
     const verification = doc.paths?.['/v1/verifications']?.post?.requestBody;
-    if (verification && 'content' in verification) verification.required = true;
+    if (verification && 'content' in verification) {
+      verification.required = true;
+      const { 'multipart/*': parts, ...rest } = verification.content;
+      if (parts) verification.content = { ...rest, 'multipart/form-data': parts };
+    }
     return c.json(doc);
   });
 

@@ -5,6 +5,7 @@
  */
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { createClient } from '../../sdk/src/client/index.ts';
 import { type ChipDumpJSON, parseDump } from '../../sdk/src/icao/dump.ts';
 import { toBase64 } from '../../sdk/src/lib/bytes.ts';
@@ -103,18 +104,14 @@ describe('POST /v1/verifications with a multipart body', () => {
       baseUrl: w.serviceUrl,
       clientId: rp.clientId,
       privateKey: rp.privateJwk,
-      fetch: async (url, init) => {
-        const path = String(url).slice(w.serviceUrl.length);
-        if (!(init?.body instanceof FormData)) return w.fetch(path, init as RequestInit);
-        expect(new Headers(init.headers).get('content-type')).toBeNull(); // fetch writes the boundary
-        const encoded = new Response(init.body);
-        const headers = new Headers(init.headers);
-        headers.set('content-type', encoded.headers.get('content-type') as string);
-        return w.fetch(path, {
-          ...init,
-          headers,
-          body: new Uint8Array(await encoded.arrayBuffer()),
-        } as RequestInit);
+      // Miniflare's dispatchFetch (its own undici) as the caller's fetch: the client hands it bytes and
+      // their Content-Type, never a FormData another fetch could take for text.
+      fetch: (url, init) => {
+        if (init?.body !== undefined && typeof init.body !== 'string') {
+          expect(init.body).toBeInstanceOf(Uint8Array);
+          expect(new Headers(init.headers).get('content-type')).toMatch(/^multipart\/form-data; boundary=/);
+        }
+        return w.fetch(String(url).slice(w.serviceUrl.length), init as RequestInit);
       },
     });
     const ch = await client.challenge();
@@ -202,7 +199,24 @@ describe('POST /v1/verifications with a multipart body', () => {
       ['unknown part', (f) => f.append('Nguyễn Văn A', file(dump.dg1), 'x'), '', /unknown part/],
       ['repeated part', (f) => f.append('dg1', file(dump.dg1), 'dg1'), '/dg1', /more than once/],
       ['member as text', (f) => f.append('dg2', 'AAAA'), '/dg2', /file part/],
-      ['empty member', (f) => f.append('dg13', file(new Uint8Array(0)), 'dg13'), '/dg13', /empty/],
+      [
+        'empty AA signature',
+        (f) => {
+          f.append('aa.challenge', file(new Uint8Array(8)), 'c');
+          f.append('aa.signature', file(new Uint8Array(0)), 's');
+        },
+        '/aa.signature',
+        /empty/,
+      ],
+      [
+        'eleven parts',
+        (f) => {
+          for (const n of ['com', 'dg2', 'dg13', 'dg14', 'dg15', 'aa.challenge', 'aa.signature', 'x'])
+            f.append(n, file(new Uint8Array(1)), n);
+        },
+        '',
+        /more than 10 parts/,
+      ],
       [
         'half an AA answer',
         (f) => f.append('aa.signature', file(new Uint8Array(64)), 's'),
@@ -233,17 +247,30 @@ describe('POST /v1/verifications with a multipart body', () => {
         `${what}: ${text}`,
       ).toBe(true);
     }
-    // No sod, and the request sent as a file.
-    const f = new FormData();
+    // The request sent as a file: about the request only (nothing else is judged without it).
+    let f = new FormData();
     f.append('request', new Blob([request]), 'request.jwt');
     f.append('dg1', file(dump.dg1), 'dg1');
-    const res = await post(f);
+    let res = await post(f);
     expect(res.status).toBe(400);
-    const a = (await res.json()) as Answer;
-    expect(a.errors?.map((e) => e.pointer).sort()).toEqual(['/request', '/sod']);
+    let a = (await res.json()) as Answer;
+    expect(a.errors).toEqual([{ pointer: '/request', detail: expect.stringMatching(/text part/) }]);
+    // No sod under a good request.
+    f = new FormData();
+    f.append('request', await rp.request(chip, { transport: 'multipart' }));
+    f.append('dg1', file(dump.dg1), 'dg1');
+    res = await post(f);
+    a = (await res.json()) as Answer;
+    expect([res.status, a.errors]).toEqual([400, [{ pointer: '/sod', detail: 'required' }]]);
+    // An over-long data group: named, as the JSON body names its member.
+    f = base();
+    f.append('dg2', file(new Uint8Array(1_050_001)), 'dg2');
+    res = await post(f);
+    a = (await res.json()) as Answer;
+    expect([res.status, a.errors]).toEqual([400, [{ pointer: '/dg2', detail: 'longer than 1050000 bytes' }]]);
   });
 
-  it('a body that is not multipart despite its Content-Type: 400 ERR_VALIDATION; a token that fails: 401 before any part is read', async () => {
+  it('a body that is not multipart despite its Content-Type: 400 ERR_VALIDATION; a token that fails: 401 before the parts are judged', async () => {
     let res = await post('definitely not a form', { 'content-type': 'multipart/form-data; boundary=xyz' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as Answer).code).toBe('ERR_VALIDATION');
@@ -267,7 +294,64 @@ describe('POST /v1/verifications with a multipart body', () => {
     const { chip } = await answeredCard({ faceSize: 15_000 });
     const { request } = await multipartBody(chip);
     const form = verificationFormData(`${request.slice(0, -4)}AAAA`, parseDump(chip));
+    form.set('dg2', 'not a file'); // and a bad part: the token answers first, as in JSON
     res = await post(form);
     expect(res.status).toBe(401);
+  });
+
+  it('Content-Type parameters besides the boundary are fine; another multipart type is 415 before any work', async () => {
+    const { chip, challengeId } = await answeredCard({ faceSize: 15_000 });
+    const { form } = await multipartBody(chip, challengeId);
+    const encoded = new Response(form);
+    const type = encoded.headers.get('content-type') as string;
+    const bytes = new Uint8Array(await encoded.arrayBuffer());
+    const send = (contentType: string) =>
+      w.fetch('/v1/verifications', { method: 'POST', headers: { 'content-type': contentType }, body: bytes });
+    let res = await send(type.replace('multipart/form-data', 'multipart/mixed'));
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as Answer).code).toBe('ERR_UNSUPPORTED_MEDIA_TYPE');
+    res = await send(`${type.replace('multipart/form-data', 'Multipart/Form-Data')};  charset=UTF-8`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Answer).result).toBe('verified');
+  });
+
+  it('the same dump, an empty optional member: the same outcome over JSON and multipart', async () => {
+    const base = await answeredCard({ faceSize: 15_000 });
+    const { chip: other } = await answeredCard({ faceSize: 15_000 });
+    const outcomes: [string, string[]][] = [];
+    for (const [chip, challengeId, transport] of [
+      [{ ...base.chip, dg13: '' }, base.challengeId, 'json'],
+      [{ ...other, dg13: '' }, undefined, 'multipart'],
+    ] as const) {
+      const res =
+        transport === 'json'
+          ? await postVerification(w, rp, chip, { challengeId })
+          : await post((await multipartBody(chip, undefined)).form);
+      const a = (await res.json()) as Answer;
+      expect(res.status).toBe(200);
+      outcomes.push([a.result, a.reasons.filter((r) => !r.startsWith('aa_'))]);
+    }
+    expect(outcomes[0]).toEqual(['rejected', ['dg_hash_mismatch']]);
+    expect(outcomes[1]).toEqual(outcomes[0]);
+  });
+
+  it('a resend without an Idempotency-Key is a replay (409); a body over 2 MiB is 413; the audit says which digest it holds', async () => {
+    const { chip, challengeId } = await answeredCard({ faceSize: 15_000 });
+    const { request } = await multipartBody(chip, challengeId);
+    const first = await post(verificationFormData(request, parseDump(chip)));
+    expect(first.status).toBe(200);
+    const { id } = (await first.json()) as Answer;
+    const again = await post(verificationFormData(request, parseDump(chip)));
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as Answer).code).toBe('ERR_REQUEST_REPLAYED');
+    const big = verificationFormData(request, parseDump(chip));
+    big.append('dg14', new Blob([new Uint8Array(2 * 1024 * 1024)]), 'dg14');
+    const tooLarge = await post(big);
+    expect(tooLarge.status).toBe(413);
+    const store = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
+    const entries = await readAudit(store, rp.clientId);
+    expect(entries.find((e) => e.verificationId === id)).toMatchObject({ chipDigestOf: 'parts' });
+    expect(entries.filter((e) => e.chipDigestOf === undefined).length).toBeGreaterThan(0); // the JSON ones
+    expect(await verifyAuditChain(entries)).toBe(0);
   });
 });

@@ -29,7 +29,7 @@ import { ApiError } from '../problems.ts';
 import { type ClientKey, type ClientRecord, countClientRequest, getClient } from '../store/clients.ts';
 import { storeFor } from '../store/db.ts';
 import { consumeJti } from '../store/requests.ts';
-import { isMultipart, readParts, readPartsBody } from '../verify/parts.ts';
+import { invalid as invalidParts, mediaTypeOf, readParts, readPartsBody } from '../verify/parts.ts';
 import { rateLimitHeaders, rateWindowOf } from './rate-limit.ts';
 
 /** Accepted JWS algorithms (RFC 8725 §3.1): asymmetric only. */
@@ -385,10 +385,16 @@ export async function readJsonBody(c: import('hono').Context<AppEnv>): Promise<u
  */
 export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
   let token: unknown;
-  let files: Awaited<ReturnType<typeof readPartsBody>>['files'] | undefined;
+  let multipart: Awaited<ReturnType<typeof readPartsBody>> | undefined;
   const contentType = c.req.header('content-type');
-  if (isMultipart(contentType)) {
-    ({ token, files } = await readPartsBody(contentType as string, () => c.req.arrayBuffer()));
+  const mediaType = mediaTypeOf(contentType);
+  if (mediaType === 'multipart/form-data') {
+    multipart = await readPartsBody(contentType as string, () => c.req.arrayBuffer());
+    token = multipart.token;
+    const aboutRequest = multipart.errors.filter((e) => e.pointer === '/request');
+    if (token === undefined && aboutRequest.length) throw invalidParts(aboutRequest);
+  } else if (mediaType.startsWith('multipart/')) {
+    throw new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'a multipart body is multipart/form-data');
   } else {
     const body = await readJsonBody(c);
     token = (body as { request?: unknown } | undefined)?.request;
@@ -399,13 +405,6 @@ export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
     });
   }
   const checked = await checkRpToken(c.env, token, { kind: 'request' });
-  if (files) {
-    // The members are read and hashed once the token is known good; a retry's fingerprint is the token
-    // and the parts' digest (a multipart boundary differs on every send).
-    const parts = await readParts(files);
-    c.set('chipParts', parts);
-    c.set('bodyText', `multipart/form-data\n${token}\n${parts.digest}`);
-  }
   const decided = decideRpToken(c.env, checked).then((auth) => ({
     auth,
     headers: rateLimitHeaders(c.env, auth),
@@ -413,5 +412,14 @@ export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
   decided.catch(() => {}); // awaited by the handler (or the idempotency middleware); never unobserved
   c.set('auth', provisionalAuth(checked));
   c.set('authDecided', decided);
+  if (multipart) {
+    // As for a JSON body: the parts are judged once the token is known good (the route's schema runs
+    // after this middleware), then read and hashed while the client is counted. A retry's fingerprint
+    // is the token and the parts' digest (a multipart boundary differs on every send).
+    if (multipart.errors.length) throw invalidParts(multipart.errors);
+    const parts = await readParts(multipart.files);
+    c.set('chipParts', parts);
+    c.set('bodyText', `multipart/form-data\n${token}\n${parts.digest}`);
+  }
   await next();
 });

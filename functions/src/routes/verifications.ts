@@ -33,6 +33,7 @@ const VerificationPartsSchema = {
   properties: {
     request: {
       type: 'string' as const,
+      maxLength: 16_384,
       description: 'compact JWS, typ chipid-request+jwt, signed for transport multipart',
     },
     ...Object.fromEntries(
@@ -41,6 +42,7 @@ const VerificationPartsSchema = {
         {
           type: 'string' as const,
           format: 'binary',
+          ...(n === 'sod' || n === 'dg1' || n.startsWith('aa.') ? { minLength: 1 } : {}),
           maxLength: MAX_PART_BYTES[n],
           description: n.startsWith('aa.')
             ? `Active Authentication: ${n.slice(3)} (with its partner part)`
@@ -49,6 +51,12 @@ const VerificationPartsSchema = {
       ]),
     ),
   },
+};
+
+/** How each part travels: the request as text, the members as raw bytes (file parts). */
+const PARTS_ENCODING = {
+  request: { contentType: 'text/plain' },
+  ...Object.fromEntries(DUMP_PARTS.map((n) => [n, { contentType: 'application/octet-stream' }])),
 };
 
 export const verificationRoutes = newApp()
@@ -60,12 +68,15 @@ export const verificationRoutes = newApp()
       // The rate limit is decided with the client (`authDecided`), while the handler reads ahead.
       middleware: [requestAuth, idempotency] as const,
       request: {
-        // Not `required` for the validator's sake only: it would hold a multipart body to the JSON schema.
-        // Both kinds are required in fact (`requestAuth` refuses a body without the signed request).
+        // For the validators' sake (the published document says otherwise, app.ts): not `required` — a
+        // JSON validator on a required body would hold a multipart body to the JSON schema —, and
+        // `multipart/*` — the media-type gate admits `multipart/form-data` with a bare `boundary` only,
+        // while clients may add parameters (`charset`). Both kinds are required in fact (`requestAuth`
+        // refuses a body without the signed request, and a multipart body other than form-data).
         body: {
           content: {
             'application/json': { schema: VerificationRequestSchema },
-            'multipart/form-data': { schema: VerificationPartsSchema },
+            'multipart/*': { schema: VerificationPartsSchema, encoding: PARTS_ENCODING },
           },
           required: false,
         },

@@ -51,8 +51,10 @@ export interface AuditFacts {
   time: string;
   result: string;
   reasons: string[];
-  /** base64url SHA-256 of the canonical chip dump (the request's `chip_digest`). */
+  /** The request's `chip_digest`: base64url SHA-256 of the canonical chip dump (JSON body) … */
   chipDigest: string;
+  /** … or, when `parts`, of the parts manifest (multipart body, `chipPartsDigest`). */
+  chipDigestOf?: 'parts';
   /** hex SHA-256 of the request JWS. */
   requestDigest: string;
   /** hex SHA-256 of the signed assertion. */

@@ -19,7 +19,12 @@ import {
   MAX_PART_BYTES,
 } from '@chipid/sdk';
 import { ContentDisposition } from '@remix-run/headers/content-disposition';
-import { getMultipartBoundary, parseMultipart } from '@remix-run/multipart-parser';
+import {
+  getMultipartBoundary,
+  MaxHeaderSizeExceededError,
+  MaxPartsExceededError,
+  parseMultipart,
+} from '@remix-run/multipart-parser';
 import { ApiError } from '../problems.ts';
 
 /** The dump of a multipart body, with its `chip_digest` and the member hashes behind it. */
@@ -33,29 +38,39 @@ export interface ChipParts {
 
 const PART_NAMES: ReadonlySet<string> = new Set(DUMP_PARTS);
 
-/** `Content-Type` of a multipart body (`multipart/form-data; boundary=…`). */
-export function isMultipart(contentType: string | undefined): boolean {
-  return !!contentType && /^multipart\/form-data\s*(;|$)/i.test(contentType.trim());
+/** The media type of a `Content-Type` value, lower-cased, without parameters. */
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Most parts a body may have: the request and every member once (more is refused while parsing). */
+/** Most parts a body may have: the request and every member once. */
 const MAX_PARTS = DUMP_PARTS.length + 1;
+/** Longest accepted part header (Content-Disposition and Content-Type of one part). */
+const MAX_PART_HEADER = 1024;
+/** Longest accepted request part, as the JSON body's `request` member. */
+const MAX_REQUEST_LENGTH = 16_384;
+/** Members that must not be empty (the JSON schema's `min(1)`); the others may be, as in JSON. */
+const NON_EMPTY: ReadonlySet<DumpPartName> = new Set(['sod', 'dg1', 'aa.challenge', 'aa.signature']);
+
+type Problem = { pointer: string; detail: string };
 
 /**
- * The parts of a multipart body, their names and kinds checked; `request` is the token (text). The body
- * is parsed as bytes (`@remix-run/multipart-parser`): members are views into it, not copies —
- * workerd's `Request.formData()` costs ≈ 0.24 ms even for a 19 KB body, this ≈ a tenth of that.
+ * The parts of a multipart body: `token` (the text part `request`, when there is one), the members'
+ * bytes, and what is wrong with the parts — left to the caller to answer after the token is checked, in
+ * the JSON body's order. The body is parsed as bytes (`@remix-run/multipart-parser`): members are
+ * views into it, not copies — workerd's `Request.formData()` costs ≈ 0.24 ms even for a 19 KB body.
  *
- * @throws ApiError `ERR_VALIDATION` (not multipart, unknown / repeated / wrong-kind / missing parts)
+ * @throws ApiError `ERR_VALIDATION` when the body is not multipart/form-data at all (no boundary,
+ *   broken framing, too many parts, an over-long or non-UTF-8 part header)
  */
 export async function readPartsBody(
   contentType: string,
   body: () => Promise<ArrayBuffer>,
-): Promise<{ token: string; files: Map<DumpPartName, Uint8Array> }> {
+): Promise<{ token: string | undefined; files: Map<DumpPartName, Uint8Array>; errors: Problem[] }> {
   const boundary = getMultipartBoundary(contentType);
   if (!boundary) throw invalid([{ pointer: '', detail: 'body: multipart/form-data without a boundary' }]);
   const message = new Uint8Array(await body());
-  const errors: { pointer: string; detail: string }[] = [];
+  const errors: Problem[] = [];
   const files = new Map<DumpPartName, Uint8Array>();
   let token: string | undefined;
   const seen = new Set<string>();
@@ -63,15 +78,18 @@ export async function readPartsBody(
     for (const part of parseMultipart(message, {
       boundary,
       maxParts: MAX_PARTS,
-      maxHeaderSize: 1024,
-      maxFileSize: Math.max(...Object.values(MAX_PART_BYTES)) + 1,
+      maxHeaderSize: MAX_PART_HEADER,
+      // The body is in memory already (and within the body limit): each member's own limit is checked below.
+      maxFileSize: message.length,
       maxTotalSize: message.length,
     })) {
-      // The part's Content-Disposition parsed once (the part's own getters parse it per property).
+      // The part's Content-Disposition parsed once (the part's own getters parse it per property, and
+      // decoding a `filename*` may write to the console): a filename of either kind makes a file part.
       const disposition = ContentDisposition.from(part.headers['content-disposition'] ?? null);
       const name = disposition.name;
       const isFile =
-        disposition.preferredFilename !== undefined ||
+        disposition.filename !== undefined ||
+        disposition.filenameSplat !== undefined ||
         /^application\/octet-stream\s*(;|$)/i.test(part.headers['content-type'] ?? '');
       if (name === undefined || (name !== 'request' && !PART_NAMES.has(name))) {
         errors.push({ pointer: '', detail: 'unknown part (not in the schema)' });
@@ -83,12 +101,14 @@ export async function readPartsBody(
       }
       seen.add(name);
       if (name === 'request') {
-        if (!isFile) token = part.text;
-        else
+        if (isFile)
           errors.push({
             pointer: '/request',
             detail: 'must be a text part: compact JWS (chipid-request+jwt)',
           });
+        else if (part.size > MAX_REQUEST_LENGTH)
+          errors.push({ pointer: '/request', detail: `longer than ${MAX_REQUEST_LENGTH} characters` });
+        else token = part.text;
         continue;
       }
       const member = name as DumpPartName;
@@ -97,17 +117,23 @@ export async function readPartsBody(
         errors.push({ pointer: `/${member}`, detail: 'must be a file part of raw bytes (with a filename)' });
       } else if (size > MAX_PART_BYTES[member]) {
         errors.push({ pointer: `/${member}`, detail: `longer than ${MAX_PART_BYTES[member]} bytes` });
-      } else if (size === 0) {
+      } else if (size === 0 && NON_EMPTY.has(member)) {
         errors.push({ pointer: `/${member}`, detail: 'empty' });
       } else files.set(member, part.content.length === 1 ? (part.content[0] as Uint8Array) : part.bytes);
     }
-  } catch {
-    // The parser's MultipartParseError, or its strict UTF-8 decoder's TypeError on a part header (or
-    // the request part) that is not UTF-8: either way the body, not the service, is at fault. Nothing
-    // but the parser and its getters runs in the loop.
-    throw invalid([{ pointer: '', detail: 'body: not a valid multipart/form-data body' }]);
+  } catch (err) {
+    // The parser's own errors, or its strict UTF-8 decoder's TypeError on a part header (or the request
+    // part) that is not UTF-8: the body, not the service, is at fault. Only the parser and its getters
+    // run in the loop.
+    const detail =
+      err instanceof MaxPartsExceededError
+        ? `more than ${MAX_PARTS} parts`
+        : err instanceof MaxHeaderSizeExceededError
+          ? `a part header longer than ${MAX_PART_HEADER} bytes`
+          : 'not a valid multipart/form-data body';
+    throw invalid([{ pointer: '', detail: `body: ${detail}` }]);
   }
-  if (token === undefined && !seen.has('request'))
+  if (!seen.has('request'))
     errors.push({ pointer: '/request', detail: 'required: compact JWS (chipid-request+jwt)' });
   for (const req of ['sod', 'dg1'] as const) {
     if (!seen.has(req)) errors.push({ pointer: `/${req}`, detail: 'required' });
@@ -117,8 +143,7 @@ export async function readPartsBody(
       pointer: seen.has('aa.challenge') ? '/aa.signature' : '/aa.challenge',
       detail: 'aa.challenge and aa.signature go together',
     });
-  if (errors.length || token === undefined) throw invalid(errors);
-  return { token, files };
+  return { token, files, errors };
 }
 
 /** The dump of the members, its `chip_digest` and the members' hashes (after the token has been checked). */
@@ -126,7 +151,7 @@ export async function readParts(files: Map<DumpPartName, Uint8Array>): Promise<C
   const dump = { sod: files.get('sod'), dg1: files.get('dg1') } as ChipDump;
   for (const k of ['com', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
     const v = files.get(k);
-    if (v) dump[k] = v;
+    if (v) dump[k] = v; // an empty member too, as a JSON dump's "" (then checked like any other)
   }
   const challenge = files.get('aa.challenge');
   const signature = files.get('aa.signature');
@@ -135,6 +160,6 @@ export async function readParts(files: Map<DumpPartName, Uint8Array>): Promise<C
   return { dump, digest: await chipPartsDigest(dump, digests), digests };
 }
 
-function invalid(errors: { pointer: string; detail: string }[]): ApiError {
+export function invalid(errors: Problem[]): ApiError {
   return new ApiError('ERR_VALIDATION', 'the request does not match the schema', { errors });
 }

@@ -356,6 +356,7 @@ export async function prepareVerification(
       result,
       reasons,
       chipDigest: rc.chipDigest,
+      ...('parts' in body ? { chipDigestOf: 'parts' as const } : {}),
       requestDigest: hex(await sha256(auth.token)),
       assertionDigest: hex(await sha256(assertion)),
     },

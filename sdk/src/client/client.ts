@@ -78,6 +78,24 @@ export interface VerifyOptions extends CallOptions {
   transport?: 'json' | 'multipart';
 }
 
+/**
+ * A FormData as `fetch` would send it — bytes and `Content-Type` with its boundary —, encoded once: every
+ * retry sends the same bytes, and a caller's own `fetch` (another realm, a polyfill) cannot mistake the
+ * FormData for text.
+ */
+async function encodeForm(form: FormData): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
+  if (typeof Response !== 'function')
+    throw new ClientError(
+      'ERR_CONFIG',
+      'multipart bodies need Response to encode them: send the JSON body instead',
+    );
+  const encoded = new Response(form);
+  const type = encoded.headers.get('content-type');
+  if (!type?.startsWith('multipart/form-data'))
+    throw new ClientError('ERR_CONFIG', 'this runtime does not encode FormData: send the JSON body instead');
+  return { bytes: new Uint8Array(await encoded.arrayBuffer()), type };
+}
+
 /** A chipid API client bound to one relying party and key. */
 export interface ChipIdClient {
   readonly baseUrl: string;
@@ -312,17 +330,16 @@ export function createClient(options: ClientOptions): ChipIdClient {
       // Signed once: every retry carries the same JWS (same jti) and the same Idempotency-Key.
       const request = await signVerificationRequest(signOpts);
       const ttl = o.ttlSeconds ?? 120;
-      // fetch writes a FormData's Content-Type (with its boundary) itself.
       const body = multipart
-        ? verificationFormData(request, decodeDump(parsed.data))
-        : JSON.stringify({ request, chip: dump });
+        ? await encodeForm(verificationFormData(request, decodeDump(parsed.data)))
+        : { bytes: JSON.stringify({ request, chip: dump }), type: 'application/json' };
       const a = await send(transport, {
         method: 'POST',
         url: baseUrl + path,
         path,
-        body,
+        body: body.bytes,
         headers: async () => ({
-          ...(multipart ? {} : { 'content-type': 'application/json' }),
+          'content-type': body.type,
           accept: 'application/json',
           'idempotency-key': key,
         }),

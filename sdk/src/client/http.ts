@@ -32,8 +32,8 @@ export interface SendOptions {
   path: string;
   /** Built per attempt (auth tokens are single-use and may be re-signed). */
   headers: () => Promise<Record<string, string>>;
-  /** A string, or a FormData (multipart; reusable across attempts, each gets its own boundary). */
-  body?: string | FormData;
+  /** Sent as is on every attempt. */
+  body?: string | Uint8Array<ArrayBuffer>;
   signal?: AbortSignal;
   /** Epoch ms after which no attempt may start (e.g. the signed request's `exp`). */
   deadline?: number;

@@ -228,12 +228,12 @@ export const MAX_PART_BYTES: Readonly<Record<DumpPartName, number>> = Object.fro
   ]),
 ) as Record<DumpPartName, number>;
 
-/** The members a dump carries, as `[part name, bytes]` in {@link DUMP_PARTS} order (empty ones left out). */
+/** The members a dump carries, as `[part name, bytes]` in {@link DUMP_PARTS} order (an empty one too, as in JSON). */
 export function dumpParts(dump: ChipDump): [DumpPartName, Uint8Array][] {
   const out: [DumpPartName, Uint8Array][] = [];
   for (const n of DUMP_PARTS) {
     const v = n === 'aa.challenge' ? dump.aa?.challenge : n === 'aa.signature' ? dump.aa?.signature : dump[n];
-    if (v && v.length > 0) out.push([n, v]); // an empty member is no part (the service refuses empty parts)
+    if (v) out.push([n, v]);
   }
   return out;
 }

@@ -207,11 +207,20 @@ export function verificationFormData(request: string, dump: ChipDump): FormData 
   const form = new FormData();
   form.append('request', request);
   for (const [name, bytes] of dumpParts(dump)) {
-    form.append(
-      name,
-      new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
-      name,
-    );
+    let blob: Blob;
+    try {
+      blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+    } catch (cause) {
+      // React Native has Blob, but not one made of bytes.
+      throw new ClientError(
+        'ERR_CONFIG',
+        'this runtime cannot make a Blob of bytes: send the JSON body instead',
+        {
+          cause,
+        },
+      );
+    }
+    form.append(name, blob, name);
   }
   return form;
 }
