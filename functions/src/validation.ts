@@ -7,6 +7,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './app-env.ts';
 import { ApiError, type ProblemError } from './problems.ts';
 
+/** The 400 `ERR_VALIDATION` problem for `errors` (pointer and detail each, never the offending value). */
+export function schemaMismatch(errors: ProblemError[]): ApiError {
+  return new ApiError('ERR_VALIDATION', 'the request does not match the schema', { errors });
+}
+
 /** RFC 6901 pointer of a zod issue path. */
 export function jsonPointer(path: readonly PropertyKey[]): string {
   return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '';
@@ -53,9 +58,7 @@ export function newApp(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        throw new ApiError('ERR_VALIDATION', 'the request does not match the schema', {
-          errors: issuesToErrors(result.target, result.error.issues),
-        });
+        throw schemaMismatch(issuesToErrors(result.target, result.error.issues));
       }
     },
   });

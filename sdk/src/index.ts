@@ -50,6 +50,7 @@ export {
   DUMP_PARTS,
   type DumpPartName,
   decodeDump,
+  dumpFromParts,
   dumpParts,
   MAX_PART_BYTES,
   PARTS_FORMAT,

@@ -9,7 +9,7 @@ import { readAudit, verifyAuditChain } from '../../functions/src/store/verificat
 import { createClient } from '../../sdk/src/client/index.ts';
 import { type ChipDumpJSON, parseDump } from '../../sdk/src/icao/dump.ts';
 import { toBase64 } from '../../sdk/src/lib/bytes.ts';
-import { verificationFormData } from '../../sdk/src/request/sign.ts';
+import { encodeFormData, verificationFormData } from '../../sdk/src/request/sign.ts';
 import { makeCard } from '../../sdk/src/sandbox/index.ts';
 import { seedSandbox } from '../robustness/support/service.ts';
 import { useTables } from '../support/dynamodb.ts';
@@ -62,11 +62,11 @@ async function answeredCard(o: { profile?: 'valid'; faceSize?: number } = {}) {
  */
 async function post(body: FormData | string, headers: Record<string, string> = {}): Promise<Response> {
   if (typeof body === 'string') return w.fetch('/v1/verifications', { method: 'POST', headers, body });
-  const encoded = new Response(body);
+  const { bytes, type } = await encodeFormData(body);
   return w.fetch('/v1/verifications', {
     method: 'POST',
-    headers: { 'content-type': encoded.headers.get('content-type') as string, ...headers },
-    body: new Uint8Array(await encoded.arrayBuffer()),
+    headers: { 'content-type': type, ...headers },
+    body: bytes,
   });
 }
 
@@ -302,9 +302,7 @@ describe('POST /v1/verifications with a multipart body', () => {
   it('Content-Type parameters besides the boundary are fine; another multipart type is 415 before any work', async () => {
     const { chip, challengeId } = await answeredCard({ faceSize: 15_000 });
     const { form } = await multipartBody(chip, challengeId);
-    const encoded = new Response(form);
-    const type = encoded.headers.get('content-type') as string;
-    const bytes = new Uint8Array(await encoded.arrayBuffer());
+    const { bytes, type } = await encodeFormData(form);
     const send = (contentType: string) =>
       w.fetch('/v1/verifications', { method: 'POST', headers: { 'content-type': contentType }, body: bytes });
     let res = await send(type.replace('multipart/form-data', 'multipart/mixed'));

@@ -18,15 +18,16 @@ import { base64url, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLONE_CHECK_REASONS } from '../../functions/src/verify/pipeline.ts';
 import {
-  type ChipDump,
   type ChipDumpJSON,
   chipDigest,
   chipPartsDigest,
   DUMP_PARTS,
+  type DumpPartName,
+  dumpFromParts,
   parseDump,
 } from '../../sdk/src/icao/dump.ts';
 import type { ReasonCode } from '../../sdk/src/reasons.ts';
-import { verificationFormData } from '../../sdk/src/request/sign.ts';
+import { encodeFormData, verificationFormData } from '../../sdk/src/request/sign.ts';
 import { makeCard } from '../../sdk/src/sandbox/index.ts';
 import { useTables } from '../support/dynamodb.ts';
 import { type RpClient, registerClient, type TestWorker } from '../support/worker.ts';
@@ -111,15 +112,12 @@ async function signWithDigest(digest: string): Promise<string> {
 
 /** A correctly signed multipart request over the members `parts` carries (first file part of each name). */
 function signForParts(parts: { name: string; file: boolean; content: Uint8Array }[]): Promise<string> {
-  const dump: Record<string, unknown> = {};
-  const aa: Record<string, Uint8Array> = {};
+  const members = new Map<DumpPartName, Uint8Array>();
   for (const p of parts) {
-    if (!p.file || !(DUMP_PARTS as readonly string[]).includes(p.name)) continue;
-    if (p.name.startsWith('aa.')) aa[p.name.slice(3)] ??= p.content;
-    else dump[p.name] ??= p.content;
+    const name = p.name as DumpPartName;
+    if (p.file && DUMP_PARTS.includes(name) && !members.has(name)) members.set(name, p.content);
   }
-  if (aa.challenge && aa.signature) dump.aa = aa;
-  return chipPartsDigest(dump as unknown as ChipDump).then((digest) => signWithDigest(digest));
+  return chipPartsDigest(dumpFromParts(members)).then((digest) => signWithDigest(digest));
 }
 
 // ——— arbitraries ———
@@ -380,12 +378,6 @@ describe('fuzzing forged RP tokens', () => {
   });
 });
 
-/** A multipart body as fetch encodes it (Miniflare's dispatchFetch takes bytes, not Node's FormData). */
-async function encodeForm(form: FormData): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
-  const r = new Response(form);
-  return { bytes: new Uint8Array(await r.arrayBuffer()), type: r.headers.get('content-type') as string };
-}
-
 /** Parts of a multipart body: names right or not, text or file, contents real, random or empty. */
 const partName = fc.oneof(
   fc.constantFrom('request', ...DUMP_PARTS),
@@ -463,7 +455,7 @@ describe('fuzzing POST /v1/verifications with multipart bodies', () => {
             if (p.file) form.append(p.name, new Blob([p.content as Uint8Array<ArrayBuffer>]), 'part.bin');
             else form.append(p.name, Buffer.from(p.content).toString('latin1'));
           }
-          const { bytes, type } = await encodeForm(form);
+          const { bytes, type } = await encodeFormData(form);
           const { status, json } = await post('multipart forms', bytes, type);
           // The real SOD and DG1 alone pass passive authentication: without a challenge, `inconclusive`.
           if (status === 200) expect(['rejected', 'inconclusive']).toContain(json.result);
@@ -476,13 +468,13 @@ describe('fuzzing POST /v1/verifications with multipart bodies', () => {
   it('a correctly signed multipart body damaged byte-wise (boundaries, part headers, contents) → 4xx, or the intact outcome when no member was touched', async () => {
     const dump = parseDump(real);
     // The undamaged body's outcome (its own request): what a body whose members survived must get.
-    const intact = await encodeForm(
+    const intact = await encodeFormData(
       verificationFormData(await rp.request(real, { transport: 'multipart' }), dump),
     );
     const expected = (await post('damaged multipart', intact.bytes, intact.type)).json.result;
     expect(expected).toBeTypeOf('string');
     const request = await rp.request(real, { transport: 'multipart', ttlSeconds: 300 });
-    const { bytes, type } = await encodeForm(verificationFormData(request, dump));
+    const { bytes, type } = await encodeFormData(verificationFormData(request, dump));
     await fc.assert(
       fc.asyncProperty(byteDamage, async (d) => {
         const { status, json } = await post('damaged multipart', damage(bytes, d), type);

@@ -29,7 +29,8 @@ import { ApiError } from '../problems.ts';
 import { type ClientKey, type ClientRecord, countClientRequest, getClient } from '../store/clients.ts';
 import { storeFor } from '../store/db.ts';
 import { consumeJti } from '../store/requests.ts';
-import { invalid as invalidParts, mediaTypeOf, readParts, readPartsBody } from '../verify/parts.ts';
+import { schemaMismatch } from '../validation.ts';
+import { mediaTypeOf, readParts, readPartsBody } from '../verify/parts.ts';
 import { rateLimitHeaders, rateWindowOf } from './rate-limit.ts';
 
 /** Accepted JWS algorithms (RFC 8725 §3.1): asymmetric only. */
@@ -392,7 +393,7 @@ export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
     multipart = await readPartsBody(contentType as string, () => c.req.arrayBuffer());
     token = multipart.token;
     const aboutRequest = multipart.errors.filter((e) => e.pointer === '/request');
-    if (token === undefined && aboutRequest.length) throw invalidParts(aboutRequest);
+    if (token === undefined && aboutRequest.length) throw schemaMismatch(aboutRequest);
   } else if (mediaType.startsWith('multipart/')) {
     throw new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'a multipart body is multipart/form-data');
   } else {
@@ -416,7 +417,7 @@ export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
     // As for a JSON body: the parts are judged once the token is known good (the route's schema runs
     // after this middleware), then read and hashed while the client is counted. A retry's fingerprint
     // is the token and the parts' digest (a multipart boundary differs on every send).
-    if (multipart.errors.length) throw invalidParts(multipart.errors);
+    if (multipart.errors.length) throw schemaMismatch(multipart.errors);
     const parts = await readParts(multipart.files);
     c.set('chipParts', parts);
     c.set('bodyText', `multipart/form-data\n${token}\n${parts.digest}`);

@@ -16,6 +16,7 @@ import {
   type DigestMemo,
   DUMP_PARTS,
   type DumpPartName,
+  dumpFromParts,
   MAX_PART_BYTES,
 } from '@chipid/sdk';
 import { ContentDisposition } from '@remix-run/headers/content-disposition';
@@ -25,7 +26,8 @@ import {
   MaxPartsExceededError,
   parseMultipart,
 } from '@remix-run/multipart-parser';
-import { ApiError } from '../problems.ts';
+import type { ProblemError } from '../problems.ts';
+import { schemaMismatch } from '../validation.ts';
 
 /** The dump of a multipart body, with its `chip_digest` and the member hashes behind it. */
 export interface ChipParts {
@@ -52,8 +54,6 @@ const MAX_REQUEST_LENGTH = 16_384;
 /** Members that must not be empty (the JSON schema's `min(1)`); the others may be, as in JSON. */
 const NON_EMPTY: ReadonlySet<DumpPartName> = new Set(['sod', 'dg1', 'aa.challenge', 'aa.signature']);
 
-type Problem = { pointer: string; detail: string };
-
 /**
  * The parts of a multipart body: `token` (the text part `request`, when there is one), the members'
  * bytes, and what is wrong with the parts — left to the caller to answer after the token is checked, in
@@ -66,11 +66,12 @@ type Problem = { pointer: string; detail: string };
 export async function readPartsBody(
   contentType: string,
   body: () => Promise<ArrayBuffer>,
-): Promise<{ token: string | undefined; files: Map<DumpPartName, Uint8Array>; errors: Problem[] }> {
+): Promise<{ token: string | undefined; files: Map<DumpPartName, Uint8Array>; errors: ProblemError[] }> {
   const boundary = getMultipartBoundary(contentType);
-  if (!boundary) throw invalid([{ pointer: '', detail: 'body: multipart/form-data without a boundary' }]);
+  if (!boundary)
+    throw schemaMismatch([{ pointer: '', detail: 'body: multipart/form-data without a boundary' }]);
   const message = new Uint8Array(await body());
-  const errors: Problem[] = [];
+  const errors: ProblemError[] = [];
   const files = new Map<DumpPartName, Uint8Array>();
   let token: string | undefined;
   const seen = new Set<string>();
@@ -131,7 +132,7 @@ export async function readPartsBody(
         : err instanceof MaxHeaderSizeExceededError
           ? `a part header longer than ${MAX_PART_HEADER} bytes`
           : 'not a valid multipart/form-data body';
-    throw invalid([{ pointer: '', detail: `body: ${detail}` }]);
+    throw schemaMismatch([{ pointer: '', detail: `body: ${detail}` }]);
   }
   if (!seen.has('request'))
     errors.push({ pointer: '/request', detail: 'required: compact JWS (chipid-request+jwt)' });
@@ -148,18 +149,7 @@ export async function readPartsBody(
 
 /** The dump of the members, its `chip_digest` and the members' hashes (after the token has been checked). */
 export async function readParts(files: Map<DumpPartName, Uint8Array>): Promise<ChipParts> {
-  const dump = { sod: files.get('sod'), dg1: files.get('dg1') } as ChipDump;
-  for (const k of ['com', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
-    const v = files.get(k);
-    if (v) dump[k] = v; // an empty member too, as a JSON dump's "" (then checked like any other)
-  }
-  const challenge = files.get('aa.challenge');
-  const signature = files.get('aa.signature');
-  if (challenge && signature) dump.aa = { challenge, signature };
+  const dump = dumpFromParts(files); // `readPartsBody` required sod and dg1 and both AA halves together
   const digests = createDigestMemo();
   return { dump, digest: await chipPartsDigest(dump, digests), digests };
-}
-
-export function invalid(errors: Problem[]): ApiError {
-  return new ApiError('ERR_VALIDATION', 'the request does not match the schema', { errors });
 }

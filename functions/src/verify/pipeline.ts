@@ -37,6 +37,7 @@ import {
   firstAuditHead,
   type VerificationRecord,
 } from '../store/verifications.ts';
+import { schemaMismatch } from '../validation.ts';
 import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
 import type { ChipParts } from './parts.ts';
@@ -130,13 +131,11 @@ async function checkJsonDump(
     dump = decodeDump(chip);
   } catch (err) {
     const member = err instanceof LDSError ? err.member : undefined;
-    throw new ApiError('ERR_VALIDATION', 'the request does not match the schema', {
-      errors: [
-        member
-          ? { pointer: `/chip/${member.replace('.', '/')}`, detail: 'body: must be standard base64' }
-          : { pointer: '/chip', detail: 'body: not a chipid.dump/1 dump' },
-      ],
-    });
+    throw schemaMismatch([
+      member
+        ? { pointer: `/chip/${member.replace('.', '/')}`, detail: 'body: must be standard base64' }
+        : { pointer: '/chip', detail: 'body: not a chipid.dump/1 dump' },
+    ]);
   }
   if ((await chipDigest(chip, { decoded: true })) !== rc.chipDigest) {
     throw new ApiError('ERR_REQUEST_INVALID', 'chip_digest does not match the chip dump', {

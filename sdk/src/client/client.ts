@@ -14,7 +14,12 @@ import { equalBytes, fromBase64 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
 import type { PrivateKeyInput, SigningKey } from '../request/keys.ts';
 import { importSigningKey } from '../request/keys.ts';
-import { signAuthToken, signVerificationRequest, verificationFormData } from '../request/sign.ts';
+import {
+  encodeFormData,
+  signAuthToken,
+  signVerificationRequest,
+  verificationFormData,
+} from '../request/sign.ts';
 import type { JWKSInput } from './assertion.ts';
 import { remoteJWKS, verifyAssertion as verifyAssertionWith } from './assertion.ts';
 import type { FetchLike, HttpAnswer, TransportOptions } from './http.ts';
@@ -76,24 +81,6 @@ export interface VerifyOptions extends CallOptions {
    * Needs `FormData` and `Blob` (browsers, Node, workerd; not React Native's).
    */
   transport?: 'json' | 'multipart';
-}
-
-/**
- * A FormData as `fetch` would send it — bytes and `Content-Type` with its boundary —, encoded once: every
- * retry sends the same bytes, and a caller's own `fetch` (another realm, a polyfill) cannot mistake the
- * FormData for text.
- */
-async function encodeForm(form: FormData): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
-  if (typeof Response !== 'function')
-    throw new ClientError(
-      'ERR_CONFIG',
-      'multipart bodies need Response to encode them: send the JSON body instead',
-    );
-  const encoded = new Response(form);
-  const type = encoded.headers.get('content-type');
-  if (!type?.startsWith('multipart/form-data'))
-    throw new ClientError('ERR_CONFIG', 'this runtime does not encode FormData: send the JSON body instead');
-  return { bytes: new Uint8Array(await encoded.arrayBuffer()), type };
 }
 
 /** A chipid API client bound to one relying party and key. */
@@ -331,7 +318,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
       const request = await signVerificationRequest(signOpts);
       const ttl = o.ttlSeconds ?? 120;
       const body = multipart
-        ? await encodeForm(verificationFormData(request, decodeDump(parsed.data)))
+        ? await encodeFormData(verificationFormData(request, decodeDump(parsed.data)))
         : { bytes: JSON.stringify({ request, chip: dump }), type: 'application/json' };
       const a = await send(transport, {
         method: 'POST',

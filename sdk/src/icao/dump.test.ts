@@ -16,6 +16,7 @@ import {
   chipPartsDigest,
   DUMP_PARTS,
   decodeDump,
+  dumpFromParts,
   dumpParts,
   PARTS_FORMAT,
   parseDump,
@@ -146,6 +147,7 @@ describe('the binary body: parts and their digest', () => {
     expect(typeof dg2).not.toBe('string');
     expect(new Uint8Array(await dg2.arrayBuffer())).toEqual(dump.dg2);
     expect([...form.keys()]).toEqual(['request', ...names]);
+    expect(dumpFromParts(new Map(dumpParts(dump)))).toEqual(dump); // the inverse
     // An empty member is a part, as an empty JSON member is a member (and checked like any other).
     expect(dumpParts({ ...dump, dg13: new Uint8Array(0) }).map(([n]) => n)).toContain('dg13');
   });

@@ -239,6 +239,22 @@ export function dumpParts(dump: ChipDump): [DumpPartName, Uint8Array][] {
 }
 
 /**
+ * The dump of a multipart body's members (part name → bytes): the inverse of {@link dumpParts}. `sod` and
+ * `dg1` are the caller's to require; `aa` is set only when both of its halves are there.
+ */
+export function dumpFromParts(parts: ReadonlyMap<DumpPartName, Uint8Array>): ChipDump {
+  const dump = {} as ChipDump;
+  for (const k of ['com', 'sod', 'dg1', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
+    const v = parts.get(k);
+    if (v) dump[k] = v; // an empty member too, as a JSON dump's "" (then checked like any other)
+  }
+  const challenge = parts.get('aa.challenge');
+  const signature = parts.get('aa.signature');
+  if (challenge && signature) dump.aa = { challenge, signature };
+  return dump;
+}
+
+/**
  * `chip_digest` of a dump sent as binary parts: base64url(SHA-256(canonical JSON of the manifest)),
  * where the manifest is the dump's JSON shape with `format` `chipid.parts/1` and each member's value
  * base64url(SHA-256(its bytes)) — e.g. `{"aa":{"challenge":"…","signature":"…"},"dg1":"…","format":

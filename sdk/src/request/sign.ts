@@ -225,6 +225,26 @@ export function verificationFormData(request: string, dump: ChipDump): FormData 
   return form;
 }
 
+/**
+ * A FormData as `fetch` would send it — bytes and `Content-Type` with its boundary —, encoded once: the
+ * client's retries send the same bytes, and a caller's own `fetch` (another realm, a polyfill; Miniflare's
+ * `dispatchFetch`) cannot mistake the FormData for text. Not in the package's public API.
+ */
+export async function encodeFormData(
+  form: FormData,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
+  if (typeof Response !== 'function')
+    throw new ClientError(
+      'ERR_CONFIG',
+      'multipart bodies need Response to encode them: send the JSON body instead',
+    );
+  const encoded = new Response(form);
+  const type = encoded.headers.get('content-type');
+  if (!type?.startsWith('multipart/form-data'))
+    throw new ClientError('ERR_CONFIG', 'this runtime does not encode FormData: send the JSON body instead');
+  return { bytes: new Uint8Array(await encoded.arrayBuffer()), type };
+}
+
 /** Signs `claims` as a `typ` JWS of the RP: kid and alg from its key, iss/aud/iat/exp/jti from `base`. */
 function signRpJwt(
   o: SignBaseOptions,
