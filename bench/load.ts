@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { type ChipDumpJSON, parseDump } from '../sdk/src/icao/dump.ts';
-import { verificationFormData } from '../sdk/src/request/sign.ts';
+import { encodeFormData, verificationFormData } from '../sdk/src/request/sign.ts';
 import { percentile } from './lib/measure.ts';
 
 interface Plan {
@@ -45,11 +45,8 @@ const lanes = await Promise.all(
             body: Buffer.from(JSON.stringify({ request: r.request, chip })),
             type: 'application/json',
           };
-        const encoded = new Response(verificationFormData(r.request, parseDump(chip)));
-        return {
-          body: Buffer.from(await encoded.arrayBuffer()),
-          type: encoded.headers.get('content-type') ?? '',
-        };
+        const { bytes, type } = await encodeFormData(verificationFormData(r.request, parseDump(chip)));
+        return { body: Buffer.from(bytes), type };
       }),
     ),
   ),

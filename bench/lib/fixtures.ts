@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { type ChipDumpJSON, parseDump } from '../../sdk/src/icao/dump.ts';
 import { signVerificationRequest, verificationFormData } from '../../sdk/src/request/index.ts';
+import { encodeFormData } from '../../sdk/src/request/sign.ts';
 import { makeCard, type SandboxCard } from '../../sdk/src/sandbox/index.ts';
 import type { ProfileName } from '../../sdk/src/sandbox/profiles.ts';
 
@@ -70,11 +71,8 @@ export async function multipartVerificationBody(
   challengeId?: string,
 ): Promise<EncodedBody> {
   const request = await signedRequest(client, audience, chip, challengeId, 'multipart');
-  const encoded = new Response(verificationFormData(request, parseDump(chip)));
-  return {
-    body: new Uint8Array(await encoded.arrayBuffer()),
-    contentType: encoded.headers.get('content-type') as string,
-  };
+  const { bytes, type } = await encodeFormData(verificationFormData(request, parseDump(chip)));
+  return { body: bytes, contentType: type };
 }
 
 function signedRequest(

@@ -15,20 +15,20 @@ import { median } from './measure.ts';
 import { type Profile, stepTimes, WORKERD_STEPS } from './profile.ts';
 
 export type WorkerdProfile = 'valid' | 'valid-rsa' | 'valid-brainpool';
+type Transport = 'json' | 'multipart';
 
 /** Per-card-kind pipeline cost in workerd and the floor of the P-256 card's verification there. */
 export interface WorkerdFigures {
   pipeline: {
     profile: WorkerdProfile;
     face: number;
-    transport: 'json' | 'multipart';
     n: number;
     msEach: number;
     perSec: number;
   }[];
   floor: Floor;
   /** DG2 `face` → `bigFace` per body kind: median over interleaved rounds of (big − small) ms per verification. */
-  dg2Growth: { transport: 'json' | 'multipart'; smallMs: number; bigMs: number; growthMs: number }[];
+  dg2Growth: { transport: Transport; smallMs: number; bigMs: number; growthMs: number }[];
   /** SHA-256 of the extra bytes (`bigFace − face`) with workerd's Web Crypto, ms. */
   sha256ExtraMs: number;
   /** Reading the extra bytes as a request body (`arrayBuffer()` of `bigFace` minus of `face` bytes), ms. */
@@ -78,33 +78,30 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
       return best;
     };
 
+    /** Wall ms of `m` verifications of freshly prepared requests (the preparation not timed). */
+    const timedRun = async (profile: WorkerdProfile, faceSize: number, transport: Transport, m: number) => {
+      await call({ mode: 'prepare', n: m, profile, face: faceSize, transport });
+      const t0 = performance.now();
+      const { verified } = await call<{ verified: number }>({ mode: 'run', n: m, profile });
+      const ms = performance.now() - t0;
+      if (verified !== m)
+        throw new Error(`workerd ${profile} ${faceSize} ${transport}: ${verified}/${m} verified`);
+      return ms;
+    };
+
     const pipeline: WorkerdFigures['pipeline'] = [];
-    const cases: [WorkerdProfile, number, 'json' | 'multipart'][] = [
-      ['valid-rsa', face, 'json'],
-      ['valid-brainpool', face, 'json'],
-      ['valid', bigFace, 'json'],
-      ['valid', face, 'json'], // last: the floor's sample
+    const cases: [WorkerdProfile, number][] = [
+      ['valid-rsa', face],
+      ['valid-brainpool', face],
+      ['valid', bigFace],
+      ['valid', face], // last: the floor's sample
     ];
-    for (const [profile, faceSize, transport] of cases) {
+    for (const [profile, faceSize] of cases) {
       const k = Math.round(profile === 'valid-brainpool' ? Math.max(50, n / 4) : n);
-      const run = async (m: number) => {
-        await call({ mode: 'prepare', n: m, profile, face: faceSize, transport });
-        const t0 = performance.now();
-        const { verified } = await call<{ verified: number }>({ mode: 'run', n: m, profile });
-        const ms = performance.now() - t0;
-        if (verified !== m) throw new Error(`workerd ${profile}: ${verified}/${m} verified`);
-        return ms;
-      };
+      const run = (m: number) => timedRun(profile, faceSize, 'json', m);
       await run(Math.min(50, k)); // warm-up: JIT, caches, trust store, DS chain verdict
       const msEach = await perOp(Math.ceil(k / 3), run);
-      pipeline.push({
-        profile,
-        face: faceSize,
-        transport,
-        n: 3 * Math.ceil(k / 3),
-        msEach,
-        perSec: 1000 / msEach,
-      });
+      pipeline.push({ profile, face: faceSize, n: 3 * Math.ceil(k / 3), msEach, perSec: 1000 / msEach });
     }
 
     const built = await call<{ hashedBytes: number; ops: Omit<FloorOp, 'run'>[] }>({ mode: 'floor-ops' });
@@ -120,19 +117,12 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
     // DG2 growth per body kind: small and big runs interleaved, so a drift in the machine's load lands
     // on both sides of each difference; the median of the rounds' differences.
     const dg2Growth: WorkerdFigures['dg2Growth'] = [];
-    for (const transport of ['json', 'multipart'] as const) {
+    for (const transport of ['json', 'multipart'] as const satisfies Transport[]) {
       const k = Math.max(50, Math.ceil(n / 2));
-      const perVerification = async (faceSize: number) => {
-        const once = async (m: number) => {
-          await call({ mode: 'prepare', n: m, profile: 'valid', face: faceSize, transport });
-          const t0 = performance.now();
-          const { verified } = await call<{ verified: number }>({ mode: 'run', n: m, profile: 'valid' });
-          if (verified !== m)
-            throw new Error(`workerd DG2 ${faceSize} ${transport}: ${verified}/${m} verified`);
-          return performance.now() - t0;
-        };
-        return ((await once(k)) - (await once(1))) / (k - 1);
-      };
+      const perVerification = async (faceSize: number) =>
+        ((await timedRun('valid', faceSize, transport, k)) -
+          (await timedRun('valid', faceSize, transport, 1))) /
+        (k - 1);
       const rounds: { small: number; big: number }[] = [];
       for (let r = 0; r < 7; r++)
         rounds.push({ small: await perVerification(face), big: await perVerification(bigFace) });

@@ -21,7 +21,8 @@ import { type InProcessService, startInProcess } from '../lib/inprocess.ts';
 
 let service: Promise<InProcessService> | undefined;
 let bodies: EncodedBody[] = [];
-let lastBody = '';
+/** The last verified JSON body (decoded only when the floor is built from it, not in the timed runs). */
+let lastJsonBody: EncodedBody | undefined;
 let lastAssertion = '';
 let ops: FloorOp[] = [];
 
@@ -61,6 +62,7 @@ export default {
     }
     if (mode === 'floor-ops') {
       // The crypto floor of the last verification run, with workerd's own Web Crypto (and noble).
+      const lastBody = new TextDecoder().decode(lastJsonBody?.body);
       const built = await floorOps(floorSample(lastBody, svc.client.privateJwk as JsonWebKey, lastAssertion));
       ops = built.ops;
       return Response.json({
@@ -87,7 +89,8 @@ export default {
     // Four in flight, as the Node benchmark runs them: an await that leaves the isolate idle (reading a
     // request body, a Blob) is then filled with another request's work, so the time is the isolate's work.
     const queue = bodies.splice(0, n);
-    const one = async ({ body, contentType }: EncodedBody) => {
+    const one = async (encoded: EncodedBody) => {
+      const { body, contentType } = encoded;
       const res = await svc.fetch('/v1/verifications', {
         method: 'POST',
         // As an HTTP client sends it: with its length (the Node benchmark does the same).
@@ -97,7 +100,7 @@ export default {
       const j = (await res.json()) as { result?: string; assertion?: string };
       if (j.result === 'verified') {
         verified++;
-        if (contentType === 'application/json') lastBody = new TextDecoder().decode(body);
+        if (contentType === 'application/json') lastJsonBody = encoded;
         lastAssertion = j.assertion ?? '';
       }
     };
