@@ -56,8 +56,11 @@ export function issuesToErrors(target: string, issues: readonly Issue[]): Proble
 /** An OpenAPIHono whose validation failures are problems. */
 export function newApp(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: async (result, c) => {
       if (!result.success) {
+        // `POST /v1/verifications` decides its client (403 / 429) alongside: a refused client hears that,
+        // not what its body lacks — the same order for both body kinds (`requestAuth`).
+        await c.get('authDecided');
         throw schemaMismatch(issuesToErrors(result.target, result.error.issues));
       }
     },

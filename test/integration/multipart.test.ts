@@ -7,7 +7,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { createClient } from '../../sdk/src/client/index.ts';
-import { type ChipDumpJSON, parseDump } from '../../sdk/src/icao/dump.ts';
+import { type ChipDumpJSON, dumpParts, parseDump } from '../../sdk/src/icao/dump.ts';
 import { toBase64 } from '../../sdk/src/lib/bytes.ts';
 import { encodeFormData, verificationFormData } from '../../sdk/src/request/sign.ts';
 import { makeCard } from '../../sdk/src/sandbox/index.ts';
@@ -311,6 +311,123 @@ describe('POST /v1/verifications with a multipart body', () => {
     res = await send(`${type.replace('multipart/form-data', 'Multipart/Form-Data')};  charset=UTF-8`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as Answer).result).toBe('verified');
+  });
+
+  it('a form written by another client library (preamble, parameter names in other cases, unquoted values) verifies', async () => {
+    const { chip, challengeId } = await answeredCard({ faceSize: 15_000 });
+    const dump = parseDump(chip);
+    const request = await rp.request(chip, { transport: 'multipart', challengeId });
+    const crlf = Buffer.from('\r\n');
+    const part = (head: string, content: Uint8Array | string) =>
+      Buffer.concat([Buffer.from(`--Zq9\r\n${head}\r\n\r\n`), Buffer.from(content), crlf]);
+    const body = Buffer.concat([
+      Buffer.from('This is a preamble, which RFC 2046 says to ignore.\r\n'),
+      part('content-disposition: Form-Data; NAME=request', request),
+      ...dumpParts(dump).map(([n, bytes]) =>
+        part(
+          `Content-Disposition: form-data; Name="${n}"; FILENAME=${n}.bin\r\nContent-Type: application/octet-stream`,
+          bytes,
+        ),
+      ),
+      Buffer.from('--Zq9--\r\nand an epilogue\r\n'),
+    ]);
+    const res = await w.fetch('/v1/verifications', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary="Zq9"' },
+      body: new Uint8Array(body),
+    });
+    const a = (await res.json()) as Answer;
+    expect([res.status, a.result, a.reasons], JSON.stringify(a)).toEqual([200, 'verified', []]);
+    // A part whose disposition is another type, or names a parameter twice, is no part of the form.
+    for (const head of [
+      'Content-Disposition: attachment; name="dg2"',
+      'Content-Disposition: form-data; name="dg2"; NAME="dg14"',
+    ]) {
+      const form = verificationFormData(request, dump);
+      form.delete('dg2');
+      const { bytes, type } = await encodeFormData(form);
+      const boundary = type.split('boundary=')[1] as string;
+      const text = Buffer.from(bytes).toString('latin1');
+      const extra = `--${boundary}\r\n${head}; filename="x"\r\n\r\nAAAA\r\n--${boundary}--`;
+      const withPart = Buffer.from(text.replace(`--${boundary}--`, extra), 'latin1');
+      const r = await w.fetch('/v1/verifications', {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: new Uint8Array(withPart),
+      });
+      const p = (await r.json()) as Answer;
+      expect([r.status, p.code, p.errors], head).toEqual([
+        400,
+        'ERR_VALIDATION',
+        [{ pointer: '', detail: 'a part without a valid Content-Disposition: form-data; name=…' }],
+      ]);
+    }
+  });
+
+  it('a refused client hears 429 / 403 before what its body lacks, for either body kind', async () => {
+    const chip: ChipDumpJSON = {
+      format: 'chipid.dump/1',
+      sod: Buffer.from('7701ff', 'hex').toString('base64'),
+      dg1: Buffer.from('61035f1f00', 'hex').toString('base64'),
+    };
+    /** A well-signed request with a body that fails its schema: dg1 is a number (JSON), a text part (multipart). */
+    const badBodies = async (c: RpClient, worker: TestWorker) => {
+      const json = await c.request(chip);
+      const form = new FormData();
+      form.append('request', await c.request(chip, { transport: 'multipart' }));
+      form.append('sod', new Blob([Buffer.from('7701ff', 'hex')]), 'sod');
+      form.append('dg1', 'not a file');
+      const { bytes, type } = await encodeFormData(form);
+      const send = (kind: 'json' | 'multipart') =>
+        kind === 'json'
+          ? worker.fetch('/v1/verifications', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ request: json, chip: { ...chip, dg1: 42 } }),
+            })
+          : worker.fetch('/v1/verifications', {
+              method: 'POST',
+              headers: { 'content-type': type },
+              body: bytes,
+            });
+      return async (kind: 'json' | 'multipart') => {
+        const res = await send(kind);
+        return { kind, status: res.status, code: ((await res.json()) as Answer).code };
+      };
+    };
+    // Quota 1 a minute: the first request of a window is judged on its body (400), every other one is
+    // refused for the rate. Six alternating requests span at most two windows.
+    const limited = await startWorker({
+      endpoint: db.endpoint,
+      prefix: db.prefix,
+      bindings: { RATE_LIMIT_PER_MINUTE: '1' },
+    });
+    try {
+      const c = await registerClient(limited);
+      const answers = [];
+      for (let i = 0; i < 6; i++) {
+        // Each request is signed anew (own jti): the replay guard is not what refuses them.
+        answers.push(await (await badBodies(c, limited))(i % 2 ? 'multipart' : 'json'));
+      }
+      const judged = answers.filter((a) => a.status === 400);
+      expect(judged.length, JSON.stringify(answers)).toBeLessThanOrEqual(2);
+      for (const a of judged) expect(a.code).toBe('ERR_VALIDATION');
+      const limitedKinds = answers.filter((a) => a.status === 429 && a.code === 'ERR_RATE_LIMITED');
+      expect(limitedKinds.length + judged.length, JSON.stringify(answers)).toBe(6);
+      expect(new Set(limitedKinds.map((a) => a.kind))).toEqual(new Set(['json', 'multipart']));
+    } finally {
+      await limited.stop();
+    }
+    // A disabled client: 403, whatever its body.
+    const off = await registerClient(w);
+    const sendOff = await badBodies(off, w);
+    expect((await w.admin('PATCH', `/admin/v1/clients/${off.clientId}`, { status: 'disabled' })).status).toBe(
+      200,
+    );
+    expect([await sendOff('json'), await sendOff('multipart')]).toEqual([
+      { kind: 'json', status: 403, code: 'ERR_FORBIDDEN' },
+      { kind: 'multipart', status: 403, code: 'ERR_FORBIDDEN' },
+    ]);
   });
 
   it('the same dump, an empty optional member: the same outcome over JSON and multipart', async () => {

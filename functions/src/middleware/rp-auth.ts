@@ -417,7 +417,10 @@ export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
     // As for a JSON body: the parts are judged once the token is known good (the route's schema runs
     // after this middleware), then read and hashed while the client is counted. A retry's fingerprint
     // is the token and the parts' digest (a multipart boundary differs on every send).
-    if (multipart.errors.length) throw schemaMismatch(multipart.errors);
+    if (multipart.errors.length) {
+      await decided; // a refused client (403 / 429) hears that first, as with a JSON body (newApp's hook)
+      throw schemaMismatch(multipart.errors);
+    }
     const parts = await readParts(multipart.files);
     c.set('chipParts', parts);
     c.set('bodyText', `multipart/form-data\n${token}\n${parts.digest}`);

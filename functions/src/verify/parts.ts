@@ -19,7 +19,6 @@ import {
   dumpFromParts,
   MAX_PART_BYTES,
 } from '@chipid/sdk';
-import { ContentDisposition } from '@remix-run/headers/content-disposition';
 import {
   getMultipartBoundary,
   MaxHeaderSizeExceededError,
@@ -54,6 +53,66 @@ const MAX_REQUEST_LENGTH = 16_384;
 /** Members that must not be empty (the JSON schema's `min(1)`); the others may be, as in JSON. */
 const NON_EMPTY: ReadonlySet<DumpPartName> = new Set(['sod', 'dg1', 'aa.challenge', 'aa.signature']);
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const DISPOSITION_TYPE = new RegExp(`\\s*(${TOKEN})\\s*`, 'y');
+const DISPOSITION_PARAM = new RegExp(
+  `;\\s*(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|(${TOKEN}))\\s*`,
+  'y',
+);
+
+/**
+ * What a part's `Content-Disposition` says (RFC 7578 §4.2, the grammar of RFC 6266 §4.1): the type must be
+ * `form-data`, parameter names are case-insensitive (`Name="sod"` names `sod`), values are tokens or
+ * quoted strings; a file part carries a `filename` (or `filename*`). `undefined` when the header is
+ * missing, another type, not in that grammar, or names a parameter twice — two readers of such a header
+ * could disagree on which part it is. (`@remix-run/headers`' reader matches names case-sensitively.)
+ */
+export function formDataDisposition(
+  value: string | undefined,
+): { name: string; filename: boolean } | undefined {
+  if (value === undefined) return undefined;
+  DISPOSITION_TYPE.lastIndex = 0;
+  const type = DISPOSITION_TYPE.exec(value);
+  if (!type || type[1]!.toLowerCase() !== 'form-data') return undefined;
+  const params = new Map<string, string>();
+  let at = DISPOSITION_TYPE.lastIndex;
+  while (at < value.length) {
+    DISPOSITION_PARAM.lastIndex = at;
+    const m = DISPOSITION_PARAM.exec(value);
+    if (!m) {
+      if (/^;\s*$/.test(value.slice(at))) break; // a trailing `;`, as some clients write
+      return undefined;
+    }
+    const key = m[1]!.toLowerCase();
+    if (params.has(key)) return undefined;
+    params.set(key, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!);
+    at = DISPOSITION_PARAM.lastIndex;
+  }
+  const name = params.get('name');
+  if (name === undefined) return undefined;
+  return { name, filename: params.has('filename') || params.has('filename*') };
+}
+
+const CR = 13;
+
+/**
+ * `message` from its first boundary on: RFC 2046 §5.1.1 lets a preamble (ignored) precede the first
+ * delimiter, which then starts a line (`CRLF--boundary`); the parser expects the delimiter at byte 0.
+ * The message unchanged when there is no such delimiter (the parser then names it malformed).
+ */
+function fromFirstBoundary(message: Uint8Array, boundary: string): Uint8Array {
+  const delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
+  const starts = (at: number, from: number) => {
+    for (let i = from; i < delimiter.length; i++) if (message[at + i - from] !== delimiter[i]) return false;
+    return true;
+  };
+  if (starts(0, 2)) return message;
+  for (let at = message.indexOf(CR); at !== -1; at = message.indexOf(CR, at + 1)) {
+    if (starts(at, 0)) return message.subarray(at + 2);
+  }
+  return message;
+}
+
 /**
  * The parts of a multipart body: `token` (the text part `request`, when there is one), the members'
  * bytes, and what is wrong with the parts — left to the caller to answer after the token is checked, in
@@ -70,7 +129,7 @@ export async function readPartsBody(
   const boundary = getMultipartBoundary(contentType);
   if (!boundary)
     throw schemaMismatch([{ pointer: '', detail: 'body: multipart/form-data without a boundary' }]);
-  const message = new Uint8Array(await body());
+  const message = fromFirstBoundary(new Uint8Array(await body()), boundary);
   const errors: ProblemError[] = [];
   const files = new Map<DumpPartName, Uint8Array>();
   let token: string | undefined;
@@ -84,15 +143,18 @@ export async function readPartsBody(
       maxFileSize: message.length,
       maxTotalSize: message.length,
     })) {
-      // The part's Content-Disposition parsed once (the part's own getters parse it per property, and
-      // decoding a `filename*` may write to the console): a filename of either kind makes a file part.
-      const disposition = ContentDisposition.from(part.headers['content-disposition'] ?? null);
+      // The part's Content-Disposition read once, here (the part's own getters parse it per property,
+      // with case-sensitive parameter names): a filename of either kind makes a file part.
+      const disposition = formDataDisposition(part.headers['content-disposition']);
+      if (!disposition) {
+        errors.push({ pointer: '', detail: 'a part without a valid Content-Disposition: form-data; name=…' });
+        continue;
+      }
       const name = disposition.name;
       const isFile =
-        disposition.filename !== undefined ||
-        disposition.filenameSplat !== undefined ||
+        disposition.filename ||
         /^application\/octet-stream\s*(;|$)/i.test(part.headers['content-type'] ?? '');
-      if (name === undefined || (name !== 'request' && !PART_NAMES.has(name))) {
+      if (name !== 'request' && !PART_NAMES.has(name)) {
         errors.push({ pointer: '', detail: 'unknown part (not in the schema)' });
         continue;
       }
