@@ -584,12 +584,16 @@ const targetRows: string[][] = [
     yesNo(floorRatio >= 0.7),
     'everything above the floor is JS work, ≈ 0.05–0.3 ms a step ("Where the time goes")',
   ],
-  [
-    'pipeline ≥ 25 % of the OpenSSL floor',
-    opensslFloorPerSec ? `${fmt((100 * pipelinePerSec) / opensslFloorPerSec, 2)} %` : 'n/a',
-    yesNo(opensslFloorPerSec ? pipelinePerSec >= 0.25 * opensslFloorPerSec : undefined),
-    'the same JS work against native primitives',
-  ],
+  opensslFloorPerSec
+    ? [
+        'pipeline ≥ 25 % of the OpenSSL floor',
+        `${fmt((100 * pipelinePerSec) / opensslFloorPerSec, 2)} % in Node, ${fmt((100 * workerdPipelinePerSec) / opensslFloorPerSec, 2)} % in workerd`,
+        yesNo(
+          pipelinePerSec >= 0.25 * opensslFloorPerSec && workerdPipelinePerSec >= 0.25 * opensslFloorPerSec,
+        ),
+        `the same JS work against native primitives${workerdPipelinePerSec >= 0.25 * opensslFloorPerSec && pipelinePerSec < 0.25 * opensslFloorPerSec ? '; met in workerd (the deployed runtime; its figure is one busy isolate thread timed from outside, an upper bound of its CPU), not in Node' : ''}`,
+      ]
+    : ['pipeline ≥ 25 % of the OpenSSL floor', 'n/a (no `openssl speed`)', yesNo(undefined), ''],
   ...kinds.map(([kind, node, workerd]) => [
     `CPU per verification ≤ 5 ms, ${kind}`,
     `${fmt(node)} ms in Node, ${fmt(workerd)} ms in workerd`,
