@@ -106,7 +106,7 @@ export const ADVICE: Record<string, string> = {
   ERR_CONFLICT:
     'A request with the same Idempotency-Key is still being processed (or the resource already exists): wait a moment and retry with the same key.',
   ERR_CHALLENGE_INVALID:
-    'The challenge is unknown, expired (120 s), already used or another client’s: get a new challenge and have the chip answer it.',
+    'Another request consumed the same challenge at the same moment (two verifications racing for one challenge): only one can use it. A challenge that is unknown, expired (120 s), already used or another client’s is not an error: the verification answers 200 `inconclusive` with the reason `challenge_invalid`. Either way, get a new challenge and have the chip answer it.',
   ERR_STORE_UNAVAILABLE:
     'The registry store is temporarily unavailable (503): retry after `Retry-After` seconds with the same Idempotency-Key; nothing was half-written.',
   ERR_INTERNAL:

@@ -66,6 +66,18 @@ describe('docs/api.md', () => {
     for (const code of Object.keys(PROBLEMS)) expect(doc).toContain(`| \`${code}\` |`);
   });
 
+  it('every operation taking parameters or a body documents its 400 (the validators answer ERR_VALIDATION)', async () => {
+    const oa = (await fetchOpenAPI()) as unknown as {
+      paths: Record<string, Record<string, { parameters?: unknown[]; requestBody?: unknown; responses: object }>>;
+    };
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries(oa.paths))
+      for (const [method, op] of Object.entries(item))
+        if ((op.parameters?.length || op.requestBody) && !('400' in op.responses))
+          missing.push(`${method.toUpperCase()} ${path}`);
+    expect(missing).toEqual([]);
+  });
+
   it('is generated from the same document the bundled Worker serves in workerd', async () => {
     // /openapi.json touches no storage: any endpoint string will do.
     w = await startWorker({

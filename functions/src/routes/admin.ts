@@ -260,7 +260,7 @@ adminRoutes
       request: { params: ClientParam },
       responses: {
         200: { description: 'Client', content: { 'application/json': { schema: ClientViewSchema } } },
-        ...problemResponses(401, 404, 503),
+        ...problemResponses(400, 401, 404, 503),
       },
     }),
     async (c) => {
@@ -410,7 +410,7 @@ for (const kind of ['csca', 'crl'] as const) {
         summary: kind === 'csca' ? 'Remove a CSCA certificate' : 'Remove a CRL',
         security,
         request: { params: TrustIdParam },
-        responses: { 204: { description: 'Removed' }, ...problemResponses(401, 404, 503) },
+        responses: { 204: { description: 'Removed' }, ...problemResponses(400, 401, 404, 503) },
       }),
       async (c) => {
         const { env, id } = c.req.valid('param');

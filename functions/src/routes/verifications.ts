@@ -147,7 +147,7 @@ export const verificationRoutes = newApp()
           description: 'Outcome',
           content: { 'application/json': { schema: VerificationRecordSchema } },
         },
-        ...problemResponses(401, 404, 409, 429, 503),
+        ...problemResponses(400, 401, 404, 409, 429, 503),
       },
     }),
     async (c) => {
