@@ -33,8 +33,11 @@ export interface Bindings {
 export const ENVIRONMENTS = ['sandbox', 'live'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** What a client id looks like: its environment, then 3–64 letters, digits, `_` or `-`. */
-export const CLIENT_ID_PATTERN = /^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/;
+/**
+ * What a client id looks like: its environment, then 3–64 letters, digits, `_` or `-` — the SDK's
+ * pattern, so an id the SDK signs with is one the service registers.
+ */
+export { CLIENT_ID_PATTERN } from '@chipid/sdk';
 
 /** `sandbox_abc` → `sandbox`; anything else → undefined. */
 export function envOfClientId(clientId: string): Environment | undefined {

@@ -93,6 +93,20 @@ describe('chipid sandbox', () => {
     expect(readFileSync(join(dir, 'again.json'), 'utf8')).toBe(text);
   });
 
+  it('every command answers --help on stdout with exit 0', async () => {
+    for (const argv of [
+      ['--help'],
+      ['card', '--help'],
+      ['csca', '--help'],
+      ['profiles', '-h'],
+      ['registry', '--help'],
+    ]) {
+      const r = await capture(argv);
+      expect([r.code, r.stderr], argv.join(' ')).toEqual([0, '']);
+      expect(r.stdout, argv.join(' ')).toMatch(/^usage: chipid sandbox/);
+    }
+  });
+
   it('usage errors exit 2 with one line on stderr', async () => {
     for (const argv of [
       ['card', '--profile', 'nope', '--out', join(dir, 'x.json')],

@@ -46,8 +46,23 @@ function fail(message: string): number {
   return 2;
 }
 
-function noArgs(sub: string, rest: string[]): void {
+/** What the commands without options print for `--help`. */
+const SIMPLE_USAGE: Record<'csca' | 'profiles' | 'registry', string> = {
+  csca: 'usage: chipid sandbox csca\n\nPrints the sandbox CSCA certificate (PEM): the trust anchor of every sandbox card\n(chipid verify <dump.json> --csca <file>).\n',
+  profiles:
+    "usage: chipid sandbox profiles\n\nPrints the sandbox card profiles (JSON): each one's expected result and reasons.\n",
+  registry:
+    'usage: chipid sandbox registry\n\nPrints the sandbox registry seed (JSONL): the citizens and cards the sandbox service knows.\n',
+};
+
+/** `true` when the command was asked for its usage (printed); a usage error for any other argument. */
+function noArgs(sub: keyof typeof SIMPLE_USAGE, rest: string[]): boolean {
+  if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+    process.stdout.write(SIMPLE_USAGE[sub]);
+    return true;
+  }
   if (rest.length) throw new UsageError(`'${sub}' takes no arguments`);
+  return false;
 }
 
 async function card(argv: string[]): Promise<number> {
@@ -130,15 +145,15 @@ export async function run(argv: string[]): Promise<number> {
   try {
     switch (sub) {
       case 'csca':
-        noArgs(sub, rest);
+        if (noArgs(sub, rest)) return 0;
         process.stdout.write((await sandboxCSCA()).pem);
         return 0;
       case 'profiles':
-        noArgs(sub, rest);
+        if (noArgs(sub, rest)) return 0;
         process.stdout.write(`${JSON.stringify(listProfiles(), null, 2)}\n`);
         return 0;
       case 'registry':
-        noArgs(sub, rest);
+        if (noArgs(sub, rest)) return 0;
         process.stdout.write(sandboxRegistryJSONL());
         return 0;
       case 'card':

@@ -297,7 +297,7 @@ describe('chipid submit', () => {
       '--url',
       'http://127.0.0.1:1',
       '--client-id',
-      'sandbox_x',
+      'sandbox_xyz',
     ];
     writeFileSync(join(dir, 'k.json'), JSON.stringify(rpJwk));
     expect(await main([...args, '--key', join(dir, 'k.json')])).toBe(2);
@@ -311,7 +311,7 @@ describe('chipid submit', () => {
       const cfg = join(stale, '.chipid', 'local.json');
       writeFileSync(
         cfg,
-        JSON.stringify({ url: 'http://127.0.0.1:1', clientId: 'sandbox_x', privateJwk: rpJwk }),
+        JSON.stringify({ url: 'http://127.0.0.1:1', clientId: 'sandbox_xyz', privateJwk: rpJwk }),
       );
       const e = await run([join(dir, 'dump.json')], stale).catch((x: unknown) => x);
       expect(isChipIdError(e) && e.code).toBe('ERR_NETWORK');

@@ -129,7 +129,10 @@ function mapJoseError(e: unknown): ClientError {
     return new ClientError('ERR_NETWORK', 'jwks: fetch timed out', { cause: e });
   if (e instanceof joseErrors.JWKSInvalid)
     return new ClientError('ERR_HTTP', 'jwks: the service answered an invalid key set', { cause: e });
-  if (e instanceof joseErrors.JWTExpired) return invalid('expired ("exp" passed)', e);
+  if (e instanceof joseErrors.JWTExpired)
+    return e.claim === 'iat'
+      ? invalid('older than maxAgeSeconds (its "iat")', e)
+      : invalid('expired ("exp" passed)', e);
   if (e instanceof joseErrors.JWTClaimValidationFailed) return invalid(`claim check failed: ${e.message}`, e);
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return invalid('algorithm not allowed (only ES256)', e);
   if (e instanceof joseErrors.JWKSNoMatchingKey) return invalid('no service key matches its "kid"', e);

@@ -420,6 +420,11 @@ describe('challenge, getVerification, verifyAssertion', () => {
     expect(() => createClient({ baseUrl: base, clientId: 'demo', privateKey: rpPrivate })).toThrow(
       /clientId/,
     );
+    // An id the service could never register (too short; a dot) is a configuration error up front.
+    for (const clientId of ['sandbox_x', 'sandbox_a.b'])
+      expect(() => createClient({ baseUrl: base, clientId, privateKey: rpPrivate }), clientId).toThrow(
+        /clientId must be sandbox_ or live_ and 3–64 of/,
+      );
     expect(() =>
       createClient({ baseUrl: base, clientId: 'sandbox_demo', privateKey: rpPrivate, retries: -1 }),
     ).toThrow(/retries/);

@@ -9,12 +9,13 @@
 
 import { ClientError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
-import { chipDumpSchema, decodeDump } from '../icao/dump.ts';
+import { chipDumpSchema, decodeDump, dumpIssueText } from '../icao/dump.ts';
 import { equalBytes, fromBase64 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
 import type { PrivateKeyInput, SigningKey } from '../request/keys.ts';
 import { importSigningKey } from '../request/keys.ts';
 import {
+  CLIENT_ID_PATTERN,
   encodeFormData,
   signAuthToken,
   signVerificationRequest,
@@ -166,8 +167,10 @@ export function createClient(options: ClientOptions): ChipIdClient {
   const serviceUrl =
     options.serviceUrl === undefined ? baseUrl : normalizeUrl(options.serviceUrl, 'serviceUrl');
   const clientId = options.clientId;
-  if (typeof clientId !== 'string' || !/^(sandbox|live)_[\x21-\x7e]{1,200}$/.test(clientId))
-    throw config('clientId must start with sandbox_ or live_');
+  if (typeof clientId !== 'string' || !CLIENT_ID_PATTERN.test(clientId))
+    throw config(
+      'clientId must be sandbox_ or live_ and 3–64 of A–Z a–z 0–9 _ - (as the service registers them)',
+    );
   if (options.privateKey === undefined || options.privateKey === null) throw config('privateKey is required');
   const fetchImpl: FetchLike =
     options.fetch ??
@@ -273,8 +276,9 @@ export function createClient(options: ClientOptions): ChipIdClient {
         throw new ClientError('ERR_REQUEST_INVALID', 'verify: options required');
       const parsed = chipDumpSchema.safeParse(dump);
       if (!parsed.success) {
-        const where = parsed.error.issues[0]?.path.join('.') || '(root)';
-        throw new ClientError('ERR_DUMP_INVALID', `chip: invalid field ${where}`, { cause: parsed.error });
+        throw new ClientError('ERR_DUMP_INVALID', `chip: ${dumpIssueText(parsed.error)}`, {
+          cause: parsed.error,
+        });
       }
       if (o.challenge !== undefined) {
         if (typeof o.challenge?.id !== 'string')

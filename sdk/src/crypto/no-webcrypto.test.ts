@@ -78,7 +78,7 @@ describe('without Web Crypto', () => {
     withoutWebCrypto();
     try {
       const signing = await signVerificationRequest({
-        clientId: 'sandbox_rn',
+        clientId: 'sandbox_rnapp',
         privateKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', kid: 'k' },
         audience: 'https://api.chipid.test',
         chip: dump,
@@ -89,7 +89,7 @@ describe('without Web Crypto', () => {
       expect((signing as Error).message).toMatch(/^signing a request needs Web Crypto/);
       const checking = await verifyAssertion('a.b.c', {
         issuer: 'https://api.chipid.test',
-        audience: 'sandbox_rn',
+        audience: 'sandbox_rnapp',
         jwks: { keys: [] },
       }).catch((e: unknown) => e);
       expect(isChipIdError(checking) && checking.code).toBe('ERR_CONFIG');

@@ -78,14 +78,21 @@ export interface ChipDump {
  */
 export function parseDump(json: unknown): ChipDump {
   const r = chipDumpSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : '(root)';
-    throw new LDSError('ERR_DUMP_INVALID', `dump: invalid field ${where}: ${issue?.message ?? 'invalid'}`, {
-      cause: r.error,
-    });
-  }
+  if (!r.success)
+    throw new LDSError('ERR_DUMP_INVALID', `dump: ${dumpIssueText(r.error)}`, { cause: r.error });
   return decodeDump(r.data);
+}
+
+/**
+ * What is wrong with a dump, from its schema's first issue: the field and the schema's message
+ * (`invalid field dg2: not base64`, `invalid field (root): Unrecognized key: "foo"`), never a value.
+ */
+export function dumpIssueText(error: {
+  issues: readonly { path: PropertyKey[]; message: string }[];
+}): string {
+  const issue = error.issues[0];
+  const where = issue?.path.length ? issue.path.map(String).join('.') : '(root)';
+  return `invalid field ${where}: ${issue?.message ?? 'invalid'}`;
 }
 
 /**

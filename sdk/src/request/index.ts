@@ -11,6 +11,7 @@ export type {
 } from './sign.ts';
 export {
   AUTH_TYP,
+  CLIENT_ID_PATTERN,
   MAX_AUTH_TTL_SECONDS,
   MAX_PURPOSE_LENGTH,
   MAX_REQUEST_TTL_SECONDS,

@@ -8,9 +8,17 @@
  *   HTTP method and path.
  */
 import { SignJWT } from 'jose';
+import { CLAIM_NAMES } from '../claims.ts';
 import { ClientError } from '../errors.ts';
 import type { ChipDump, ChipDumpJSON } from '../icao/dump.ts';
-import { chipDigest, chipDumpSchema, chipPartsDigest, decodeDump, dumpParts } from '../icao/dump.ts';
+import {
+  chipDigest,
+  chipDumpSchema,
+  chipPartsDigest,
+  decodeDump,
+  dumpIssueText,
+  dumpParts,
+} from '../icao/dump.ts';
 import { toBase64Url } from '../lib/bytes.ts';
 import type { PrivateKeyInput, SigningKey } from './keys.ts';
 import { importSigningKey } from './keys.ts';
@@ -23,8 +31,12 @@ export const MAX_REQUEST_TTL_SECONDS = 300;
 export const MAX_AUTH_TTL_SECONDS = 60;
 export const MAX_PURPOSE_LENGTH = 200;
 
-const CLIENT_ID_RE = /^(sandbox|live)_[\x21-\x7e]{1,200}$/;
-const SCOPE_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+/**
+ * A client id as the service registers them: the environment, `_`, then 3–64 of `A–Z a–z 0–9 _ -`
+ * (the service's own check; an id outside it can never be registered).
+ */
+export const CLIENT_ID_PATTERN = /^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/;
+const CLAIMS: ReadonlySet<string> = new Set(CLAIM_NAMES);
 const ID_RE = /^[\x21-\x7e]{1,200}$/;
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const METHOD_RE = /^[A-Z]{1,16}$/;
@@ -111,8 +123,8 @@ export function randomJti(): string {
 
 function checkBase(o: SignBaseOptions, maxTtl: number, defaultTtl: number) {
   if (typeof o !== 'object' || o === null) throw invalid('request: options object required');
-  if (typeof o.clientId !== 'string' || !CLIENT_ID_RE.test(o.clientId))
-    throw invalid('request: clientId must start with sandbox_ or live_ (visible ASCII, ≤ 200 characters)');
+  if (typeof o.clientId !== 'string' || !CLIENT_ID_PATTERN.test(o.clientId))
+    throw invalid('request: clientId must be sandbox_ or live_ and 3–64 of A–Z a–z 0–9 _ -');
   if (typeof o.audience !== 'string' || !isHttpUrl(o.audience))
     throw invalid('request: audience must be the service base URL (http or https)');
   const ttl = o.ttlSeconds ?? defaultTtl;
@@ -156,14 +168,18 @@ export async function signVerificationRequest(o: SignVerificationRequestOptions)
   const base = checkBase(o, MAX_REQUEST_TTL_SECONDS, 120);
   const parsed = chipDumpSchema.safeParse(o.chip);
   if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.join('.') || '(root)';
-    throw new ClientError('ERR_DUMP_INVALID', `chip: invalid field ${where}`, { cause: parsed.error });
+    throw new ClientError('ERR_DUMP_INVALID', `chip: ${dumpIssueText(parsed.error)}`, {
+      cause: parsed.error,
+    });
   }
   if (!Array.isArray(o.scope)) throw invalid('request: scope must be an array of claim names');
   if (o.scope.length > 64) throw invalid('request: scope lists more than 64 claim names');
   for (const s of o.scope) {
-    if (typeof s !== 'string' || !SCOPE_RE.test(s))
-      throw invalid('request: each scope entry must be a claim name ([A-Za-z0-9_.:-], ≤ 64 characters)');
+    // A name the service does not know would drop out of the answer silently: a typo is refused here.
+    if (typeof s !== 'string' || !CLAIMS.has(s))
+      throw invalid(
+        `request: scope entries are claim names (${CLAIM_NAMES.join(', ')})${typeof s === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(s) ? `; '${s}' is none` : ''}`,
+      );
   }
   if (new Set(o.scope).size !== o.scope.length) throw invalid('request: scope lists a claim name twice');
   if (typeof o.purpose !== 'string' || o.purpose.trim().length === 0)
