@@ -143,6 +143,35 @@ describe('problems (RFC 9457)', () => {
     expect(await problem(res)).toMatchObject({ code: 'ERR_MALFORMED_JSON' });
   });
 
+  it('415 for a body that is neither JSON nor multipart, whatever it holds; +json and charset are JSON', async () => {
+    const chip: ChipDumpJSON = { format: 'chipid.dump/1', sod: 'dwA=', dg1: 'YQA=' };
+    const good = JSON.stringify({ request: await rp.request(chip), chip });
+    for (const [contentType, body] of [
+      ['text/plain', good],
+      ['text/plain', '{"request": "a.b.c", "chip": {'],
+      ['application/x-www-form-urlencoded', good],
+      [undefined, good],
+    ] as const) {
+      const res = await w.fetch('/v1/verifications', {
+        method: 'POST',
+        headers: contentType ? { 'content-type': contentType } : {},
+        body: new TextEncoder().encode(body), // bytes: fetch adds no Content-Type of its own
+      });
+      expect([res.status, (await problem(res)).code], `${contentType}: ${body.slice(0, 12)}`).toEqual([
+        415,
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+      ]);
+    }
+    for (const contentType of ['application/problem+json', 'Application/JSON; charset=utf-8']) {
+      const res = await w.fetch('/v1/verifications', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: JSON.stringify({ request: await rp.request(chip), chip }),
+      });
+      expect(res.status, contentType).toBe(200);
+    }
+  });
+
   it('400 ERR_MALFORMED_JSON on admin JSON routes too', async () => {
     const res = await w.admin('POST', '/admin/v1/clients', '{nope', { 'content-type': 'application/json' });
     expect(res.status).toBe(400);

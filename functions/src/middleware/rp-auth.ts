@@ -396,6 +396,13 @@ export const requestAuth = createMiddleware<AppEnv>(async (c, next) => {
     if (token === undefined && aboutRequest.length) throw schemaMismatch(aboutRequest);
   } else if (mediaType.startsWith('multipart/')) {
     throw new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'a multipart body is multipart/form-data');
+  } else if (!/^application\/(?:[a-z0-9.-]+\+)?json$/.test(mediaType)) {
+    // Before reading anything: a JSON text sent as text/plain (or with no Content-Type) is refused
+    // the same way whatever it holds, not judged as JSON first.
+    throw new ApiError(
+      'ERR_UNSUPPORTED_MEDIA_TYPE',
+      'the body is application/json (or multipart/form-data, the binary body)',
+    );
   } else {
     const body = await readJsonBody(c);
     token = (body as { request?: unknown } | undefined)?.request;
