@@ -58,6 +58,10 @@ describe('chipid CLI', () => {
     });
     expect(out.sod).toMatchObject({ hashAlgorithm: 'SHA-256', signatureAlgorithm: 'rsassa-pss-SHA-256' });
     expect(out.sod.dataGroups).toEqual([1, 2, 3, 4, 14]);
+    // EF.COM's tag list as Doc 9303 writes tags (0x61 = DG1), beside the data-group numbers.
+    expect(out.com.tags.length).toBe(out.com.dataGroups.length);
+    expect(out.com.tags[0]).toBe('0x61');
+    for (const t of out.com.tags) expect(t).toMatch(/^0x[0-9a-f]{2}$/);
     expect(out.dg2.faces[0].format).toBe('jp2'); // the BSI face is JPEG 2000
   });
 
@@ -117,7 +121,16 @@ describe('chipid CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('ERR_DUMP_INVALID');
-    expect((await chipid('verify', join(dir, 'missing.json'), '--csca', cscaFile)).code).toBe(2);
+    const missing = await chipid('verify', join(dir, 'missing.json'), '--csca', cscaFile);
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      2,
+      `chipid verify: ERR_DUMP_INVALID: cannot read ${join(dir, 'missing.json')}: no such file`,
+    ]);
+    const folder = await chipid('inspect', dir);
+    expect(folder.stderr.trim()).toMatch(/: a directory, not a file$/);
+    expect((await chipid('verify', dumpFile, '--csca', join(dir, 'nope.pem'))).stderr).toMatch(
+      /cannot read .*nope\.pem: no such file/,
+    );
     expect((await chipid('inspect')).code).toBe(2);
   });
 });

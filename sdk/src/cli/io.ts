@@ -4,13 +4,29 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ChipIdError } from '../errors.ts';
 import { type ChipDump, type ChipDumpJSON, parseDump } from '../icao/dump.ts';
 
+/** Why a file could not be read, in words: `no such file`, `permission denied`, `a directory`. */
+export function readFailure(cause: unknown): string {
+  const code = (cause as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'a directory, not a file';
+    default:
+      return typeof code === 'string' ? code : 'unreadable';
+  }
+}
+
 /** Reads and validates a `chipid.dump/1` file. Throws ChipIdError (exit 2) when unusable. */
 export function readDumpFile(path: string): { json: ChipDumpJSON; dump: ChipDump } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ChipIdError('ERR_DUMP_INVALID', `cannot read ${path}`, { cause });
+    throw new ChipIdError('ERR_DUMP_INVALID', `cannot read ${path}: ${readFailure(cause)}`, { cause });
   }
   let json: unknown;
   try {
@@ -28,7 +44,7 @@ export function readPemOrDer(path: string): Uint8Array | string {
   try {
     bytes = new Uint8Array(readFileSync(path));
   } catch (cause) {
-    throw new ChipIdError('ERR_CONFIG', `cannot read ${path}`, { cause });
+    throw new ChipIdError('ERR_CONFIG', `cannot read ${path}: ${readFailure(cause)}`, { cause });
   }
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
   return head.includes('-----BEGIN') ? new TextDecoder().decode(bytes) : bytes;

@@ -93,6 +93,17 @@ describe('chipid sandbox', () => {
     expect(readFileSync(join(dir, 'again.json'), 'utf8')).toBe(text);
   });
 
+  it('card --out -: the dump on stdout, the summary with its seed on stderr (the seed rebuilds the card)', async () => {
+    const r = await capture(['card', '--profile', 'valid', '--out', '-']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stderr) as { seed: string; out: string; chip?: string };
+    expect(summary).toMatchObject({ out: '-', seed: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(summary.chip).toBeUndefined(); // no .chip.json beside stdout
+    const again = await capture(['card', '--profile', 'valid', '--seed', summary.seed, '--out', '-']);
+    expect(again.stdout).toBe(r.stdout);
+    expect(parseDump(JSON.parse(r.stdout)).dg1.length).toBeGreaterThan(0);
+  });
+
   it('every command answers --help on stdout with exit 0', async () => {
     for (const argv of [
       ['--help'],

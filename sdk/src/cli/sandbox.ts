@@ -36,7 +36,7 @@ so its virtual chip can answer a service challenge later (chipid submit <dump.js
   --seed <n>            same seed → same citizen and card (default: random, kept in the .chip.json)
   --challenge <hex>     the virtual chip signs these bytes (Active Authentication answer in the dump)
   --face-size <bytes>   DG2 face image size (default ≈ 15 KB)
-  --out -               the dump on stdout instead of a file
+  --out -               the dump on stdout instead of a file (the summary, with the seed, on stderr)
 `;
 
 class UsageError extends Error {}
@@ -112,30 +112,30 @@ async function card(argv: string[]): Promise<number> {
     ...(faceSize ? { faceSize } : {}),
   });
   const text = `${JSON.stringify(made.dump, null, 2)}\n`;
-  if (values.out === '-') {
-    process.stdout.write(text);
-    return 0;
-  }
-  await writeFile(values.out, text);
+  const toStdout = values.out === '-';
+  if (toStdout) process.stdout.write(text);
+  else await writeFile(values.out, text);
   const chip: SandboxChipFile = {
     format: 'chipid.sandbox-chip/1',
     profile: made.profile.name,
     seed,
     ...(faceSize ? { faceSize } : {}),
   };
-  if (made.chip) await writeFile(sandboxChipPath(values.out), `${JSON.stringify(chip, null, 2)}\n`);
+  const chipFile = made.chip && !toStdout ? sandboxChipPath(values.out) : undefined;
+  if (chipFile) await writeFile(chipFile, `${JSON.stringify(chip, null, 2)}\n`);
   const summary = {
     profile: made.profile.name,
     out: values.out,
     seed,
-    ...(made.chip ? { chip: sandboxChipPath(values.out) } : {}),
+    ...(chipFile ? { chip: chipFile } : {}),
     documentNumber: made.card.documentNumber,
     idNumber: made.citizen.idNumber,
     files: Object.keys(made.dump).filter((k) => k !== 'format' && k !== 'aa'),
     aa: made.dump.aa !== undefined,
     expected: made.profile.expected,
   };
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  // With the dump on stdout, the summary (and so the seed that rebuilds the card) goes to stderr.
+  (toStdout ? process.stderr : process.stdout).write(`${JSON.stringify(summary)}\n`);
   return 0;
 }
 

@@ -12,7 +12,7 @@ import type { Challenge } from '../client/types.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
 import type { ProfileName } from '../sandbox/index.ts';
-import { parseCommandArgs, printJSON, readDumpFile, readSandboxChip } from './io.ts';
+import { parseCommandArgs, printJSON, readDumpFile, readFailure, readSandboxChip } from './io.ts';
 
 const HELP = `usage: chipid submit <dump.json> [options]
        chipid submit --profile <name> --seed <n> [--challenge] [options]
@@ -57,7 +57,7 @@ function readJSONFile(path: string, what: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw configError(`cannot read ${what} ${path}`, cause);
+    throw configError(`cannot read ${what} ${path}: ${readFailure(cause)}`, cause);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -43,7 +43,12 @@ export interface DescribeOptions {
  */
 export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record<string, Section> {
   const out: Record<string, Section> = {};
-  if (dump.com) out.com = section(() => ({ ...parseCOM(dump.com!) }));
+  if (dump.com)
+    out.com = section(() => {
+      const com = parseCOM(dump.com!);
+      // Tags as written in Doc 9303 (`0x61` = DG1), not as decimals.
+      return { ...com, tags: com.tags.map((t) => `0x${t.toString(16).padStart(2, '0')}`) };
+    });
   out.dg1 = section(() => {
     const { mrz } = parseDG1(dump.dg1);
     return {
