@@ -2,6 +2,7 @@
  * Step-up backend of a payment app (Hono):
  *
  *   POST /stepup/challenge  { userId, trigger }               → { challengeId, challenge, expiresAt }
+ *                                                               (404 { error: 'not_onboarded' })
  *   POST /stepup/complete   { userId, challengeId, chip }     → { outcome, txn, reasons }
  *
  * `outcome` is `allowed` (go on with the login / transfer), `different_card`, `clone_suspected` or
@@ -51,6 +52,8 @@ export function createApp(deps: StepUpDeps): Hono {
     const now = Date.now();
     for (const [id, p] of pending) if (p.expiresAt < now) pending.delete(id);
     try {
+      // Nothing to compare a card with: refuse before spending a challenge (and a chip read) on it.
+      if ((await deps.lookup(userId)) === undefined) return c.json({ error: 'not_onboarded' }, 404);
       const ch = await deps.client.challenge();
       pending.set(ch.id, {
         userId,

@@ -10,7 +10,7 @@ import { createApp as createOnboarding } from '../ekyc-onboarding/app.ts';
 import { memoryStore } from '../ekyc-onboarding/store.ts';
 import { useSandboxService } from '../shared/sandbox-service.ts';
 import { createApp } from './app.ts';
-import { decide, type StepUpDecision } from './stepup.ts';
+import { decide, type StepUpDecision, stepUp } from './stepup.ts';
 
 const svc = useSandboxService();
 let client: ChipIdClient;
@@ -106,9 +106,14 @@ describe('account-takeover step-up', () => {
     expect(r.json).toMatchObject({ outcome: 'rejected', reasons: ['aa_not_supported'] });
   });
 
-  it('a user never onboarded → rejected (not_onboarded)', async () => {
-    const r = await runStepUp('carol', { profile: 'valid', seed: 'alice-card' });
-    expect(r.json).toEqual({ outcome: 'rejected', reasons: ['not_onboarded'] });
+  it('a user never onboarded: no challenge is spent (404); stepUp itself rejects (not_onboarded)', async () => {
+    const ch = await post(stepup, '/stepup/challenge', { userId: 'carol', trigger: 'new_device' });
+    expect(ch).toEqual({ status: 404, json: { error: 'not_onboarded' } });
+    // Onboarding withdrawn between the two calls: the decision still needs a stored sub.
+    const real = await client.challenge();
+    const { dump } = await makeCard({ profile: 'valid', seed: 'alice-card', challenge: real.challenge });
+    const d = await stepUp({ client, lookup: async () => undefined }, 'carol', dump, real, 'new_device');
+    expect(d).toEqual({ outcome: 'rejected', reasons: ['not_onboarded'] });
   });
 
   it('refuses an unknown trigger and a foreign challenge', async () => {

@@ -33,7 +33,8 @@ const CARD_USAGE = `usage: chipid sandbox card --profile <name> [--seed <n>] [--
 Writes a complete, correctly signed sandbox chip dump (chipid.dump/1) for one of the profiles
 (chipid sandbox profiles), and beside it <dump>.chip.json: the profile and seed that rebuild the card,
 so its virtual chip can answer a service challenge later (chipid submit <dump.json> --challenge).
-  --seed <n>            same seed → same citizen and card (default: random, kept in the .chip.json)
+  --seed <n>            same seed → byte-identical card and chip key (default: random, kept in the
+                        .chip.json); the citizen is always the profile's ready citizen (docs/sandbox.md)
   --challenge <hex>     the virtual chip signs these bytes (Active Authentication answer in the dump)
   --face-size <bytes>   DG2 face image size (default ≈ 15 KB)
   --out -               the dump on stdout instead of a file (the summary, with the seed, on stderr)
