@@ -68,7 +68,10 @@ describe('docs/api.md', () => {
 
   it('every operation taking parameters or a body documents its 400 (the validators answer ERR_VALIDATION)', async () => {
     const oa = (await fetchOpenAPI()) as unknown as {
-      paths: Record<string, Record<string, { parameters?: unknown[]; requestBody?: unknown; responses: object }>>;
+      paths: Record<
+        string,
+        Record<string, { parameters?: unknown[]; requestBody?: unknown; responses: object }>
+      >;
     };
     const missing: string[] = [];
     for (const [path, item] of Object.entries(oa.paths))
