@@ -93,6 +93,18 @@ export function namedCurve(name: NamedCurve): Curve {
 }
 
 /** A curve from explicit parameters; recognised as a named curve when all parameters match. */
+/**
+ * What identifies a curve in a cache key: its name, or every domain parameter of an unnamed one — two
+ * curves sharing p and n but not a, b or the generator are different curves, and a key cached under the
+ * one must never answer for the other (a forged certificate could otherwise plant a point under a
+ * genuine key's cache entry).
+ */
+export function curveId(curve: Curve): string {
+  if (curve.name) return curve.name;
+  const { p, a, b, Gx, Gy, n, h } = curve.params;
+  return `explicit:${p}:${a}:${b}:${Gx}:${Gy}:${n}:${h}`;
+}
+
 export function explicitCurve(params: CurveParams): Curve {
   for (const name of Object.keys(NOBLE) as NamedCurve[]) {
     const k = namedCurve(name).params;

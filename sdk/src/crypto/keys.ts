@@ -17,7 +17,15 @@ import { OID } from '../asn1/oid.ts';
 import { bitString, oid, seq } from '../asn1/writer.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
 import { bytesToBigInt } from '../lib/bytes.ts';
-import { CURVE_OID, type Curve, type CurveParams, explicitCurve, NOBLE, namedCurve } from './curves.ts';
+import {
+  CURVE_OID,
+  type Curve,
+  type CurveParams,
+  curveId,
+  explicitCurve,
+  NOBLE,
+  namedCurve,
+} from './curves.ts';
 
 export interface RSAPublicKey {
   kind: 'rsa';
@@ -55,13 +63,16 @@ export function readAlgorithmIdentifier(node: Node): AlgorithmIdentifier {
 
 type PointCons = ReturnType<typeof weierstrass<bigint>>;
 const explicitPointCache = new Map<string, PointCons>();
+const MAX_EXPLICIT_CURVES = 64;
 
-/** noble Point constructor for a curve (named or explicit). */
+/** noble Point constructor for a curve (named or explicit; explicit ones cached by every parameter). */
 export function pointConstructor(curve: Curve): PointCons {
   if (curve.name) return NOBLE[curve.name].Point as unknown as PointCons;
-  const key = `${curve.params.p}:${curve.params.n}:${curve.params.a}:${curve.params.Gx}`;
+  const key = curveId(curve);
   let P = explicitPointCache.get(key);
   if (!P) {
+    if (explicitPointCache.size >= MAX_EXPLICIT_CURVES)
+      explicitPointCache.delete(explicitPointCache.keys().next().value as string);
     P = weierstrass<bigint>(curve.params);
     explicitPointCache.set(key, P);
   }

@@ -207,3 +207,40 @@ describe.runIf(hasOpenSSL)('RSA PKCS#1 v1.5 and PSS (signatures by OpenSSL)', ()
     expect(await verifySignature(key, scheme, msg, bad)).toBe(false);
   });
 });
+
+describe('the EC point cache tells curves apart by every domain parameter', () => {
+  beforeAll(() => useNativeECDSA(false)); // noble's path, as in workerd and browsers (no native brainpool)
+  afterAll(() => useNativeECDSA(true));
+
+  it('a forged explicit curve sharing p and n with brainpoolP256r1 cannot plant a genuine key', async () => {
+    const impl = NOBLE.brainpoolP256r1;
+    const c = impl.Point.CURVE();
+    const mod = (v: bigint) => ((v % c.p) + c.p) % c.p;
+    const sk = impl.utils.randomSecretKey();
+    const pub = impl.getPublicKey(sk, false);
+    const genuine = parseSPKI(spki(der.oid(OID.brainpoolP256r1), pub));
+    const msg = new TextEncoder().encode('signed attributes');
+    const plain = impl.sign(await digest('SHA-256', msg), sk, { prehash: false, lowS: false });
+    const scheme = { kind: 'ecdsa', hash: 'SHA-256', format: 'plain' } as const;
+    // The attacker's curve: same p and n, another a, and b chosen so that the genuine point lies on it
+    // (its generator too). A certificate on it carries the genuine public point.
+    const x = BigInt(`0x${Buffer.from(pub.subarray(1, 33)).toString('hex')}`);
+    const y = BigInt(`0x${Buffer.from(pub.subarray(33)).toString('hex')}`);
+    const a2 = mod(c.a + 1n);
+    const b2 = mod(y * y - x * x * x - a2 * x);
+    const forgedParams = der.seq(
+      der.int(1),
+      der.seq(der.oid(OID.primeField), der.int(c.p)),
+      der.seq(der.octets(bigIntToBytes(a2, 32)), der.octets(bigIntToBytes(b2, 32))),
+      der.octets(pub),
+      der.int(c.n),
+      der.int(1),
+    );
+    const forged = parseSPKI(spki(forgedParams, pub));
+    expect(forged.kind === 'ec' && forged.curve.name).toBeUndefined();
+    // The forged key is used first (its point cached), then the genuine key: still its own curve.
+    expect(await verifySignature(forged, scheme, msg, plain)).toBe(false);
+    expect(await verifySignature(genuine, scheme, msg, plain)).toBe(true);
+    expect(await verifySignature(genuine, scheme, msg, plain)).toBe(true); // from the cache, with its table
+  });
+});

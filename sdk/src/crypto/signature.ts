@@ -22,7 +22,7 @@ import {
   modPow,
   toBase64Url,
 } from '../lib/bytes.ts';
-import { WEBCRYPTO_CURVES } from './curves.ts';
+import { curveId, WEBCRYPTO_CURVES } from './curves.ts';
 import { digest, HASH_LENGTH, type HashName, hashFromOID } from './hash.ts';
 import {
   type AlgorithmIdentifier,
@@ -182,7 +182,7 @@ const pointCache = new Map<string, CachedPoint>();
 const PRECOMPUTE_WINDOW = 8;
 
 function cachedPoint(key: ECPublicKey): Point {
-  const id = `${key.curve.params.p}:${key.curve.params.n}:${fromLatin1(key.point)}`;
+  const id = `${curveId(key.curve)}/${fromLatin1(key.point)}`;
   let c = pointCache.get(id);
   if (!c) {
     if (pointCache.size >= MAX_CACHE) pointCache.delete(pointCache.keys().next().value as string);
