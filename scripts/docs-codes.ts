@@ -136,9 +136,9 @@ export const ADVICE: Record<string, string> = {
   aa_failed:
     'Possible clone: valid data, but the chip did not prove it holds the card’s key. Do not grant access on this read; ask for a new read with a fresh challenge, then manual review.',
   aa_not_supported:
-    'The card has no Active Authentication key, so cloning cannot be ruled out: accept only for low-risk actions or add another factor.',
+    'The card has no Active Authentication key (no DG15, and its SOD lists none), so cloning cannot be ruled out: accept only for low-risk actions or add another factor.',
   aa_not_performed:
-    'No answer to the challenge was sent: have the chip sign the challenge (INTERNAL AUTHENTICATE) and send `aa` in the dump with `challenge_id`.',
+    'No answer to the challenge was checked: have the chip sign the challenge (INTERNAL AUTHENTICATE) and send `aa` in the dump with `challenge_id`, and DG15 whenever the SOD lists it (a read that leaves DG15 out is treated as a chip that did not answer, never as one without Active Authentication).',
   challenge_invalid:
     'The chip answered a challenge that is unknown, expired, already used or another client’s: get a fresh challenge and read again.',
   card_unknown:

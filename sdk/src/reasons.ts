@@ -21,8 +21,10 @@ export const REASONS = {
   algorithm_unsupported: 'A signature or hash algorithm is not supported.',
   // Active authentication (Doc 9303 Part 11 §6.1) — clone detection
   aa_failed: 'The chip did not prove possession of the DG15 private key (possible clone).',
-  aa_not_supported: 'The chip has no Active Authentication key (no DG15): clone check impossible.',
-  aa_not_performed: 'No Active Authentication answer was supplied for a server challenge.',
+  aa_not_supported:
+    'The chip has no Active Authentication key (no DG15, none listed in its SOD): clone check impossible.',
+  aa_not_performed:
+    'The chip has Active Authentication but no answer to a server challenge was checked (none supplied, or DG15 left out of the read although the SOD lists it).',
   challenge_invalid: 'The challenge is unknown, expired, already used or issued to another client.',
   // Registry (the issuing authority's records)
   card_unknown: 'The document number is not in the registry.',

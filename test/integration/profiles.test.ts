@@ -315,6 +315,15 @@ describe('challenges in verifications', () => {
     expect(a).toMatchObject({ result: 'inconclusive', reasons: ['challenge_invalid'] });
   });
 
+  it('a read that leaves out the DG15 its SOD lists is a chip that did not answer (aa_not_performed), not one without AA', async () => {
+    // A copy of a genuine chip's data cannot answer the challenge: dropping DG15 and the answer must not
+    // turn it into the softer "card without Active Authentication".
+    const { ch, card } = await answeringCard(rp);
+    const { dg15: _key, aa: _answer, ...copy } = card.dump;
+    const a = (await (await postVerification(w, rp, copy, { challengeId: ch.id })).json()) as Answer;
+    expect(a).toMatchObject({ result: 'inconclusive', reasons: ['aa_not_performed'] });
+  });
+
   it('an AA answer without a server challenge proves nothing (inconclusive)', async () => {
     const card = await makeCard({ profile: 'valid', seed: 'h4', challenge: new Uint8Array(8).fill(7) });
     const a = (await (await postVerification(w, rp, card.dump)).json()) as Answer;

@@ -18,7 +18,8 @@ import {
 export interface ChipReport extends PassiveAuthReport {
   /**
    * Active Authentication outcome: `passed`/`failed` when the dump carries an answer, `absent` when
-   * the chip has DG15 but no answer was supplied, `unsupported` when the chip has no DG15.
+   * the chip has DG15 (in the dump or listed in its SOD) but no answer was checked, `unsupported` when
+   * the chip has no DG15 (none in the dump, none in the SOD).
    */
   activeAuth: 'passed' | 'failed' | 'absent' | 'unsupported';
 }
@@ -39,7 +40,11 @@ export interface ChipVerifyOptions extends PassiveAuthOptions {
  */
 export async function verifyChip(dump: ChipDump, opts: ChipVerifyOptions): Promise<ChipReport> {
   const passive = await verifyPassive(dump, opts);
-  const report: ChipReport = { ...passive, activeAuth: dump.dg15 ? 'absent' : 'unsupported' };
+  // The SOD lists every data group on the chip (Doc 9303 Part 10 §4.6.2; Part 11 §6.1: DG15 present ⇒ AA
+  // supported). A DG15 it lists but the dump lacks was left out: a copy of a chip's data minus DG15 must
+  // not pass for a chip without Active Authentication.
+  const hasAA = dump.dg15 !== undefined || passive.sod?.dataGroupHashes.has(15) === true;
+  const report: ChipReport = { ...passive, activeAuth: hasAA ? 'absent' : 'unsupported' };
   if (!dump.dg15 || !dump.aa) return report;
   const check: Check = { name: 'aa.signature', ok: false, code: 'aa_failed' };
   try {

@@ -311,6 +311,18 @@ describe('outcomes through the SDK verifier', () => {
   });
 });
 
+describe('a DG15 the SOD lists but the read left out', () => {
+  it('is a chip with Active Authentication (absent), not one without (unsupported): a clone cannot hide it', async () => {
+    const trust = createTrustStore({ cscas: [(await sandboxCSCA()).pem] });
+    const { dg15: _key, aa: _answer, ...withoutAA } = card('valid').dump;
+    const report = await verifyChip(parseDump(withoutAA), { trust });
+    expect(report.valid).toBe(true); // what is there is genuine
+    expect(report.activeAuth).toBe('absent');
+    const none = await verifyChip(parseDump(card('no-aa').dump), { trust });
+    expect(none.activeAuth).toBe('unsupported'); // its SOD lists no DG15
+  });
+});
+
 describe.skipIf(spawnSync('openssl', ['version']).status !== 0)('OpenSSL accepts every SOD', () => {
   it('cms -verify succeeds for genuine signatures (P-256, brainpoolP256r1, RSA) and fails when broken', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chipid-sod-'));
