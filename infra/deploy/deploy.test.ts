@@ -194,3 +194,14 @@ describe('parseDeployArgs', () => {
     expect(() => parseDeployArgs(['--tables', 'terraform'])).toThrow(/--tables/);
   });
 });
+
+describe('wrangler.toml, as wrangler reads it', () => {
+  it("keeps Workers Logs for our log line but not the platform's invocation log (it records URLs: admin paths carry id numbers)", async () => {
+    const { unstable_readConfig } = await import('wrangler');
+    const config = unstable_readConfig({ config: join(import.meta.dirname, '../../wrangler.toml') });
+    expect(config.observability).toMatchObject({
+      enabled: true,
+      logs: { enabled: true, invocation_logs: false },
+    });
+  });
+});

@@ -122,6 +122,38 @@ describe('store round trips per verification', () => {
     expect(forged.calls).toEqual({ GetItemCommand: 1 });
   });
 
+  it('twenty forged tokens naming a client, at once and back to back: one read of it, then its genuine request goes through', async () => {
+    const fresh = await svc.registerClient(`sandbox_ff${Date.now()}`);
+    await verify('valid', true, fresh); // cached, counted
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const forger = {
+      clientId: fresh.clientId,
+      privateJwk: { ...(await exportJWK(privateKey)), kid: fresh.privateJwk.kid, alg: 'ES256' },
+    };
+    // Bodies signed first, so that the twenty posts fall within the second one shared read covers.
+    const card = await benchCard('valid');
+    const bodies = await Promise.all(
+      Array.from({ length: 20 }, () => verificationBody(forger, svc.env.SERVICE_URL, card.dump)),
+    );
+    calls.clear();
+    const post = (body: string) =>
+      svc.fetch('/v1/verifications', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const statuses = [
+      ...(await Promise.all(bodies.slice(0, 10).map(post))).map((r) => r.status),
+      ...(await Promise.all(bodies.slice(10).map(post))).map((r) => r.status),
+    ];
+    expect(statuses).toEqual(Array(20).fill(401));
+    expect(Object.fromEntries(calls)).toEqual({ GetItemCommand: 1 });
+    // The client's own next request is not held up by that read: checked on the cache, counted.
+    const genuine = await verify('valid', true, fresh);
+    expect(genuine).toMatchObject({ status: 200, result: 'verified' });
+    expect(genuine.calls).not.toHaveProperty('GetItemCommand');
+  });
+
   it("a client's first request in the isolate reads the client before checking the signature", async () => {
     const fresh = await svc.registerClient(`sandbox_rt${Date.now()}`);
     const first = await verify('valid', true, fresh);

@@ -27,7 +27,7 @@ import type { AppEnv, RpAuth } from '../app-env.ts';
 import { type Bindings, CLIENT_ID_PATTERN, envOfClientId } from '../env.ts';
 import { ApiError } from '../problems.ts';
 import { type ClientKey, type ClientRecord, countClientRequest, getClient } from '../store/clients.ts';
-import { storeFor } from '../store/db.ts';
+import { type StoreContext, storeFor } from '../store/db.ts';
 import { consumeJti } from '../store/requests.ts';
 import { schemaMismatch } from '../validation.ts';
 import { mediaTypeOf, readParts, readPartsBody } from '../verify/parts.ts';
@@ -90,6 +90,33 @@ const CLIENT_CACHE_SIZE = 1000;
 
 /** What of a client decides a token: status, scope, keys. */
 const fingerprint = (c: ClientRecord): string => JSON.stringify([c.status, c.scope, c.keys]);
+
+/**
+ * Reads of a client on behalf of a token the cache could not accept (an unknown client, a new key, a
+ * bad signature), shared for {@link CLIENT_REREAD_MS}: concurrent and following refused tokens are
+ * checked against the same read — at most one read a second per client id and isolate, however many
+ * forged tokens name it — and a key registered more than that ago is always seen.
+ */
+const clientReads = new Map<string, { at: number; read: Promise<ClientRecord | undefined> }>();
+const CLIENT_REREAD_MS = 1_000;
+
+function readClient(
+  store: StoreContext,
+  cacheKey: string,
+  clientId: string,
+): Promise<ClientRecord | undefined> {
+  const now = Date.now();
+  const recent = clientReads.get(cacheKey);
+  if (recent && now - recent.at < CLIENT_REREAD_MS) return recent.read;
+  const read = getClient(store, clientId);
+  clientReads.delete(cacheKey);
+  clientReads.set(cacheKey, { at: now, read });
+  if (clientReads.size > CLIENT_CACHE_SIZE) clientReads.delete(clientReads.keys().next().value!);
+  read.catch(() => {
+    if (clientReads.get(cacheKey)?.read === read) clientReads.delete(cacheKey); // a failed read (503) is not shared
+  });
+  return read;
+}
 
 function rememberClient(cacheKey: string, record: ClientRecord) {
   const entry = { record, fingerprint: fingerprint(record) };
@@ -198,8 +225,8 @@ export async function checkRpToken(
   const alg = header.alg as string;
 
   // The client as this isolate last saw it may only shortcut a success: a token it refuses (or that
-  // names a key it does not know) is checked against the client as read now — unless that read shows
-  // the same client, which would refuse it the same way.
+  // names a key it does not know) is checked against the client as read now (or within the last
+  // second, `readClient`) — unless that read shows the same client, which would refuse it the same way.
   let seen = clientCache.get(cacheKey);
   let refused: unknown;
   let claims =
@@ -209,7 +236,7 @@ export async function checkRpToken(
       return undefined;
     }));
   if (!claims) {
-    const record = await getClient(store, iss);
+    const record = await readClient(store, cacheKey, iss);
     const before = seen;
     seen = record && rememberClient(cacheKey, record);
     if (refused && before && seen?.fingerprint === before.fingerprint) throw refused;
@@ -233,6 +260,9 @@ export async function decideRpToken(env: Bindings, t: CheckedRpToken): Promise<R
     clientCache.delete(t.cacheKey);
     throw unauthorized('token issuer or key unknown');
   }
+  // A newer record than any shared read: the next refused token reads again (a key registered since
+  // is seen at once).
+  clientReads.delete(t.cacheKey);
   const fresh = rememberClient(t.cacheKey, counted.record);
   let claims = t.claims;
   if (fresh.fingerprint !== t.seen.fingerprint) {
