@@ -213,7 +213,7 @@ export function renderApiDoc(doc: OpenAPIDocument): string {
     '(`application/problem+json`, see [Problems](#problems) and [errors.md](errors.md)); every answer',
     'carries `X-Request-Id`. The RP POSTs (`/v1/challenges`, `/v1/verifications`) and the client',
     'registration (`POST /admin/v1/clients`) accept an `Idempotency-Key` header (same key + same body →',
-    'the same answer, marked `Idempotent-Replayed: true`, for 24 h; a different body → 409',
+    "the same answer, marked `Idempotent-Replayed: true`, for 24 h — a verification's answer only while its request token can be resent, `exp` + 30 s; a different body → 409",
     '`ERR_IDEMPOTENCY_CONFLICT`): registering a client id that exists is otherwise 409 `ERR_CONFLICT`, so',
     'a registration retried without a key cannot tell its own success from a clash. The other admin writes',
     'are upserts — a retry has the same effect — and ignore the header. RP endpoints answer',

@@ -9,8 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   createLocalJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   importJWK,
   type JWTPayload,
@@ -18,6 +20,7 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyAttrs, keys } from '../../functions/src/store/keys.ts';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { type ChipDumpJSON, chipDigest } from '../../sdk/src/icao/dump.ts';
 import { parseCertificate } from '../../sdk/src/index.ts';
@@ -553,6 +556,33 @@ describe('concurrency and atomicity', () => {
     expect(ja).toEqual(jb);
     expect([a?.headers.get('idempotent-replayed'), b?.headers.get('idempotent-replayed')]).toContain('true');
     expect(await readAudit(store(), c.clientId)).toHaveLength(1);
+  });
+
+  it('a stored verification answer (it carries claims) lives as long as its request token can be resent, not 24 h', async () => {
+    const c = await registerClient(w);
+    const card = await makeCard({ profile: 'valid', seed: 'h4' });
+    const request = await c.request(card.dump, { scope: ['name'] });
+    const res = await postVerification(w, c, card.dump, { request, idempotencyKey: 'ttl-1' });
+    expect(res.status).toBe(200);
+    const ttlOf = async (key: string) => {
+      const got = await db.client.send(
+        new GetItemCommand({
+          TableName: db.tableName('sandbox'),
+          Key: keyAttrs(keys.idem(c.clientId, key)),
+          ConsistentRead: true,
+        }),
+      );
+      return Number(got.Item?.ttl?.N);
+    };
+    const exp = decodeJwt(request).exp as number;
+    expect(await ttlOf('ttl-1')).toBe(exp + 30); // the token's expiry + the accepted clock skew
+    // A challenge's answer (no personal data) keeps the default day.
+    const ch = await w.fetch('/v1/challenges', {
+      method: 'POST',
+      headers: { authorization: await c.bearer('POST', '/v1/challenges'), 'idempotency-key': 'ttl-2' },
+    });
+    expect(ch.status).toBe(201);
+    expect(await ttlOf('ttl-2')).toBeGreaterThan(Date.now() / 1000 + 23 * 3600);
   });
 
   it('a replayed request writes nothing (no outcome, no audit entry)', async () => {

@@ -80,16 +80,18 @@ export function idempotencyItem(
   c: Context<AppEnv>,
   status: number,
   body: unknown,
+  expiresAt?: number,
 ): TransactWriteItem | undefined {
   const idem = c.get('idempotency');
   if (!idem) return undefined;
   const auth = c.get('auth');
-  return idempotencyPut(auth.store, auth.clientId, idem.key, {
-    fingerprint: idem.fingerprint,
-    status,
-    body: JSON.stringify(body),
-    contentType: 'application/json',
-  });
+  return idempotencyPut(
+    auth.store,
+    auth.clientId,
+    idem.key,
+    { fingerprint: idem.fingerprint, status, body: JSON.stringify(body), contentType: 'application/json' },
+    expiresAt,
+  );
 }
 
 /**

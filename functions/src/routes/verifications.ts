@@ -7,7 +7,7 @@ import { type ChipDumpJSON, chipDumpStructureSchema, DUMP_PARTS, MAX_PART_BYTES 
 import { createRoute, z } from '@hono/zod-openapi';
 import { idempotency, idempotencyItem, replayAfterRace } from '../middleware/idempotency.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { bearerAuth, replayed, requestAuth } from '../middleware/rp-auth.ts';
+import { bearerAuth, CLOCK_SKEW_SECONDS, replayed, requestAuth } from '../middleware/rp-auth.ts';
 import { ApiError } from '../problems.ts';
 import { problemResponses, VerificationRecordSchema, VerificationResponseSchema } from '../schemas.ts';
 import { jtiPut } from '../store/requests.ts';
@@ -109,7 +109,9 @@ export const verificationRoutes = newApp()
       const { auth, headers } = await decided;
       c.set('auth', auth);
       for (const [k, v] of Object.entries(headers)) c.header(k, v);
-      const idem = idempotencyItem(c, 200, prepared.response);
+      // The answer carries the claims the scope allowed: kept only while a retry could still present it
+      // (the body holds the request token, refused once expired), not the default 24 h.
+      const idem = idempotencyItem(c, 200, prepared.response, auth.exp + CLOCK_SKEW_SECONDS);
       const extra = [
         jtiPut(auth.store, auth.clientId, auth.jti, auth.exp),
         ...prepared.consume,

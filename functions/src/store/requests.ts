@@ -161,11 +161,16 @@ export async function getIdempotency(
   };
 }
 
+/**
+ * The put remembering an answer under an idempotency key, until `expiresAt` (epoch seconds; default
+ * {@link IDEMPOTENCY_TTL_SECONDS} from now).
+ */
 export function idempotencyPut(
   s: StoreContext,
   clientId: string,
   key: string,
   rec: IdempotencyRecord,
+  expiresAt = nowSeconds() + IDEMPOTENCY_TTL_SECONDS,
 ): TransactWriteItem {
   return {
     Put: {
@@ -176,7 +181,7 @@ export function idempotencyPut(
         status: { N: String(rec.status) },
         body: { S: rec.body },
         contentType: { S: rec.contentType },
-        ttl: { N: String(nowSeconds() + IDEMPOTENCY_TTL_SECONDS) },
+        ttl: { N: String(expiresAt) },
       },
       // An expired leftover may be overwritten; a live record may not.
       ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
