@@ -1,7 +1,7 @@
 /** Certificate revocation lists (RFC 5280 §5) issued by a CSCA (Doc 9303 Part 12 §7.1.4). */
 import { parseOne, Reader, readBitString, readTime, TAG } from '../asn1/der.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
-import { toHex } from '../lib/bytes.ts';
+import { equalBytes, toHex } from '../lib/bytes.ts';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from './keys.ts';
 import { type Name, pemToDer, readName } from './x509.ts';
 
@@ -29,12 +29,15 @@ export function parseCRL(input: Uint8Array | string): CRL {
     const der = typeof input === 'string' ? pemToDer(input, 'X509 CRL') : input;
     const top = new Reader(parseOne(der, { der: false }), { der: false });
     const tbsNode = top.next(TAG.SEQUENCE);
-    const signatureAlgorithm = readAlgorithmIdentifier(top.next(TAG.SEQUENCE));
+    const outerAlgorithm = top.next(TAG.SEQUENCE);
+    const signatureAlgorithm = readAlgorithmIdentifier(outerAlgorithm);
     const signature = readBitString(top.next(TAG.BIT_STRING)).bytes;
     top.end();
     const t = new Reader(tbsNode, { der: false });
     t.optional(TAG.INTEGER);
-    t.next(TAG.SEQUENCE);
+    // RFC 5280 §5.1.1.2: the signed copy of the algorithm must be the outer one.
+    if (!equalBytes(t.next(TAG.SEQUENCE).raw, outerAlgorithm.raw))
+      throw new CryptoError('ERR_CRL_INVALID', 'crl: signature algorithm differs from its signed copy');
     const issuer = readName(t.next(TAG.SEQUENCE));
     const thisUpdate = readTime(t.next());
     const nu = t.peek();

@@ -58,6 +58,27 @@ describe('X.509 and SOD parsing (real data)', () => {
     expect(ds.publicKey.kind).toBe('rsa');
   });
 
+  it('a certificate (or CRL) whose outer signature algorithm differs from its signed copy is refused (RFC 5280 §4.1.1.2)', async () => {
+    // sha256WithRSAEncryption (1.2.840.113549.1.1.11) outside → sha384WithRSAEncryption (…1.12): the
+    // outer field is not signed, and it chooses the hash.
+    const oid = Buffer.from('2a864886f70d01010b', 'hex');
+    const outer = Buffer.from(SI.dsc).lastIndexOf(oid);
+    expect(outer).toBeGreaterThan(Buffer.from(SI.dsc).indexOf(oid)); // the inner copy comes first
+    const changed = SI.dsc.slice();
+    changed[outer + oid.length - 1] = 0x0c;
+    expect(() => parseCertificate(changed)).toThrow(/signature algorithm differs from its signed copy/);
+    const { sandboxPKI } = await import('../sandbox/index.ts');
+    const { buildCRL } = await import('../sandbox/pki.ts');
+    const crl = (await buildCRL((await sandboxPKI()).csca, [1n], new Date(), new Date(Date.now() + 1e9))).der;
+    const ecdsaSha256 = Buffer.from('2a8648ce3d040302', 'hex'); // the sandbox CSCA signs ecdsa-with-SHA256
+    const at = Buffer.from(crl).lastIndexOf(ecdsaSha256);
+    expect(at).toBeGreaterThan(Buffer.from(crl).indexOf(ecdsaSha256));
+    const bad = crl.slice();
+    bad[at + ecdsaSha256.length - 1] = 0x03;
+    expect(() => parseCRL(bad)).toThrow(/signature algorithm differs from its signed copy/);
+    expect(parseCRL(crl).revoked.size).toBe(1);
+  });
+
   it('parses the SODs: hash algorithm, data group list, DS certificate', () => {
     const si = parseSOD(SI.sod);
     expect(si.hashAlgorithm).toBe('SHA-256');

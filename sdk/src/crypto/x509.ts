@@ -189,7 +189,8 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
     if (top.node.id !== TAG.SEQUENCE)
       throw new CryptoError('ERR_CERT_INVALID', 'certificate: not a sequence');
     const tbsNode = top.next(TAG.SEQUENCE);
-    const signatureAlgorithm = readAlgorithmIdentifier(top.next(TAG.SEQUENCE));
+    const outerAlgorithm = top.next(TAG.SEQUENCE);
+    const signatureAlgorithm = readAlgorithmIdentifier(outerAlgorithm);
     const sig = readBitString(top.next(TAG.BIT_STRING));
     top.end();
     const t = new Reader(tbsNode, { der: false });
@@ -197,7 +198,9 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
     const version = v ? Number(readBigInt(parseOne(v.value, { der: false }))) + 1 : 1;
     const serialNode = t.next(TAG.INTEGER);
     const serial = readBigInt(serialNode);
-    t.next(TAG.SEQUENCE); // inner signature algorithm (must match the outer; checked below)
+    // RFC 5280 §4.1.1.2: the signed copy of the algorithm must be the outer one (which is not signed).
+    if (!equalBytes(t.next(TAG.SEQUENCE).raw, outerAlgorithm.raw))
+      throw new CryptoError('ERR_CERT_INVALID', 'certificate: signature algorithm differs from its signed copy');
     const issuer = readName(t.next(TAG.SEQUENCE));
     const validity = new Reader(t.next(TAG.SEQUENCE), { der: false });
     const notBefore = readTime(validity.next());
