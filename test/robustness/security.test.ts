@@ -289,6 +289,23 @@ describe('Document Signer chains', () => {
     expect(a.reasons).not.toContain('ds_untrusted');
   });
 
+  it('DS of the trusted CSCA without the mandatory key usage extension (Doc 9303 Part 12 §7.1.1) → ds_invalid', async () => {
+    const pki = await sandboxPKI();
+    const ds = await issueCertificate({
+      serial: 0x0a77ac04n,
+      issuer: pki.csca.subject,
+      subject: dsName('VN DS without key usage'),
+      ...SANDBOX_VALIDITY.ds,
+      key: seededP256('no-ku-ds'),
+      issuerKey: pki.csca.key,
+      ca: false,
+      keyUsage: false,
+    });
+    const a = await verifyResigned(ds);
+    expect(a.result).toBe('rejected');
+    expect(a.reasons).toEqual(['ds_invalid']);
+  });
+
   it('control: a new DS of the trusted CSCA and the right country passes passive authentication', async () => {
     const pki = await sandboxPKI();
     const ds = await issueCertificate({

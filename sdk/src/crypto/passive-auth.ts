@@ -134,6 +134,19 @@ function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict>
   return v;
 }
 
+/**
+ * What makes a CSCA / Document Signer pair unfit for signing documents, per Doc 9303 Part 12 §7.1.1
+ * (certificate profiles): key usage is mandatory — keyCertSign for the CSCA (a CA), digitalSignature
+ * for the Document Signer (not a CA). `undefined` when fit.
+ */
+export function profileMisfit(csca: Certificate, ds: Certificate): string | undefined {
+  if (csca.basicConstraints?.ca !== true || csca.keyUsage?.keyCertSign !== true)
+    return 'csca: not a CA certificate with key usage keyCertSign';
+  if (ds.basicConstraints?.ca === true || ds.keyUsage?.digitalSignature !== true)
+    return 'ds: key usage missing or not allowing document signing';
+  return undefined;
+}
+
 function verifiedCRLs(trust: TrustStore): Promise<Map<string, CRL[]>> {
   trust.crlsByIssuer ??= (async () => {
     const out = new Map<string, CRL[]>();
@@ -297,15 +310,9 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
       pass('ds.chain');
       if (withinValidity(csca, at)) pass('csca.validity');
       else fail('csca.validity', 'csca_expired', 'csca: outside its validity period at the validation time');
-      const cscaFit = csca.basicConstraints?.ca === true && csca.keyUsage?.keyCertSign !== false;
-      const dsFit = ds.basicConstraints?.ca !== true && (!ds.keyUsage || ds.keyUsage.digitalSignature);
-      if (cscaFit && dsFit) pass('ds.profile');
-      else
-        fail(
-          'ds.profile',
-          'ds_invalid',
-          cscaFit ? 'ds: key usage does not allow document signing' : 'csca: not a CA certificate',
-        );
+      const misfit = profileMisfit(csca, ds);
+      if (misfit) fail('ds.profile', 'ds_invalid', misfit);
+      else pass('ds.profile');
       const crls = (await verifiedCRLs(trust)).get(csca.subject.key);
       if (crls && crls.length > 0) {
         if (crls.some((c) => c.revoked.has(ds.serialHex)))

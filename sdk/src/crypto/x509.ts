@@ -200,7 +200,10 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
     const serial = readBigInt(serialNode);
     // RFC 5280 §4.1.1.2: the signed copy of the algorithm must be the outer one (which is not signed).
     if (!equalBytes(t.next(TAG.SEQUENCE).raw, outerAlgorithm.raw))
-      throw new CryptoError('ERR_CERT_INVALID', 'certificate: signature algorithm differs from its signed copy');
+      throw new CryptoError(
+        'ERR_CERT_INVALID',
+        'certificate: signature algorithm differs from its signed copy',
+      );
     const issuer = readName(t.next(TAG.SEQUENCE));
     const validity = new Reader(t.next(TAG.SEQUENCE), { der: false });
     const notBefore = readTime(validity.next());

@@ -155,6 +155,8 @@ export interface CertificateSpec {
   ca: boolean;
   /** Authority key identifier to claim (default: SHA-1 of the issuer key, the honest value). */
   authorityKeyId?: Uint8Array;
+  /** `false`: leave the (mandatory) key usage extension out, for tests of verifiers. */
+  keyUsage?: false;
 }
 
 /**
@@ -171,13 +173,13 @@ export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCer
     ? [
         extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, aki))),
         extension(OID.subjectKeyIdentifier, false, octets(ski)),
-        extension(OID.keyUsage, true, KEY_USAGE.caSigning),
+        ...(spec.keyUsage === false ? [] : [extension(OID.keyUsage, true, KEY_USAGE.caSigning)]),
         extension(OID.basicConstraints, true, seq(bool(true), int(0))),
       ]
     : [
         extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, aki))),
         extension(OID.subjectKeyIdentifier, false, octets(ski)),
-        extension(OID.keyUsage, true, KEY_USAGE.digitalSignature),
+        ...(spec.keyUsage === false ? [] : [extension(OID.keyUsage, true, KEY_USAGE.digitalSignature)]),
         extension(DOCUMENT_TYPE_LIST_OID, false, seq(int(0), setOf(printable('ID')))),
       ];
   const subjectDER = encodeName(spec.subject);
