@@ -121,6 +121,8 @@ export const ADVICE: Record<string, string> = {
   ds_expired: 'The Document Signer certificate was not valid at signing: refuse, manual review.',
   ds_invalid: 'The Document Signer certificate is unusable: refuse, manual review.',
   ds_revoked: 'The issuing state revoked the Document Signer (key compromise): refuse and flag.',
+  crl_unavailable:
+    "The live trust store holds no current CRL of the card's CSCA, so a revoked Document Signer could not be told apart (the result is `inconclusive`): the operator loads the CSCA's latest CRL (`POST /admin/v1/trust/live/crls`); retry after that.",
   csca_expired:
     'The country signing CA is outside its validity: refuse; the operator should update trust anchors.',
   country_mismatch:

@@ -13,6 +13,8 @@ export const REASONS = {
   ds_expired: 'The Document Signer certificate is outside its validity period.',
   ds_invalid: 'The Document Signer certificate is malformed or not fit for document signing.',
   ds_revoked: 'The Document Signer certificate is revoked by its CSCA CRL.',
+  crl_unavailable:
+    "No current CRL of the CSCA: the Document Signer's revocation status is unknown (where revocation checking is required).",
   csca_expired: 'The CSCA certificate is outside its validity period.',
   country_mismatch: 'The issuing state of the document does not match the CSCA/DS country.',
   dg_hash_mismatch: 'A data group does not hash to the value signed in the SOD.',

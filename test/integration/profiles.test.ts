@@ -457,15 +457,30 @@ describe('sandbox and live are separate worlds', () => {
     const res = await w.admin('POST', '/admin/v1/trust/live/cscas', { pem: csca.pem });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
+    let crlId: string | undefined;
     try {
       a = await verifyProfile('valid', live);
-      expect(a.reasons).toContain('card_unknown');
+      // Live requires a current CRL of the CSCA: without one the DS's revocation status is unknown.
+      expect(a.reasons).toEqual(['card_unknown', 'crl_unavailable']);
       const vc = (await jwtVerify(a.assertion, await jwks())).payload.verified_claims as {
         verification: { trust_framework: string };
       };
       expect(vc.verification.trust_framework).toBe('chipid');
+      const { csca: issued } = await sandboxPKI();
+      const crl = await buildCRL(
+        issued,
+        [999n],
+        new Date(Date.now() - 86_400_000),
+        new Date(Date.now() + 86_400_000),
+      );
+      const added = await w.admin('POST', '/admin/v1/trust/live/crls', { pem: crl.pem });
+      expect(added.status).toBe(201);
+      crlId = ((await added.json()) as { id: string }).id;
+      a = await verifyProfile('valid', live);
+      expect(a.reasons).toEqual(['card_unknown']);
     } finally {
       expect((await w.admin('DELETE', `/admin/v1/trust/live/cscas/${id}`)).status).toBe(204);
+      if (crlId) expect((await w.admin('DELETE', `/admin/v1/trust/live/crls/${crlId}`)).status).toBe(204);
     }
     a = await verifyProfile('valid', live);
     expect(a.reasons).toContain('ds_untrusted');

@@ -238,10 +238,17 @@ export async function prepareVerification(
   const report = await verifyChip(dump, {
     trust,
     at: now,
+    // Live cards are checked against a current CRL of their CSCA; the sandbox PKI publishes none.
+    revocation: auth.env === 'live' ? 'required' : 'if-available',
     ...(expected ? { expectedChallenge: expected } : {}),
     ...(digests ? { digests } : {}),
   });
-  const passiveChecks = report.checks.filter((c) => !c.name.startsWith('aa.'));
+  // An unknown revocation status (live: no current CRL of the CSCA) is no evidence against the chip,
+  // but not a clean pass either: `inconclusive`, with everything else checked.
+  const unknownRevocation = report.checks.some((c) => c.code === 'crl_unavailable');
+  const passiveChecks = report.checks.filter(
+    (c) => !c.name.startsWith('aa.') && c.code !== 'crl_unavailable',
+  );
   const hard: ReasonCode[] = [];
   for (const c of passiveChecks) if (!c.ok && c.code && !hard.includes(c.code)) hard.push(c.code);
   if (passiveChecks.some((c) => !c.ok) && hard.length === 0) hard.push('sod_invalid');
@@ -250,7 +257,7 @@ export async function prepareVerification(
   const facts = passiveOk ? stated : undefined;
   if (passiveOk && !facts) hard.push('dg_malformed');
 
-  const soft: ReasonCode[] = [];
+  const soft: ReasonCode[] = unknownRevocation ? ['crl_unavailable'] : [];
   let active: CheckSummary['active'];
   if (report.activeAuth === 'unsupported') {
     active = 'unsupported';

@@ -291,4 +291,34 @@ describe('CRLs in the trust store (sandbox PKI)', () => {
     expect(await revocation([other.pem])).toBe('ok');
     expect(() => createTrustStore({ cscas: [], crls: [{} as never] })).toThrow(/a CRL must be/);
   });
+
+  it("revocation 'required': no current CRL of the CSCA → crl_unavailable; a listed serial is ds_revoked on any CRL", async () => {
+    const { makeCard, sandboxPKI } = await import('../sandbox/index.ts');
+    const { buildCRL } = await import('../sandbox/pki.ts');
+    const { parseDump } = await import('../icao/dump.ts');
+    const pki = await sandboxPKI();
+    const chip = parseDump((await makeCard({ profile: 'valid', seed: 'crl' })).dump);
+    const at = new Date('2030-06-01T00:00:00Z');
+    const crl = (serials: bigint[], from: string, until: string) =>
+      buildCRL(pki.csca, serials, new Date(from), new Date(until)).then((c) => c.pem);
+    const current = await crl([77n], '2030-01-01', '2030-12-31');
+    const stale = await crl([77n], '2029-01-01', '2029-12-31'); // nextUpdate before `at`
+    const staleListing = await crl([pki.ds.p256.serial], '2029-01-01', '2029-12-31');
+    const revocation = async (crls: string[], mode?: 'required' | 'if-available') => {
+      const r = await verifyPassive(chip, {
+        trust: createTrustStore({ cscas: [pki.csca.der], crls }),
+        at,
+        ...(mode ? { revocation: mode } : {}),
+      });
+      return [byName(r.checks)['ds.revocation'], r.valid];
+    };
+    expect(await revocation([], 'required')).toEqual(['crl_unavailable', false]);
+    expect(await revocation([stale], 'required')).toEqual(['crl_unavailable', false]);
+    expect(await revocation([stale, current], 'required')).toEqual(['ok', true]);
+    expect(await revocation([staleListing], 'required')).toEqual(['ds_revoked', false]);
+    expect(await revocation([staleListing])).toEqual(['ds_revoked', false]);
+    // The default checks against what there is, and says nothing without a CRL.
+    expect(await revocation([])).toEqual([undefined, true]);
+    expect(await revocation([stale])).toEqual(['ok', true]);
+  });
 });

@@ -97,6 +97,14 @@ export interface PassiveAuthOptions {
   at?: Date;
   /** Data group hashes already computed for these very arrays are taken from here (see {@link DigestMemo}). */
   digests?: DigestMemo;
+  /**
+   * The Document Signer's revocation status. `if-available` (default): checked against the CSCA's CRLs
+   * the trust store holds, when it holds any. `required`: a CSCA without a current CRL (thisUpdate ≤
+   * at ≤ nextUpdate) fails `ds.revocation` with `crl_unavailable` — the status is unknown (RFC 5280
+   * §6.3.3; Doc 9303 Part 11 §5.1 has the inspection system check the CRL). A listed serial is
+   * `ds_revoked` either way, on any CRL of the CSCA, current or not.
+   */
+  revocation?: 'if-available' | 'required';
 }
 
 const withinValidity = (c: Certificate, at: Date) =>
@@ -313,12 +321,23 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
       const misfit = profileMisfit(csca, ds);
       if (misfit) fail('ds.profile', 'ds_invalid', misfit);
       else pass('ds.profile');
-      const crls = (await verifiedCRLs(trust)).get(csca.subject.key);
-      if (crls && crls.length > 0) {
-        if (crls.some((c) => c.revoked.has(ds.serialHex)))
-          fail('ds.revocation', 'ds_revoked', 'ds: serial number is on the CSCA CRL');
-        else pass('ds.revocation', 'not on the CSCA CRL');
-      }
+      const crls = (await verifiedCRLs(trust)).get(csca.subject.key) ?? [];
+      const t = at.getTime();
+      const current = crls.some(
+        (c) => c.thisUpdate.getTime() <= t && (!c.nextUpdate || t <= c.nextUpdate.getTime()),
+      );
+      if (crls.some((c) => c.revoked.has(ds.serialHex)))
+        fail('ds.revocation', 'ds_revoked', 'ds: serial number is on the CSCA CRL');
+      else if (current) pass('ds.revocation', 'not on the CSCA CRL');
+      else if (opts.revocation === 'required')
+        fail(
+          'ds.revocation',
+          'crl_unavailable',
+          crls.length
+            ? 'crl: no CRL of the CSCA is current at the validation time'
+            : 'crl: the trust store has no CRL of the CSCA',
+        );
+      else if (crls.length) pass('ds.revocation', 'not on the CSCA CRL (not current at the validation time)');
     }
     if (withinValidity(ds, at)) pass('ds.validity');
     else fail('ds.validity', 'ds_expired', 'ds: outside its validity period at the validation time');
