@@ -99,60 +99,54 @@ describe('signVerificationRequest', () => {
     expect(new Set(Array.from({ length: 100 }, randomJti)).size).toBe(100);
   });
 
+  /** Valid inputs; each case changes one. */
+  const ok = () => ({
+    clientId: 'sandbox_demo',
+    privateKey: es.priv,
+    audience: AUD,
+    chip: DUMP,
+    scope: [] as string[],
+    purpose: 'p',
+  });
+
   it('refuses bad inputs with ERR_REQUEST_INVALID / ERR_DUMP_INVALID', async () => {
-    const ok = {
-      clientId: 'sandbox_demo',
-      privateKey: es.priv,
-      audience: AUD,
-      chip: DUMP,
-      scope: [],
-      purpose: 'p',
-    };
-    await expectCode(signVerificationRequest({ ...ok, clientId: 'demo' }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, audience: 'not a url' }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, ttlSeconds: 301 }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, ttlSeconds: 0 }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, purpose: '' }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, purpose: 'x'.repeat(201) }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, purpose: 'a\nb' }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, scope: ['a b'] }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, scope: ['name', 'name'] }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, challengeId: '' }), 'ERR_REQUEST_INVALID');
-    await expectCode(signVerificationRequest({ ...ok, now: new Date(Number.NaN) }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), clientId: 'demo' }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), audience: 'not a url' }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), ttlSeconds: 301 }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), ttlSeconds: 0 }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), purpose: '' }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), purpose: 'x'.repeat(201) }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), purpose: 'a\nb' }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), scope: ['a b'] }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), scope: ['name', 'name'] }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), challengeId: '' }), 'ERR_REQUEST_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), now: new Date(Number.NaN) }), 'ERR_REQUEST_INVALID');
     const badChip = { ...DUMP, extra: 'x' } as unknown as ChipDumpJSON;
-    await expectCode(signVerificationRequest({ ...ok, chip: badChip }), 'ERR_DUMP_INVALID');
+    await expectCode(signVerificationRequest({ ...ok(), chip: badChip }), 'ERR_DUMP_INVALID');
   });
 
   it('says which scope name, client id or dump field is wrong', async () => {
-    const ok = {
-      clientId: 'sandbox_demo',
-      privateKey: es.priv,
-      audience: AUD,
-      chip: DUMP,
-      scope: [],
-      purpose: 'p',
-    };
     const message = (p: Promise<unknown>) =>
       p.then(
         () => 'signed',
         (e: Error) => e.message,
       );
     // A typo would otherwise drop out of the answer silently (the service ignores names it does not know).
-    expect(await message(signVerificationRequest({ ...ok, scope: ['name', 'givenname'] }))).toMatch(
+    expect(await message(signVerificationRequest({ ...ok(), scope: ['name', 'givenname'] }))).toMatch(
       /^request: scope entries are claim names \(given_name, .*\); 'givenname' is none$/,
     );
-    expect(await message(signVerificationRequest({ ...ok, scope: ['given_name', 'age_over_18'] }))).toBe(
+    expect(await message(signVerificationRequest({ ...ok(), scope: ['given_name', 'age_over_18'] }))).toBe(
       'signed',
     );
     // Ids the service can never register (it takes sandbox_/live_ and 3–64 of A–Z a–z 0–9 _ -).
     for (const clientId of ['sandbox_x', 'sandbox_a.b', `live_${'a'.repeat(65)}`, 'test_demo'])
-      expect(await message(signVerificationRequest({ ...ok, clientId })), clientId).toMatch(
+      expect(await message(signVerificationRequest({ ...ok(), clientId })), clientId).toMatch(
         /^request: clientId must be/,
       );
-    expect(await message(signVerificationRequest({ ...ok, clientId: 'live_a-b_C9' }))).toBe('signed');
+    expect(await message(signVerificationRequest({ ...ok(), clientId: 'live_a-b_C9' }))).toBe('signed');
     // An unknown dump member is named (the key, never a value).
     const badChip = { ...DUMP, dg3: 'AAAA' } as unknown as ChipDumpJSON;
-    expect(await message(signVerificationRequest({ ...ok, chip: badChip }))).toMatch(
+    expect(await message(signVerificationRequest({ ...ok(), chip: badChip }))).toMatch(
       /^chip: invalid field \(root\): Unrecognized key: "dg3"$/,
     );
   });
