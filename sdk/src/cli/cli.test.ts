@@ -108,6 +108,34 @@ describe('chipid CLI', () => {
     }
   });
 
+  it('verify --require-crl: a CSCA without a current CRL fails ds.revocation with crl_unavailable (exit 1)', async () => {
+    const { makeCard, sandboxCSCA, sandboxPKI } = await import('../sandbox/index.ts');
+    const { buildCRL } = await import('../sandbox/pki.ts');
+    const card = join(dir, 'sandbox.json');
+    writeFileSync(card, JSON.stringify((await makeCard({ profile: 'valid', seed: 'cli-crl' })).dump));
+    const csca = join(dir, 'sandbox-csca.pem');
+    writeFileSync(csca, (await sandboxCSCA()).pem);
+    const crl = join(dir, 'sandbox.crl');
+    const day = 86_400_000;
+    const issued = await buildCRL(
+      (await sandboxPKI()).csca,
+      [7n],
+      new Date(Date.now() - day),
+      new Date(Date.now() + day),
+    );
+    writeFileSync(crl, issued.pem);
+    const revocation = (r: { stdout: string }) =>
+      (JSON.parse(r.stdout) as { checks: { name: string; code?: string }[] }).checks.find(
+        (c) => c.name === 'ds.revocation',
+      );
+    const plain = await chipid('verify', card, '--csca', csca);
+    expect([plain.code, revocation(plain)]).toEqual([0, undefined]);
+    const required = await chipid('verify', card, '--csca', csca, '--require-crl');
+    expect([required.code, revocation(required)?.code]).toEqual([1, 'crl_unavailable']);
+    const withCrl = await chipid('verify', card, '--csca', csca, '--crl', crl, '--require-crl');
+    expect([withCrl.code, revocation(withCrl)]).toMatchObject([0, { name: 'ds.revocation' }]);
+  });
+
   it('verify names the --csca file that is not a certificate', async () => {
     const r = await chipid('verify', dumpFile, '--csca', dumpFile);
     expect(r.code).toBe(2);

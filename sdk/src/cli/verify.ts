@@ -1,5 +1,5 @@
 /**
- * `chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--at <ISO date>]`
+ * `chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--require-crl] [--at <ISO date>]`
  * Passive authentication (and Active Authentication when the dump carries an answer).
  * Prints `{ valid, checks: [{ name, ok, code? }] }`; exit 0 valid, 1 invalid, 2 unusable input.
  */
@@ -10,11 +10,13 @@ import { readCertificates } from '../crypto/x509.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
 import { parseCommandArgs, printJSON, readDumpFile, readPemOrDer } from './io.ts';
 
-const USAGE = `usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--at <ISO date>]
+const USAGE = `usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--require-crl] [--at <ISO date>]
 
 Passive authentication of a chip dump (SOD signature, Document Signer chain to one of the given CSCA
 certificates, CRLs, DG hashes, issuing country) and Active Authentication when the dump carries an
 answer. Prints { valid, checks: [{ name, ok, code? }], … } as JSON.
+  --require-crl   a CSCA without a current CRL (--crl; thisUpdate ≤ --at ≤ nextUpdate) fails
+                  ds.revocation with crl_unavailable, as the service checks live cards
 For a sandbox card: chipid sandbox csca > sandbox-csca.pem, then --csca sandbox-csca.pem.
 Exit 0 valid, 1 invalid, 2 unusable input.
 `;
@@ -39,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
       csca: { type: 'string', multiple: true },
       crl: { type: 'string', multiple: true },
       at: { type: 'string' },
+      'require-crl': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,7 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     crls: (values.crl ?? []).map((p) => anchor('--crl', p, parseCRL)),
   });
   const { dump } = readDumpFile(positionals[0]!);
-  const report = await verifyChip(dump, { trust, ...(at ? { at } : {}) });
+  const report = await verifyChip(dump, {
+    trust,
+    ...(at ? { at } : {}),
+    ...(values['require-crl'] ? { revocation: 'required' as const } : {}),
+  });
   printJSON({
     valid: report.valid,
     checks: report.checks.map((c) => ({
