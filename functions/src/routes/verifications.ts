@@ -13,11 +13,16 @@ import { problemResponses, VerificationRecordSchema, VerificationResponseSchema 
 import { jtiPut } from '../store/requests.ts';
 import { commitVerification, getVerification } from '../store/verifications.ts';
 import { newApp } from '../validation.ts';
+import { MAX_REQUEST_LENGTH, NON_EMPTY } from '../verify/parts.ts';
 import { prepareVerification } from '../verify/pipeline.ts';
 
 const VerificationRequestSchema = z
   .object({
-    request: z.string().min(1).max(16_384).openapi({ description: 'compact JWS, typ chipid-request+jwt' }),
+    request: z
+      .string()
+      .min(1)
+      .max(MAX_REQUEST_LENGTH)
+      .openapi({ description: 'compact JWS, typ chipid-request+jwt' }),
     // Members' base64 is checked while they are decoded (prepareVerification): one pass, same answer.
     chip: chipDumpStructureSchema,
   })
@@ -33,7 +38,7 @@ const VerificationPartsSchema = {
   properties: {
     request: {
       type: 'string' as const,
-      maxLength: 16_384,
+      maxLength: MAX_REQUEST_LENGTH,
       description: 'compact JWS, typ chipid-request+jwt, signed for transport multipart',
     },
     ...Object.fromEntries(
@@ -42,7 +47,7 @@ const VerificationPartsSchema = {
         {
           type: 'string' as const,
           format: 'binary',
-          ...(n === 'sod' || n === 'dg1' || n.startsWith('aa.') ? { minLength: 1 } : {}),
+          ...(NON_EMPTY.has(n) ? { minLength: 1 } : {}),
           maxLength: MAX_PART_BYTES[n],
           description: n.startsWith('aa.')
             ? `Active Authentication: ${n.slice(3)} (with its partner part)`

@@ -48,10 +48,10 @@ export function mediaTypeOf(contentType: string | undefined): string {
 const MAX_PARTS = DUMP_PARTS.length + 1;
 /** Longest accepted part header (Content-Disposition and Content-Type of one part). */
 const MAX_PART_HEADER = 1024;
-/** Longest accepted request part, as the JSON body's `request` member. */
-const MAX_REQUEST_LENGTH = 16_384;
+/** Longest accepted signed request, in either body kind (the JSON member, the text part). */
+export const MAX_REQUEST_LENGTH = 16_384;
 /** Members that must not be empty (the JSON schema's `min(1)`); the others may be, as in JSON. */
-const NON_EMPTY: ReadonlySet<DumpPartName> = new Set(['sod', 'dg1', 'aa.challenge', 'aa.signature']);
+export const NON_EMPTY: ReadonlySet<DumpPartName> = new Set(['sod', 'dg1', 'aa.challenge', 'aa.signature']);
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const DISPOSITION_TYPE = new RegExp(`\\s*(${TOKEN})\\s*`, 'y');

@@ -92,7 +92,6 @@ export function namedCurve(name: NamedCurve): Curve {
   return c;
 }
 
-/** A curve from explicit parameters; recognised as a named curve when all parameters match. */
 /**
  * What identifies a curve in a cache key: its name, or every domain parameter of an unnamed one — two
  * curves sharing p and n but not a, b or the generator are different curves, and a key cached under the
@@ -105,6 +104,7 @@ export function curveId(curve: Curve): string {
   return `explicit:${p}:${a}:${b}:${Gx}:${Gy}:${n}:${h}`;
 }
 
+/** A curve from explicit parameters; recognised as a named curve when all parameters match. */
 export function explicitCurve(params: CurveParams): Curve {
   for (const name of Object.keys(NOBLE) as NamedCurve[]) {
     const k = namedCurve(name).params;

@@ -37,6 +37,8 @@ export const MAX_PURPOSE_LENGTH = 200;
  */
 export const CLIENT_ID_PATTERN = /^(sandbox|live)_[A-Za-z0-9_-]{3,64}$/;
 const CLAIMS: ReadonlySet<string> = new Set(CLAIM_NAMES);
+/** What a scope entry that is no claim name may look like to be quoted back in the error. */
+const QUOTABLE_SCOPE_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const ID_RE = /^[\x21-\x7e]{1,200}$/;
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const METHOD_RE = /^[A-Z]{1,16}$/;
@@ -178,7 +180,7 @@ export async function signVerificationRequest(o: SignVerificationRequestOptions)
     // A name the service does not know would drop out of the answer silently: a typo is refused here.
     if (typeof s !== 'string' || !CLAIMS.has(s))
       throw invalid(
-        `request: scope entries are claim names (${CLAIM_NAMES.join(', ')})${typeof s === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(s) ? `; '${s}' is none` : ''}`,
+        `request: scope entries are claim names (${CLAIM_NAMES.join(', ')})${typeof s === 'string' && QUOTABLE_SCOPE_RE.test(s) ? `; '${s}' is none` : ''}`,
       );
   }
   if (new Set(o.scope).size !== o.scope.length) throw invalid('request: scope lists a claim name twice');
