@@ -19,7 +19,7 @@ import { type ChipDumpJSON, chipDigest } from '../../sdk/src/icao/dump.ts';
 import { makeCard, SANDBOX_VALIDITY, type SandboxCard, sandboxPKI } from '../../sdk/src/sandbox/index.ts';
 import { useTables } from '../support/dynamodb.ts';
 import { postVerification, type RpClient, registerClient, type TestWorker } from '../support/worker.ts';
-import { dsName, issueCertificate, resign, seededP256 } from './support/pki.ts';
+import { type CertificateSpec, dsName, issueCertificate, resign, seededP256 } from './support/pki.ts';
 import { expectProblem, readAudit, sandboxStore, startSeededWorker } from './support/service.ts';
 
 const db = useTables();
@@ -244,6 +244,25 @@ describe('assertion substitution between clients', () => {
 });
 
 describe('Document Signer chains', () => {
+  /**
+   * A Document Signer under the trusted sandbox CSCA's name, with the sandbox validity and a key seeded by
+   * `seed`, signed by the trusted CSCA unless `spec` says otherwise.
+   */
+  async function issueDS(
+    seed: string,
+    spec: Pick<CertificateSpec, 'serial' | 'subject'> & Partial<CertificateSpec>,
+  ) {
+    const pki = await sandboxPKI();
+    return issueCertificate({
+      issuer: pki.csca.subject,
+      ...SANDBOX_VALIDITY.ds,
+      key: seededP256(seed),
+      issuerKey: pki.csca.key,
+      ca: false,
+      ...spec,
+    });
+  }
+
   async function verifyResigned(ds: Awaited<ReturnType<typeof issueCertificate>>) {
     const chip = await resign(card.dump, ds);
     const res = await postVerification(w, rp, chip);
@@ -257,14 +276,10 @@ describe('Document Signer chains', () => {
     // The attacker's CSCA copies the trusted subject; its DS names that subject as issuer and points its
     // authority key identifier at the trusted CSCA's key id.
     const fakeCsca = { ...pki.csca, key: fakeKey };
-    const ds = await issueCertificate({
+    const ds = await issueDS('attacker-ds', {
       serial: 0x0a77ac01n,
-      issuer: pki.csca.subject,
       subject: dsName('Look-alike DS'),
-      ...SANDBOX_VALIDITY.ds,
-      key: seededP256('attacker-ds'),
       issuerKey: fakeCsca.key,
-      ca: false,
       authorityKeyId: pki.csca.ski,
     });
     const a = await verifyResigned(ds);
@@ -273,15 +288,9 @@ describe('Document Signer chains', () => {
   });
 
   it('DS of another state (C=LA) issued by the trusted Vietnamese CSCA, VNM document → country_mismatch', async () => {
-    const pki = await sandboxPKI();
-    const ds = await issueCertificate({
+    const ds = await issueDS('lao-ds', {
       serial: 0x0a77ac02n,
-      issuer: pki.csca.subject,
       subject: dsName('Lao DS under the VN CSCA', 'LA'),
-      ...SANDBOX_VALIDITY.ds,
-      key: seededP256('lao-ds'),
-      issuerKey: pki.csca.key,
-      ca: false,
     });
     const a = await verifyResigned(ds);
     expect(a.result).toBe('rejected');
@@ -290,15 +299,9 @@ describe('Document Signer chains', () => {
   });
 
   it('DS of the trusted CSCA without the mandatory key usage extension (Doc 9303 Part 12 §7.1.1) → ds_invalid', async () => {
-    const pki = await sandboxPKI();
-    const ds = await issueCertificate({
+    const ds = await issueDS('no-ku-ds', {
       serial: 0x0a77ac04n,
-      issuer: pki.csca.subject,
       subject: dsName('VN DS without key usage'),
-      ...SANDBOX_VALIDITY.ds,
-      key: seededP256('no-ku-ds'),
-      issuerKey: pki.csca.key,
-      ca: false,
       keyUsage: false,
     });
     const a = await verifyResigned(ds);
@@ -307,16 +310,7 @@ describe('Document Signer chains', () => {
   });
 
   it('control: a new DS of the trusted CSCA and the right country passes passive authentication', async () => {
-    const pki = await sandboxPKI();
-    const ds = await issueCertificate({
-      serial: 0x0a77ac03n,
-      issuer: pki.csca.subject,
-      subject: dsName('Fresh VN DS'),
-      ...SANDBOX_VALIDITY.ds,
-      key: seededP256('fresh-vn-ds'),
-      issuerKey: pki.csca.key,
-      ca: false,
-    });
+    const ds = await issueDS('fresh-vn-ds', { serial: 0x0a77ac03n, subject: dsName('Fresh VN DS') });
     const a = await verifyResigned(ds);
     // No challenge was issued, so the clone check is not performed: inconclusive, passive auth clean.
     expect(a).toMatchObject({ result: 'inconclusive', reasons: ['aa_not_performed'] });

@@ -272,12 +272,18 @@ describe('passive authentication', () => {
 });
 
 describe('CRLs in the trust store (sandbox PKI)', () => {
-  it('a Document Signer on the CSCA CRL → ds_revoked, whether the CRL is given as PEM or parsed; one not listed passes', async () => {
+  /** The sandbox PKI, a `valid` card of it and the sandbox's CRL builder. */
+  async function sandboxCard() {
     const { makeCard, sandboxPKI } = await import('../sandbox/index.ts');
     const { buildCRL } = await import('../sandbox/pki.ts');
     const { parseDump } = await import('../icao/dump.ts');
     const pki = await sandboxPKI();
     const chip = parseDump((await makeCard({ profile: 'valid', seed: 'crl' })).dump);
+    return { pki, chip, buildCRL };
+  }
+
+  it('a Document Signer on the CSCA CRL → ds_revoked, whether the CRL is given as PEM or parsed; one not listed passes', async () => {
+    const { pki, chip, buildCRL } = await sandboxCard();
     const from = new Date('2025-01-01T00:00:00Z');
     const until = new Date('2045-01-01T00:00:00Z');
     const listing = await buildCRL(pki.csca, [pki.ds.p256.serial], from, until);
@@ -293,11 +299,7 @@ describe('CRLs in the trust store (sandbox PKI)', () => {
   });
 
   it("revocation 'required': no current CRL of the CSCA → crl_unavailable; a listed serial is ds_revoked on any CRL", async () => {
-    const { makeCard, sandboxPKI } = await import('../sandbox/index.ts');
-    const { buildCRL } = await import('../sandbox/pki.ts');
-    const { parseDump } = await import('../icao/dump.ts');
-    const pki = await sandboxPKI();
-    const chip = parseDump((await makeCard({ profile: 'valid', seed: 'crl' })).dump);
+    const { pki, chip, buildCRL } = await sandboxCard();
     const at = new Date('2030-06-01T00:00:00Z');
     const crl = (serials: bigint[], from: string, until: string) =>
       buildCRL(pki.csca, serials, new Date(from), new Date(until)).then((c) => c.pem);
