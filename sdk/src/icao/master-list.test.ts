@@ -64,6 +64,15 @@ describe('the German master list (real data)', () => {
     expect(report.masterList?.unreadable).toEqual([]);
     expect(report.cscas).toHaveLength(588);
     expect(new Set(report.cscas.map((c) => c.subject.country)).size).toBe(112);
+    // Self-signed CSCAs (issuer = subject, same key identifier) and link certificates (Part 12 §5.5).
+    const selfSigned = report.cscas.filter(
+      (c) =>
+        c.issuer.key === c.subject.key &&
+        (!c.authorityKeyId ||
+          !c.subjectKeyId ||
+          Buffer.from(c.authorityKeyId).equals(Buffer.from(c.subjectKeyId))),
+    );
+    expect([selfSigned.length, report.cscas.length - selfSigned.length]).toEqual([375, 213]);
     const vn = report.cscas.filter((c) => c.subject.country === 'VN');
     expect(vn.map((c) => c.subject.text)).toEqual([
       'C=VN, O=Vietnam Government Information Security Commission, CN=CSCA ePassport Vietnam',
