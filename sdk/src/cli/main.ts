@@ -16,9 +16,7 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     load: async () => (await import('./verify.ts')).run,
   },
   masterlist: {
-    usage: [
-      ['masterlist <list.ml> --root <file> --out <file|->', 'verify a CSCA master list, write its CSCAs'],
-    ],
+    usage: [['masterlist <list.ml> --root <file> --out <f|->', 'verify a CSCA master list, write its CSCAs']],
     load: async () => (await import('./masterlist.ts')).run,
   },
   sandbox: {
