@@ -207,6 +207,75 @@ describe('sandbox-made master lists', () => {
     expect(report.masterList?.signingTime?.toISOString()).toBe('2025-03-01T00:00:00.000Z');
   });
 
+  it("a signer under the publishing CSCA's new key verifies against the old root through the link certificate the list carries", async () => {
+    const name = [
+      { type: 'C', value: 'VN' },
+      { type: 'CN', value: 'Rolled-over publishing CSCA' },
+    ] as const;
+    const oldKey = generateECKey('p256', createRandom('ml-publisher-old'));
+    const newKey = generateECKey('brainpoolP256r1', createRandom('ml-publisher-new'));
+    const ca = (key: typeof oldKey, issuerKey: typeof oldKey, serial: bigint) =>
+      issueCertificate({
+        serial,
+        issuer: [...name],
+        subject: [...name],
+        ...SANDBOX_VALIDITY.csca,
+        key,
+        issuerKey,
+        ca: true,
+      });
+    const oldRoot = await ca(oldKey, oldKey, 1n);
+    const link = await ca(newKey, oldKey, 2n);
+    const signer = await issueCertificate({
+      serial: 3n,
+      issuer: [...name],
+      subject: [{ type: 'CN', value: 'Signer under the new key' }],
+      ...SANDBOX_VALIDITY.ds,
+      key: generateECKey('p256', createRandom('ml-publisher-signer')),
+      issuerKey: newKey,
+      ca: false,
+      extendedKeyUsage: ['2.23.136.1.1.3'],
+    });
+    const at = new Date('2025-06-01');
+    const withLink = await encodeMasterList({
+      signer,
+      cscas: [oldRoot.der],
+      signingTime: at,
+      certificates: [link.der],
+    });
+    const ok = await verifyMasterList(withLink, { roots: [oldRoot.der], at });
+    expect(ok.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(ok.checks.find((c) => c.name === 'ml.signer.chain')?.detail).toBe(
+      'through 1 CSCA link certificate',
+    );
+    expect(ok.root?.raw).toEqual(oldRoot.der);
+    // Without the link certificate the old root alone does not vouch for the new key.
+    const withoutLink = await encodeMasterList({ signer, cscas: [oldRoot.der], signingTime: at });
+    const refused = await verifyMasterList(withoutLink, { roots: [oldRoot.der], at });
+    expect(byName(refused.checks)['ml.signer.chain']).toBe('ml_signer_untrusted');
+    // A "link" signed by some other key (same name, the old key's identifier claimed) is not followed.
+    const forger = generateECKey('p256', createRandom('ml-publisher-forger'));
+    const forged = await issueCertificate({
+      serial: 4n,
+      issuer: [...name],
+      subject: [...name],
+      ...SANDBOX_VALIDITY.csca,
+      key: newKey,
+      issuerKey: forger,
+      authorityKeyId: oldRoot.ski,
+      ca: true,
+    });
+    const withForged = await encodeMasterList({
+      signer,
+      cscas: [forged.der],
+      signingTime: at,
+      certificates: [forged.der],
+    });
+    expect(
+      byName((await verifyMasterList(withForged, { roots: [oldRoot.der], at })).checks)['ml.signer.chain'],
+    ).toBe('ml_signer_untrusted');
+  });
+
   it('a signer without the master-list extended key usage → ml_signer_invalid', async () => {
     const { pki, signer } = await signerSetup({ eku: ['1.3.6.1.5.5.7.3.4'] });
     const der = await encodeMasterList({

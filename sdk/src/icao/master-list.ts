@@ -167,6 +167,49 @@ function signerMisfit(signer: Certificate, root: Certificate): string | undefine
   return undefined;
 }
 
+/** Longest run of link certificates followed from the signer's issuer to a root. */
+const MAX_LINKS = 3;
+
+/**
+ * The certificates from `cert`'s issuer up to one of `roots`: `[root]`, or `[link, …, root]` through
+ * link certificates of `pool` — each a CA with keyCertSign, issued within its own country, signed by
+ * the next. Each (certificate, issuer) signature is checked once.
+ */
+async function pathToRoot(
+  cert: Certificate,
+  roots: readonly Certificate[],
+  pool: readonly Certificate[],
+): Promise<Certificate[] | undefined> {
+  const memo = new Map<Certificate, Map<Certificate, Promise<boolean>>>();
+  const signs = (issuer: Certificate, c: Certificate) => {
+    let m = memo.get(c);
+    if (!m) {
+      m = new Map();
+      memo.set(c, m);
+    }
+    let v = m.get(issuer);
+    if (!v) {
+      v = issuedBy(c, issuer);
+      m.set(issuer, v);
+    }
+    return v;
+  };
+  const walk = async (c: Certificate, seen: ReadonlySet<Certificate>): Promise<Certificate[] | undefined> => {
+    for (const r of roots) if (await signs(r, c)) return [r];
+    if (seen.size > MAX_LINKS) return undefined;
+    for (const link of pool) {
+      if (link === c || seen.has(link)) continue;
+      if (link.basicConstraints?.ca !== true || link.keyUsage?.keyCertSign !== true) continue;
+      if (link.subject.country !== link.issuer.country) continue;
+      if (!(await signs(link, c))) continue;
+      const rest = await walk(link, new Set(seen).add(link));
+      if (rest) return [link, ...rest];
+    }
+    return undefined;
+  };
+  return walk(cert, new Set([cert]));
+}
+
 async function issuedBy(cert: Certificate, issuer: Certificate): Promise<boolean> {
   if (cert.issuer.key !== issuer.subject.key) return false;
   if (cert.authorityKeyId && issuer.subjectKeyId && !equalBytes(cert.authorityKeyId, issuer.subjectKeyId))
@@ -287,14 +330,10 @@ export async function verifyMasterList(
         isChipIdError(e) ? `root: ${e.message}` : 'root: unreadable certificate',
       );
     }
-    let root: Certificate | undefined;
-    for (const candidate of roots) {
-      if (await issuedBy(signer, candidate)) {
-        root = candidate;
-        break;
-      }
-    }
-    if (!root) {
+    // The signer's issuer up to a root: directly, or through CSCA link certificates the list carries
+    // (a rollover of the publishing state's CSCA: the new key certified by the old, Part 12 §5.5).
+    const path = await pathToRoot(signer, roots, [...ml.certificates, ...ml.cscas]);
+    if (!path) {
       if (!checks.some((c) => c.name === 'ml.signer.chain'))
         fail(
           'ml.signer.chain',
@@ -302,16 +341,21 @@ export async function verifyMasterList(
           'masterlist: the signer is not issued by a given root',
         );
     } else {
+      const root = path[path.length - 1]!;
       report.root = root;
-      pass('ml.signer.chain');
-      if (within(root, at)) pass('ml.root.validity');
+      const links = path.length - 1;
+      pass(
+        'ml.signer.chain',
+        links ? `through ${links} CSCA link certificate${links > 1 ? 's' : ''}` : undefined,
+      );
+      if (path.every((c) => within(c, at))) pass('ml.root.validity');
       else
         fail(
           'ml.root.validity',
           'ml_root_expired',
           'root: outside its validity period at the validation time',
         );
-      const misfit = signerMisfit(signer, root);
+      const misfit = signerMisfit(signer, path[0]!);
       if (misfit) fail('ml.signer.profile', 'ml_signer_invalid', misfit);
       else pass('ml.signer.profile');
     }
