@@ -214,6 +214,34 @@ describe('master lists through the admin API', () => {
     expect(await storedCscas('sandbox')).toEqual(before);
   });
 
+  it('garbage bodies → 400 problems, never a 5xx, nothing stored; no admin token → 401', async () => {
+    const before = await storedCscas('sandbox');
+    const bodies: unknown[] = [
+      { der: b64(crypto.getRandomValues(new Uint8Array(300))) },
+      { der: b64(DE_ML.subarray(0, 1000)) },
+      { der: b64(DE_ROOT) },
+      { der: '***not base64***' },
+      { pem: '-----BEGIN CMS-----\nAAAA\n-----END CMS-----' },
+      { der: b64(DE_ML), pem: 'x' },
+      {},
+      { der: b64(DE_ML), countries: ['VNM'] },
+      { der: b64(DE_ML), mode: 'merge' },
+      { der: b64(DE_ML), extra: true },
+    ];
+    for (const body of bodies) {
+      const res = await load('sandbox', body as Record<string, unknown>);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const unauth = await w.fetch('/admin/v1/trust/sandbox/masterlists', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ der: b64(DE_ML) }),
+    });
+    expect(unauth.status).toBe(401);
+    expect(await storedCscas('sandbox')).toEqual(before);
+  });
+
   it('mode replace swaps one country and leaves the others; countries filters what is imported', async () => {
     const before = await storedCscas('sandbox');
     const vn = before.filter((c) => c.country === 'VN');
