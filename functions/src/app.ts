@@ -63,7 +63,9 @@ export function createApp() {
   const app = newApp();
   app.use('*', requestContext);
   app.use('*', async (c, next) =>
-    c.req.path.startsWith('/admin/v1/registry/') ? limitImport(c, next) : limitRp(c, next),
+    c.req.path.startsWith('/admin/v1/registry/') || c.req.path.endsWith('/masterlists')
+      ? limitImport(c, next)
+      : limitRp(c, next),
   );
   app.use(
     '*',

@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     usage: [['verify <dump.json> --csca <file> [--crl …]', 'passive (+ active) authentication report']],
     load: async () => (await import('./verify.ts')).run,
   },
+  masterlist: {
+    usage: [['masterlist <list.ml> --root <file> --out <f|->', 'verify a CSCA master list, write its CSCAs']],
+    load: async () => (await import('./masterlist.ts')).run,
+  },
   sandbox: {
     usage: [
       ['sandbox profiles', 'the test chips and the outcome each gives'],

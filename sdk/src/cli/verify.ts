@@ -1,22 +1,27 @@
 /**
  * `chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--require-crl] [--at <ISO date>]`
+ * (or `--masterlist <list.ml> --masterlist-root <pem|der>`: the CSCAs of a verified master list)
  * Passive authentication (and Active Authentication when the dump carries an answer).
  * Prints `{ valid, checks: [{ name, ok, code? }] }`; exit 0 valid, 1 invalid, 2 unusable input.
  */
 import { parseCRL } from '../crypto/crl.ts';
 import { createTrustStore } from '../crypto/passive-auth.ts';
 import { verifyChip } from '../crypto/verify-chip.ts';
-import { readCertificates } from '../crypto/x509.ts';
+import { type Certificate, readCertificates } from '../crypto/x509.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
 import { parseCommandArgs, printJSON, readDumpFile, readPemOrDer } from './io.ts';
+import { checkMasterListFile, failures, readRoots } from './masterlist.ts';
 
 const USAGE = `usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--require-crl] [--at <ISO date>]
+       chipid verify <dump.json> --masterlist <list.ml> --masterlist-root <pem|der> [--csca …] [options as above]
 
 Passive authentication of a chip dump (SOD signature, Document Signer chain to one of the given CSCA
 certificates, CRLs, DG hashes, issuing country) and Active Authentication when the dump carries an
 answer. Prints { valid, checks: [{ name, ok, code? }], … } as JSON.
   --require-crl   a CSCA without a current CRL (--crl; thisUpdate ≤ --at ≤ nextUpdate) fails
                   ds.revocation with crl_unavailable, as the service checks live cards
+  --masterlist    trust the CSCAs of an ICAO CSCA master list, once it verifies (now) against a
+                  --masterlist-root (the publishing state's CSCA); a list that does not is exit 2
 For a sandbox card: chipid sandbox csca > sandbox-csca.pem, then --csca sandbox-csca.pem.
 Exit 0 valid, 1 invalid, 2 unusable input.
 `;
@@ -42,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
       crl: { type: 'string', multiple: true },
       at: { type: 'string' },
       'require-crl': { type: 'boolean' },
+      masterlist: { type: 'string', multiple: true },
+      'masterlist-root': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,18 +56,37 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (positionals.length !== 1 || !values.csca?.length) {
+  const lists = values.masterlist ?? [];
+  if (positionals.length !== 1 || (!values.csca?.length && !lists.length)) {
     process.stderr.write(USAGE);
     return 2;
   }
+  if (lists.length && !values['masterlist-root']?.length)
+    throw new ChipIdError(
+      'ERR_CONFIG',
+      '--masterlist needs --masterlist-root (the CSCA that issued its signer)',
+    );
   let at: Date | undefined;
   if (values.at !== undefined) {
     at = new Date(values.at);
     if (Number.isNaN(at.getTime())) throw new ChipIdError('ERR_CONFIG', '--at is not an ISO 8601 date');
   }
   // Each file parsed once, here, so a bad one is named; the store takes the parsed certificates.
+  const fromLists: Certificate[] = [];
+  if (lists.length) {
+    const roots = readRoots('--masterlist-root', values['masterlist-root'] ?? []);
+    for (const path of lists) {
+      const report = await checkMasterListFile(path, roots);
+      if (!report.valid)
+        throw new ChipIdError(
+          'ERR_CONFIG',
+          `--masterlist ${path} does not verify against --masterlist-root: ${failures(report).join('; ')}`,
+        );
+      fromLists.push(...report.cscas);
+    }
+  }
   const trust = createTrustStore({
-    cscas: values.csca.flatMap((p) => anchor('--csca', p, readCertificates)),
+    cscas: [...(values.csca ?? []).flatMap((p) => anchor('--csca', p, readCertificates)), ...fromLists],
     crls: (values.crl ?? []).map((p) => anchor('--crl', p, parseCRL)),
   });
   const { dump } = readDumpFile(positionals[0]!);
