@@ -8,15 +8,27 @@ import { createTrustStore } from '../crypto/passive-auth.ts';
 import { verifyChip } from '../crypto/verify-chip.ts';
 import { readCertificates } from '../crypto/x509.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
-import { parseCommandArgs, printJSON, readDumpFile, readPemOrDer } from './io.ts';
+import { parseDump } from '../icao/dump.ts';
+import {
+  dumpFromFiles,
+  parseCommandArgs,
+  printJSON,
+  RAW_FILE_OPTIONS,
+  type RawFileName,
+  readChipInput,
+  readPemOrDer,
+} from './io.ts';
 
 const USAGE = `usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--require-crl] [--at <ISO date>]
+       chipid verify --sod <sod.bin> --dg1 <dg1.bin> [--dg2 …] [--dg13 …] [--dg14 …] [--dg15 …] --csca <pem|der> …
 
 Passive authentication of a chip dump (SOD signature, Document Signer chain to one of the given CSCA
 certificates, CRLs, DG hashes, issuing country) and Active Authentication when the dump carries an
 answer. Prints { valid, checks: [{ name, ok, code? }], … } as JSON.
   --require-crl   a CSCA without a current CRL (--crl; thisUpdate ≤ --at ≤ nextUpdate) fails
                   ds.revocation with crl_unavailable, as the service checks live cards
+Raw elementary files as read from the chip (what JMRTD or a desk reader writes) go in with --sod,
+--dg1, … instead of a dump (chipid dump assembles them into one).
 For a sandbox card: chipid sandbox csca > sandbox-csca.pem, then --csca sandbox-csca.pem.
 Exit 0 valid, 1 invalid, 2 unusable input.
 `;
@@ -42,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       crl: { type: 'string', multiple: true },
       at: { type: 'string' },
       'require-crl': { type: 'boolean' },
+      ...RAW_FILE_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,10 +62,21 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (positionals.length !== 1 || !values.csca?.length) {
+  const files: Partial<Record<RawFileName, string>> = {};
+  for (const k of Object.keys(RAW_FILE_OPTIONS) as RawFileName[]) {
+    const v = values[k];
+    if (typeof v === 'string') files[k] = v;
+  }
+  const fromFiles = Object.keys(files).length > 0;
+  if (positionals.length !== (fromFiles ? 0 : 1)) {
     process.stderr.write(USAGE);
     return 2;
   }
+  if (!values.csca?.length)
+    throw new ChipIdError(
+      'ERR_CONFIG',
+      '--csca <pem|der> is missing: the CSCA certificate(s) to trust (for a sandbox card: chipid sandbox csca > sandbox-csca.pem)',
+    );
   let at: Date | undefined;
   if (values.at !== undefined) {
     at = new Date(values.at);
@@ -63,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     cscas: values.csca.flatMap((p) => anchor('--csca', p, readCertificates)),
     crls: (values.crl ?? []).map((p) => anchor('--crl', p, parseCRL)),
   });
-  const { dump } = readDumpFile(positionals[0]!);
+  const dump = fromFiles ? parseDump(dumpFromFiles(files)) : chipDump(positionals[0]!);
   const report = await verifyChip(dump, {
     trust,
     ...(at ? { at } : {}),
@@ -83,4 +107,14 @@ export async function run(argv: string[]): Promise<number> {
     ...(report.csca ? { csca: report.csca.subject.text } : {}),
   });
   return report.valid ? 0 : 1;
+}
+
+/** The dump in `path`; a raw file there is named with the flag it belongs to. */
+function chipDump(path: string) {
+  const input = readChipInput(path);
+  if (input.kind === 'dump') return input.dump;
+  throw new ChipIdError(
+    'ERR_CONFIG',
+    `${path} is a raw ${input.name.toUpperCase()} file: give the raw files as --sod <file> --dg1 <file> … (at least those two)`,
+  );
 }
