@@ -302,7 +302,7 @@ export function audienceHint(serviceUrl: string): string {
   return (
     `token aud must be exactly "${serviceUrl}" (this service's URL, as in /openapi.json servers[0]); ` +
     'sign that value even when you reach the service through another address (proxy, tunnel, Docker, localhost) ' +
-    '— the SDK client\'s serviceUrl option, the CLI\'s --service-url'
+    "— the SDK client's serviceUrl option, the CLI's --service-url"
   );
 }
 
