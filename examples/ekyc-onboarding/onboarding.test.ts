@@ -181,7 +181,8 @@ describe('eKYC onboarding', () => {
     });
     expect((await call('/onboarding/complete', { userId: 'u' })).json).toEqual({
       error: 'bad_request',
-      detail: 'challengeId: the id /onboarding/challenge answered; chip: the chipid.dump/1 object the app read',
+      detail:
+        'challengeId: the id /onboarding/challenge answered; chip: the chipid.dump/1 object the app read',
     });
   });
 

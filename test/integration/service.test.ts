@@ -121,7 +121,7 @@ describe('problems (RFC 9457)', () => {
     expect(res.status).toBe(404);
     expect(await problem(res)).toMatchObject({
       code: 'ERR_NOT_FOUND',
-      type: 'https://chipid.dev/problems/not-found',
+      type: 'urn:chipid:problem:not-found',
     });
   });
 
