@@ -269,7 +269,8 @@ export function renderErrorsDoc(): string {
     '',
     '## Service problem codes',
     '',
-    `Problem \`type\` URIs are \`${PROBLEM_TYPE_BASE}<code-kebab>\`; \`instance\` is the request id (also in`,
+    `Problem \`type\` URIs are URNs, \`${PROBLEM_TYPE_BASE}<code-kebab>\`, the same in every deployment (not web`,
+    'addresses: match on `code` or `type`, and read what each means here); `instance` is the request id (also in',
     'the `X-Request-Id` header) — quote it to support. Validation problems list `errors[]` with a JSON',
     'pointer per field.',
     '',
@@ -280,7 +281,7 @@ export function renderErrorsDoc(): string {
     const p = PROBLEMS[code as keyof typeof PROBLEMS];
     const asSdk = sdkSet.has(code) ? `\`${code}\`` : '`ERR_HTTP` (see `problem.code`)';
     out.push(
-      `| [\`${code}\`](${problemType(code as keyof typeof PROBLEMS)}) | ${p.status} | ${cell(p.title)} | ${asSdk} | ${cell(ADVICE[code] as string)} |`,
+      `| \`${code}\` (\`${problemType(code as keyof typeof PROBLEMS)}\`) | ${p.status} | ${cell(p.title)} | ${asSdk} | ${cell(ADVICE[code] as string)} |`,
     );
   }
   out.push(

@@ -17,4 +17,5 @@ export type {
   VerificationRecord,
   VerificationResult,
   VerifiedClaims,
+  WithheldReason,
 } from './types.ts';

@@ -21,6 +21,7 @@ import { type AlgorithmIdentifier, readAlgorithmIdentifier } from '../crypto/key
 import { type Certificate, type Name, parseCertificate, readName } from '../crypto/x509.ts';
 import { type ChipIdError, isChipIdError, LDSError } from '../errors.ts';
 import { concat, toHex } from '../lib/bytes.ts';
+import { truncatedFile } from './lds.ts';
 
 export interface SignerInfo {
   version: number;
@@ -245,7 +246,7 @@ export function parseSOD(bytes: Uint8Array): SOD {
     };
   } catch (e) {
     if (isChipIdError(e) && e.code === 'ERR_SOD_INVALID') throw e;
-    throw new LDSError('ERR_SOD_INVALID', 'sod: malformed', { cause: e });
+    throw truncatedFile('sod', bytes) ?? new LDSError('ERR_SOD_INVALID', 'sod: malformed', { cause: e });
   }
 }
 
