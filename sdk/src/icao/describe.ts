@@ -103,7 +103,7 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
       const { key } = parseDG15(dump.dg15!);
       return key.kind === 'rsa'
         ? { algorithm: 'RSA', bits: key.bits }
-        : { algorithm: 'EC', curve: key.curve.name ?? 'explicit', bits: key.curve.byteLength * 8 };
+        : { algorithm: 'EC', curve: key.curve.name, bits: key.curve.byteLength * 8 };
     });
   }
   out.sod = section(() => {
@@ -141,5 +141,5 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
 
 function describeKey(spki: Uint8Array): string {
   const k = parseSPKI(spki);
-  return k.kind === 'rsa' ? `RSA-${k.bits}` : `EC ${k.curve.name ?? 'explicit'}`;
+  return k.kind === 'rsa' ? `RSA-${k.bits}` : `EC ${k.curve.name}`;
 }

@@ -155,7 +155,9 @@ function matches(cert: Certificate, sid: SignerInfo['sid']): boolean {
 /**
  * Parses EF.SOD (tag 0x77).
  *
- * @throws LDSError `ERR_SOD_INVALID` when the structure is not a Doc 9303 SOD.
+ * @throws LDSError `ERR_SOD_INVALID` when the structure is not a Doc 9303 SOD; CryptoError
+ *   `ERR_ALG_UNSUPPORTED` for a hash algorithm or a certificate key the SDK does not support (e.g. an
+ *   RSA Document Signer key over 8192 bits).
  * @example
  * const sod = parseSOD(dump.sod);
  * sod.dataGroupHashes.get(1); // SHA-… of DG1 as signed
@@ -205,7 +207,7 @@ export function parseSOD(bytes: Uint8Array): SOD {
       documentSigner: certificates.find((c) => matches(c, signerInfo.sid)),
     };
   } catch (e) {
-    if (isChipIdError(e) && e.code === 'ERR_SOD_INVALID') throw e;
+    if (isChipIdError(e) && (e.code === 'ERR_SOD_INVALID' || e.code === 'ERR_ALG_UNSUPPORTED')) throw e;
     throw new LDSError('ERR_SOD_INVALID', 'sod: malformed', { cause: e });
   }
 }
