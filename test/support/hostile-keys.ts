@@ -63,13 +63,21 @@ export function explicitCurveSPKI(bits: number): Uint8Array {
 /** A DG15 (tag 0x6F) around `spki`. */
 export const dg15Of = (spki: Uint8Array): Uint8Array => encodeDG15(spki);
 
-/** A signing key whose certificate carries `spki` and whose "signatures" are `sigLength` random bytes. */
+/**
+ * A signing key whose certificate carries `spki` and whose "signatures" are `sigLength` random bytes
+ * below 2^(8·sigLength − 1) — under any modulus of that length with its top bit set, so a verifier
+ * does the whole exponentiation before refusing it.
+ */
 export function fakeKey(spki: Uint8Array, sigLength: number): SandboxKey {
   return {
     kind: 'rsa',
     spki,
     signatureAlgorithm: seq(oid(OID.sha256WithRSAEncryption), Uint8Array.of(0x05, 0x00)),
-    sign: async () => Uint8Array.from(randomBytes(sigLength)),
+    sign: async () => {
+      const sig = Uint8Array.from(randomBytes(sigLength));
+      sig[0]! &= 0x7f;
+      return sig;
+    },
   };
 }
 

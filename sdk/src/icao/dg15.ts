@@ -21,7 +21,7 @@ export interface DG15 {
  *
  * @throws LDSError `ERR_LDS_UNEXPECTED_TAG`, `ERR_LDS_INVALID`, `ERR_DG15_INVALID`;
  *   CryptoError `ERR_ALG_UNSUPPORTED` for a key algorithm or curve the SDK does not support, an RSA
- *   modulus over 4096 bits or an exponent of 2³² or more ({@link KEY_LIMITS})
+ *   modulus over 4096 bits or an exponent of 2¹⁷ or more ({@link KEY_LIMITS})
  * @example
  * const { key } = parseDG15(bytes);
  * key.kind; // 'rsa'
