@@ -23,14 +23,14 @@ import { bytesToBigInt } from '../lib/bytes.ts';
 import { CURVE_OID, type Curve, type CurveParams, explicitCurve, NOBLE, namedCurve } from './curves.ts';
 
 /**
- * Bounds on the keys the SDK accepts (docs/security.md, "Key limits"). Public-key work grows with the
+ * Bounds on the keys the SDK accepts (docs/security.md, "Key limits and the order of trust"). Public-key work grows with the
  * modulus (≈ ×6 per doubling in BigInt) and with the exponent's length, and both come from the chip
  * dump: without bounds, one DG15 with a 32 768-bit modulus cost 14.6 s of Worker CPU (issue 19).
  *
  * - `rsaMaxBits` 8192 for Document Signer and CSCA keys: NIST SP 800-57 Part 1 Rev. 5 Table 2 puts
- *   RSA-7680 at 192-bit strength, the most any supported curve or hash pairing here gives below
- *   P-521; the 588 CSCAs of the German master list (test/vectors/master-lists, 2026-05) use at most
- *   6144 bits (6 of them), most 4096.
+ *   RSA-7680 at 192-bit strength, that of P-384 and brainpoolP384r1 (only P-521's 256-bit level asks
+ *   for more: RSA-15360); the 588 CSCAs of the German master list (test/vectors/master-lists, 2026-05)
+ *   use at most 6144 bits (6 of them), most 4096.
  * - `rsaMaxBitsAA` 4096 for Active Authentication keys (DG15, Doc 9303 Part 11 §6.1): the key lives
  *   and signs on the chip, and the largest RSA length the Java Card API defines (KeyBuilder
  *   LENGTH_RSA_4096) is 4096; NIST SP 800-57 Table 2 puts RSA-3072 at 128-bit strength already.
