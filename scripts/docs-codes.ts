@@ -137,9 +137,11 @@ export const ADVICE: Record<string, string> = {
   dg_malformed:
     'A data group could not be parsed although its hash matched: read the card again; if it repeats, manual review.',
   algorithm_unsupported:
-    'The card uses an algorithm the service does not support: manual review; report the card model.',
+    'The card uses an algorithm or key the service does not support (this includes keys over the size limits of docs/security.md, refused unread): manual review; report the card model. From the DG15 key alone (Active Authentication), the result is `inconclusive`.',
   aa_failed:
     'Possible clone: valid data, but the chip did not prove it holds the card’s key. Do not grant access on this read; ask for a new read with a fresh challenge, then manual review.',
+  aa_key_weak:
+    'The card’s Active Authentication key is so short it can be factored (RSA under 1024 bits), so its answer proves nothing: treat as a card without clone protection — accept only for low-risk actions or add another factor.',
   aa_not_supported:
     'The card has no Active Authentication key (no DG15, and its SOD lists none), so cloning cannot be ruled out: accept only for low-risk actions or add another factor.',
   aa_not_performed:

@@ -61,6 +61,17 @@ function rewriteDeclarations(dir: string): void {
   }
 }
 
+/** TypeScript loaders and compilers: development tools, never a run-time dependency of the package. */
+export const TS_LOADERS: ReadonlySet<string> = new Set([
+  'tsx',
+  'ts-node',
+  'esbuild',
+  'typescript',
+  '@swc/core',
+  '@swc-node/register',
+  '@esbuild-kit/esm-loader',
+]);
+
 export interface PackResult {
   dir: string;
   tarball: string;
@@ -91,13 +102,18 @@ export function packSdk(o: { out?: string; tarballDir?: string } = {}): PackResu
     if (existsSync(from)) cpSync(from, join(out, f));
   }
 
-  const src = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')) as SdkManifest;
-  // tsx only runs the CLI from sources in this repository; the package runs the built CLI.
-  const { tsx: _tsx, ...dependencies } = src.dependencies ?? {};
+  // tsx (a devDependency) only runs the CLI from sources in this repository; the package runs the
+  // built CLI and needs no TypeScript loader: a run-time dependency on one is refused here.
+  const { devDependencies: _dev, ...src } = JSON.parse(
+    readFileSync(join(SDK, 'package.json'), 'utf8'),
+  ) as SdkManifest & { devDependencies?: Record<string, string> };
+  const loaders = Object.keys(src.dependencies ?? {}).filter((d) => TS_LOADERS.has(d));
+  if (loaders.length)
+    throw new Error(`sdk/package.json: ${loaders.join(', ')} must not be a run-time dependency`);
   const manifest = {
     ...src,
     exports: Object.fromEntries(Object.entries(src.exports).map(([k, v]) => [k, builtEntry(v)])),
-    dependencies,
+    dependencies: src.dependencies ?? {},
     files: ['dist', 'bin', 'README.md', 'LICENSE'],
     engines: { node: '>=20' },
   };

@@ -41,7 +41,7 @@ export interface WorkerdFigures {
  * last verification (DG2 `face`).
  */
 /** The pipeline probe in its own workerd (Miniflare), and a way to call it. */
-async function startProbe(o: { inspectorPort?: number } = {}) {
+export async function startProbe(o: { inspectorPort?: number } = {}) {
   const script = await bundleForWorkerd(new URL('../workerd/pipeline-probe.ts', import.meta.url).pathname);
   const mf = new Miniflare({
     modules: true,
@@ -145,6 +145,29 @@ export async function measureWorkerd(n: number, face: number, bigFace: number): 
   } finally {
     await mf.dispose();
   }
+}
+
+/**
+ * The first verification in a fresh isolate, for `wrangler.toml`'s `[limits] cpu_ms`: a new probe per
+ * round, one request prepared (its building not timed), then the one verification timed from outside —
+ * cold caches (trust store parsed, DS chain verdict, key imports, noble tables) and cold JIT. Wall time
+ * of a request that waits on nothing (in-memory store) is its CPU time. Milliseconds of each round.
+ */
+export async function coldWorkerd(profile: WorkerdProfile, face: number, rounds = 3): Promise<number[]> {
+  const out: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const { mf, call } = await startProbe();
+    try {
+      await call({ mode: 'prepare', n: 1, profile, face });
+      const t0 = performance.now();
+      const { verified } = await call<{ verified: number }>({ mode: 'run', n: 1, profile });
+      out.push(performance.now() - t0);
+      if (verified !== 1) throw new Error(`workerd cold ${profile}: not verified`);
+    } finally {
+      await mf.dispose();
+    }
+  }
+  return out;
 }
 
 /**

@@ -196,6 +196,12 @@ describe('parseDeployArgs', () => {
 });
 
 describe('wrangler.toml, as wrangler reads it', () => {
+  it('limits CPU per request (issue 19) to 10 s, a value wrangler accepts (≤ 300 000 ms)', async () => {
+    const { unstable_readConfig } = await import('wrangler');
+    const config = unstable_readConfig({ config: join(import.meta.dirname, '../../wrangler.toml') });
+    expect(config.limits).toEqual({ cpu_ms: 10_000 });
+  });
+
   it("keeps Workers Logs for our log line but not the platform's invocation log (it records URLs: admin paths carry id numbers)", async () => {
     const { unstable_readConfig } = await import('wrangler');
     const config = unstable_readConfig({ config: join(import.meta.dirname, '../../wrangler.toml') });

@@ -4,16 +4,30 @@
  *
  * cost = raw verify rate / passive-auth rate, both per CPU second of the process (target ≤ 1.5 for
  * RSA-2048 and P-256). The raw rate is the DS signature check alone: key imported once, no parsing.
+ *
+ * Then the hostile-key inputs of issue 19 beside a normal verification of the same run (`verifyChip`,
+ * CPU ms each and the ratio): the attacks the limits refuse (32 768-bit DG15, 32 776-bit DS, 4096-bit
+ * explicit curve, 16 384-bit DG15 signed by the public sandbox PKI) and the worst inputs still accepted
+ * (a 4096-bit DG15 and an 8192-bit DS, both with the largest exponent accepted, 2^17 − 1, under the
+ * sandbox PKI — workerd's Web Crypto takes only e = 3 or 65537, so both run in BigInt there).
  */
 
 import { brainpoolP256r1 } from '@noble/curves/misc.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  dsCertificateFor,
+  explicitCurveSPKI,
+  oversizedRSASPKI,
+  resignedCard,
+} from '../../test/support/hostile-keys.ts';
 import type { ECPublicKey, RSAPublicKey } from '../src/crypto/keys.ts';
 import { derToPlain } from '../src/crypto/signature.ts';
+import { verifyChip } from '../src/crypto/verify-chip.ts';
+import type { ChipDumpJSON } from '../src/icao/dump.ts';
 import { parseSOD } from '../src/icao/sod.ts';
 import { createTrustStore, parseDump, verifyPassive } from '../src/index.ts';
 import { bigIntToBytes, own, toBase64, toBase64Url } from '../src/lib/bytes.ts';
-import { makeCard, sandboxCSCA } from '../src/sandbox/index.ts';
+import { encodeDG15, makeCard, sandboxCSCA, sandboxPKI } from '../src/sandbox/index.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 
@@ -107,6 +121,96 @@ console.log(
 );
 console.table(rows);
 
+// ——— hostile keys (issue 19): each input's verifyChip CPU beside a normal card's, same run ———
+const pki = await sandboxPKI();
+const E17 = 2n ** 17n - 1n; // the largest public exponent accepted
+/** An AA answer as long as the modulus and below it: the whole exponentiation runs before the verdict. */
+const aaAnswer = (bytes: number) => {
+  const a = new Uint8Array(bytes).fill(0x5a);
+  a[0] = 0x3f;
+  return toBase64(a);
+};
+const withAA = (dump: ChipDumpJSON, bytes: number): ChipDumpJSON => ({
+  ...dump,
+  aa: { challenge: toBase64(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)), signature: aaAnswer(bytes) },
+});
+const normal = withAA((await makeCard({ profile: 'valid-rsa', seed: 'bench' })).dump, 128);
+const hostile: { label: string; dump: ChipDumpJSON }[] = [
+  {
+    label: 'DG15 RSA-32768, swapped into a genuine card (refused: AA not run)',
+    dump: withAA({ ...normal, dg15: toBase64(encodeDG15(oversizedRSASPKI(32768, E17))) }, 1536),
+  },
+  {
+    label: 'DG15 RSA-16384, signed by the sandbox DS (refused while parsing)',
+    dump: withAA(
+      (await resignedCard({ dg15: encodeDG15(oversizedRSASPKI(16384, E17)), profile: 'valid-rsa' })).dump,
+      1536,
+    ),
+  },
+  {
+    label: 'DS RSA-32776 in the SOD, untrusted (refused while parsing)',
+    dump: withAA(
+      (
+        await resignedCard({
+          ds: await dsCertificateFor(oversizedRSASPKI(32776, E17), 32776, pki.foreignCsca),
+          profile: 'valid-rsa',
+        })
+      ).dump,
+      128,
+    ),
+  },
+  {
+    label: 'DG15 on a 4096-bit explicit curve, signed by the sandbox DS (refused while parsing)',
+    dump: withAA(
+      (await resignedCard({ dg15: encodeDG15(explicitCurveSPKI(4096)), profile: 'valid-rsa' })).dump,
+      1024,
+    ),
+  },
+  {
+    label: 'worst accepted: DG15 RSA-4096, e = 2^17 − 1, signed by the sandbox DS',
+    dump: withAA(
+      (await resignedCard({ dg15: encodeDG15(oversizedRSASPKI(4096, E17)), profile: 'valid-rsa' })).dump,
+      512,
+    ),
+  },
+  {
+    label: 'worst accepted: DS RSA-8192, e = 2^17 − 1, under the sandbox CSCA',
+    dump: withAA(
+      (
+        await resignedCard({
+          ds: await dsCertificateFor(oversizedRSASPKI(8192, E17), 8192, pki.csca),
+          profile: 'valid-rsa',
+        })
+      ).dump,
+      128,
+    ),
+  },
+];
+const chipOnce = (d: ReturnType<typeof parseDump>) => () => verifyChip(d, { trust });
+const normalRate = await rate(chipOnce(parseDump(normal)));
+const hRows: Record<string, string | number>[] = [
+  {
+    input: 'normal: valid-rsa card with an AA answer',
+    'CPU ms each': Number((1000 / normalRate.cpu).toFixed(3)),
+    'ratio to normal': 1,
+  },
+];
+let worstRatio = 0;
+for (const h of hostile) {
+  const r = await rate(chipOnce(parseDump(h.dump)));
+  const ratio = normalRate.cpu / r.cpu;
+  worstRatio = Math.max(worstRatio, ratio);
+  hRows.push({
+    input: h.label,
+    'CPU ms each': Number((1000 / r.cpu).toFixed(3)),
+    'ratio to normal': Number(ratio.toFixed(2)),
+  });
+}
+json.hostileWorstRatio = Number(worstRatio.toFixed(2));
+json.normalChipCpuMs = Number((1000 / normalRate.cpu).toFixed(3));
+console.log('\nhostile keys (issue 19): verifyChip CPU per input, beside a normal card in the same run');
+console.table(hRows);
+
 // ——— the same in workerd (the Worker's runtime), timed from outside ———
 const { Miniflare } = await import('miniflare');
 const { bundleForWorkerd, workerCompatibility } = await import('../../infra/src/bundle.ts');
@@ -148,7 +252,52 @@ for (const k of kinds.filter((x) => x.profile !== 'valid-brainpool')) {
   });
   json[`${k.profile}WorkerdCost`] = Number((raw / pa).toFixed(2));
 }
+const HN = Math.max(40, Math.round(N / 5));
+/** ms per verifyChip in workerd: the median of 5 rounds, each (HN back to back − one) / (HN − 1). */
+async function workerdChipMs(dump: ChipDumpJSON): Promise<number> {
+  const call = async (n: number) => {
+    const t0 = performance.now();
+    const res = await mf.dispatchFetch('http://bench/', {
+      method: 'POST',
+      body: JSON.stringify({ dump, csca: cscaB64, n, mode: 'chip' }),
+    });
+    const { ok } = (await res.json()) as { ok: number };
+    if (ok !== n) throw new Error(`workerd chip: ${ok}/${n} completed`);
+    return performance.now() - t0;
+  };
+  await call(10); // warm-up
+  const rounds: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const one = await call(1);
+    rounds.push(((await call(HN)) - one) / (HN - 1));
+  }
+  return rounds.sort((a, b) => a - b)[2]!;
+}
+const wNormal = await workerdChipMs(normal);
+const whRows: Record<string, string | number>[] = [
+  {
+    input: 'normal: valid-rsa card with an AA answer',
+    'ms each': Number(wNormal.toFixed(3)),
+    'ratio to normal': 1,
+  },
+];
+let wWorst = 0;
+for (const h of hostile) {
+  const ms = await workerdChipMs(h.dump);
+  wWorst = Math.max(wWorst, ms / wNormal);
+  whRows.push({
+    input: h.label,
+    'ms each': Number(ms.toFixed(3)),
+    'ratio to normal': Number((ms / wNormal).toFixed(2)),
+  });
+}
+json.hostileWorstRatioWorkerd = Number(wWorst.toFixed(2));
+json.normalChipMsWorkerd = Number(wNormal.toFixed(3));
 await mf.dispose();
 console.log(`\nthe same in workerd (Miniflare), ${N} back to back per figure, timed from outside`);
 console.table(wRows);
+console.log(
+  `hostile keys in workerd: verifyChip, median of 5 rounds of ${HN} back to back per input, timed from outside`,
+);
+console.table(whRows);
 console.log(JSON.stringify(json));

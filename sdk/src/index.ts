@@ -9,7 +9,14 @@ export { CLAIM_NAMES, type ClaimName } from './claims.ts';
 export * from './client/index.ts';
 export { type CRL, parseCRL } from './crypto/crl.ts';
 export { createDigestMemo, type DigestMemo, digest, type HashName } from './crypto/hash.ts';
-export { type ECPublicKey, type PublicKey, parseSPKI, type RSAPublicKey } from './crypto/keys.ts';
+export {
+  type ECPublicKey,
+  KEY_LIMITS,
+  type PublicKey,
+  parseSPKI,
+  type RSAPublicKey,
+  type SPKIOptions,
+} from './crypto/keys.ts';
 export {
   type Check,
   createTrustStore,

@@ -20,9 +20,11 @@ export const REASONS = {
   dg_hash_mismatch: 'A data group does not hash to the value signed in the SOD.',
   dg_not_in_sod: 'A data group was supplied that the SOD does not list.',
   dg_malformed: 'A data group could not be parsed.',
-  algorithm_unsupported: 'A signature or hash algorithm is not supported.',
+  algorithm_unsupported: 'A signature or hash algorithm, or a key (type, curve or size), is not supported.',
   // Active authentication (Doc 9303 Part 11 §6.1) — clone detection
   aa_failed: 'The chip did not prove possession of the DG15 private key (possible clone).',
+  aa_key_weak:
+    'The DG15 Active Authentication key is too weak to prove anything (RSA under 1024 bits: factorable), so the chip could be a clone.',
   aa_not_supported:
     'The chip has no Active Authentication key (no DG15, none listed in its SOD): clone check impossible.',
   aa_not_performed:

@@ -1,9 +1,10 @@
 /**
  * One verification, checks 1–5 of DESIGN.md in order:
  * (1) the RP request (token verified by the middleware; here `chip_digest`, `purpose`, `scope`,
- * `challenge_id`), (2) passive authentication against the environment's trust store, (3) Active
- * Authentication over the service's one-time challenge (clone detection, reported apart: a genuine
- * chip that fails it is `inconclusive`), (4) the registry — consulted only for chips that passed
+ * `challenge_id`), (2) passive authentication against the environment's trust store (the DS chain
+ * before the SOD signature; keys over the size limits refused while parsing), (3) Active
+ * Authentication over the service's one-time challenge, run only when (2) authenticated the DG15 key
+ * (clone detection, reported apart: a genuine chip that fails it is `inconclusive`), (4) the registry — consulted only for chips that passed
  * passive authentication, so forged data can't probe it —, (5) the audit append, in the same
  * transaction as the outcome and everything the request consumes. The answer (and its signed
  * assertion) leaves only after that transaction succeeded.
@@ -52,6 +53,7 @@ import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-ch
 /** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
 export const CLONE_CHECK_REASONS: ReadonlySet<ReasonCode> = new Set([
   'aa_failed',
+  'aa_key_weak',
   'aa_not_supported',
   'aa_not_performed',
   'challenge_invalid',
@@ -272,7 +274,11 @@ export async function prepareVerification(
 
   const soft: ReasonCode[] = unknownRevocation ? ['crl_unavailable'] : [];
   let active: CheckSummary['active'];
-  if (report.activeAuth === 'unsupported') {
+  if (report.activeAuth === 'skipped') {
+    // Passive authentication failed: the DG15 key is not authenticated and AA was not run (the
+    // verdict is `rejected` on the passive reasons alone).
+    active = 'not_applicable';
+  } else if (report.activeAuth === 'unsupported') {
     active = 'unsupported';
     soft.push('aa_not_supported');
   } else if (report.activeAuth === 'absent') {
@@ -288,7 +294,13 @@ export async function prepareVerification(
   } else {
     active = 'failed';
     const code = report.checks.find((c) => c.name === 'aa.signature')?.code;
-    soft.push(code === 'challenge_invalid' ? 'challenge_invalid' : 'aa_failed');
+    // A DG15 key too weak to prove anything, or one refused unread (over the size limits, unknown
+    // curve): no clone evidence given, with its own reason — `inconclusive`, like a failed answer.
+    soft.push(
+      code === 'challenge_invalid' || code === 'aa_key_weak' || code === 'algorithm_unsupported'
+        ? code
+        : 'aa_failed',
+    );
   }
   if (rc.challengeId && !challenge && !soft.includes('challenge_invalid') && active !== 'unsupported') {
     soft.push('challenge_invalid');

@@ -1,9 +1,11 @@
 /**
- * Runs inside workerd for `npm run bench:icao`: N passive authentications or N raw DS signature
+ * Runs inside workerd for `npm run bench:icao`: N passive authentications, N whole-chip verifications
+ * (`chip`: any outcome counts — the hostile-key inputs of issue 19 fail on purpose) or N raw DS signature
  * verifications per request, back to back, so the caller can time them from outside (workerd's
  * clocks do not advance during computation).
  */
 import { derToPlain } from '../../src/crypto/signature.ts';
+import { verifyChip } from '../../src/crypto/verify-chip.ts';
 import { parseSOD } from '../../src/icao/sod.ts';
 import { type ChipDumpJSON, createTrustStore, parseDump, verifyPassive } from '../../src/index.ts';
 import { bigIntToBytes, fromBase64, own, toBase64Url } from '../../src/lib/bytes.ts';
@@ -12,7 +14,7 @@ interface Job {
   dump: ChipDumpJSON;
   csca: string;
   n: number;
-  mode: 'passive' | 'raw';
+  mode: 'passive' | 'raw' | 'chip';
 }
 
 export default {
@@ -21,6 +23,10 @@ export default {
     const dump = parseDump(job.dump);
     const trust = createTrustStore({ cscas: [fromBase64(job.csca)] });
     let ok = 0;
+    if (job.mode === 'chip') {
+      for (let i = 0; i < job.n; i++) if ((await verifyChip(dump, { trust })).checks.length > 0) ok++;
+      return Response.json({ ok });
+    }
     if (job.mode === 'passive') {
       for (let i = 0; i < job.n; i++) if ((await verifyPassive(dump, { trust })).valid) ok++;
       return Response.json({ ok });

@@ -73,7 +73,9 @@ describe('chipid CLI', () => {
     const byName = Object.fromEntries(
       out.checks.map((c: { name: string; ok: boolean; code?: string }) => [c.name, c]),
     );
-    expect(byName['sod.signature'].ok).toBe(true);
+    // The untrusted DS key is never used: the SOD signature is reported as not checked (issue 19).
+    expect(byName['sod.signature']).toMatchObject({ ok: false, skipped: true });
+    expect(byName['sod.signature'].code).toBeUndefined();
     expect(byName['dg1.hash'].ok).toBe(true);
     expect(byName['ds.chain']).toMatchObject({ ok: false, code: 'ds_untrusted' });
   });
@@ -134,6 +136,35 @@ describe('chipid CLI', () => {
     expect([required.code, revocation(required)?.code]).toEqual([1, 'crl_unavailable']);
     const withCrl = await chipid('verify', card, '--csca', csca, '--crl', crl, '--require-crl');
     expect([withCrl.code, revocation(withCrl)]).toMatchObject([0, { name: 'ds.revocation' }]);
+  });
+
+  it('verify refuses oversized keys with algorithm_unsupported and runs no AA on a DG15 nothing vouches for (issue 19)', async () => {
+    const { encodeDG15, sandboxCSCA } = await import('../sandbox/index.ts');
+    const { oversizedRSASPKI, resignedCard } = await import('../../../test/support/hostile-keys.ts');
+    const csca = join(dir, 'sandbox-csca-19.pem');
+    writeFileSync(csca, (await sandboxCSCA()).pem);
+    const dg15 = encodeDG15(oversizedRSASPKI(16384));
+    const aa = { challenge: toBase64(new Uint8Array(8)), signature: toBase64(new Uint8Array(1536)) };
+    const signed = join(dir, 'hostile-signed.json');
+    writeFileSync(
+      signed,
+      JSON.stringify({ ...(await resignedCard({ dg15, profile: 'valid-rsa' })).dump, aa }),
+    );
+    const swapped = join(dir, 'hostile-swapped.json');
+    const honest = (await resignedCard({ profile: 'valid-rsa' })).dump;
+    writeFileSync(swapped, JSON.stringify({ ...honest, dg15: toBase64(dg15), aa }));
+    type Out = {
+      activeAuth: string;
+      checks: { name: string; ok: boolean; code?: string; skipped?: boolean }[];
+    };
+    const aaCheck = (o: Out) => o.checks.find((c) => c.name === 'aa.signature');
+    const a = await chipid('verify', signed, '--csca', csca);
+    const outA = JSON.parse(a.stdout) as Out;
+    expect([a.code, outA.activeAuth, aaCheck(outA)?.code]).toEqual([1, 'failed', 'algorithm_unsupported']);
+    const b = await chipid('verify', swapped, '--csca', csca);
+    const outB = JSON.parse(b.stdout) as Out;
+    expect([b.code, outB.activeAuth]).toEqual([1, 'skipped']);
+    expect(aaCheck(outB)).toMatchObject({ ok: false, skipped: true });
   });
 
   it('verify names the --csca file that is not a certificate', async () => {

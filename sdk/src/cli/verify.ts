@@ -1,8 +1,9 @@
 /**
  * `chipid verify <dump.json> --csca <pem|der> [--csca …] [--crl <file>] [--require-crl] [--at <ISO date>]`
  * (or `--masterlist <list.ml> --masterlist-root <pem|der>`: the CSCAs of a verified master list)
- * Passive authentication (and Active Authentication when the dump carries an answer).
- * Prints `{ valid, checks: [{ name, ok, code? }] }`; exit 0 valid, 1 invalid, 2 unusable input.
+ * Passive authentication (and Active Authentication when the dump carries an answer and passive
+ * authentication passed: `activeAuth: "skipped"` otherwise). Prints `{ valid, checks: [{ name, ok,
+ * code?, detail?, skipped? }], activeAuth, … }`; exit 0 valid, 1 invalid, 2 unusable input.
  */
 import { parseCRL } from '../crypto/crl.ts';
 import { createTrustStore } from '../crypto/passive-auth.ts';
@@ -27,7 +28,10 @@ const USAGE = `usage: chipid verify <dump.json> --csca <pem|der> [--csca …] [-
 
 Passive authentication of a chip dump (SOD signature, Document Signer chain to one of the given CSCA
 certificates, CRLs, DG hashes, issuing country) and Active Authentication when the dump carries an
-answer. Prints { valid, checks: [{ name, ok, code? }], … } as JSON.
+answer and passive authentication passed (else activeAuth "skipped": the DG15 key is not
+authenticated). Keys over the size limits (RSA: 8192 bits DS/CSCA, 4096 DG15) and curves given by
+unknown explicit parameters are refused unread: algorithm_unsupported.
+Prints { valid, checks: [{ name, ok, code?, detail?, skipped? }], activeAuth, … } as JSON.
   --require-crl   a CSCA without a current CRL (--crl; thisUpdate ≤ --at ≤ nextUpdate) fails
                   ds.revocation with crl_unavailable, as the service checks live cards
   --masterlist    trust the CSCAs of an ICAO CSCA master list, once it verifies (now) against a
@@ -126,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
       ok: c.ok,
       ...(c.code ? { code: c.code } : {}),
       ...(c.detail ? { detail: c.detail } : {}),
+      ...(c.skipped ? { skipped: true } : {}),
     })),
     activeAuth: report.activeAuth,
     ...(report.signatureAlgorithm ? { signatureAlgorithm: report.signatureAlgorithm } : {}),

@@ -1,7 +1,9 @@
 /**
  * Elliptic curves of Doc 9303 Part 12 / BSI TR-03111: NIST P-256/384/521 (Web Crypto) and
- * brainpool P256r1/P384r1/P512r1 (RFC 5639, @noble/curves), plus curves given by explicit domain
- * parameters in a certificate (RFC 3279 §2.3.5 ECParameters), matched to a named curve when equal.
+ * brainpool P256r1/P384r1/P512r1 (RFC 5639, @noble/curves). Explicit domain parameters in a key
+ * (RFC 3279 §2.3.5 ECParameters) are accepted only when they are one of these curves' parameters, and
+ * then handled as that curve: arbitrary parameters would let a chip dump choose the arithmetic's
+ * size (a 4096-bit field cost seconds of CPU per signature — issue 19).
  */
 import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
@@ -25,9 +27,9 @@ export interface CurveParams {
   h: bigint;
 }
 
-/** A curve: named when its parameters are a known curve's; `byteLength` of a coordinate. */
+/** A supported curve (explicit parameters are resolved to one); `byteLength` of a coordinate. */
 export interface Curve {
-  name: NamedCurve | undefined;
+  name: NamedCurve;
   params: CurveParams;
   byteLength: number;
   /** Length of the order n in bytes (r and s of a plain signature). */
@@ -72,7 +74,7 @@ function paramsOf(name: NamedCurve): CurveParams {
   return { p: c.p, a: c.a, b: c.b, Gx: c.Gx, Gy: c.Gy, n: c.n, h: c.h };
 }
 
-function make(name: NamedCurve | undefined, params: CurveParams): Curve {
+function make(name: NamedCurve, params: CurveParams): Curve {
   return {
     name,
     params,
@@ -93,19 +95,18 @@ export function namedCurve(name: NamedCurve): Curve {
 }
 
 /**
- * What identifies a curve in a cache key: its name, or every domain parameter of an unnamed one — two
- * curves sharing p and n but not a, b or the generator are different curves, and a key cached under the
- * one must never answer for the other (a forged certificate could otherwise plant a point under a
- * genuine key's cache entry).
+ * What identifies a curve in a cache key: its name (every curve is a named one — explicit parameters
+ * are matched to a name in {@link explicitCurve} or refused).
  */
 export function curveId(curve: Curve): string {
-  if (curve.name) return curve.name;
-  const { p, a, b, Gx, Gy, n, h } = curve.params;
-  return `explicit:${p}:${a}:${b}:${Gx}:${Gy}:${n}:${h}`;
+  return curve.name;
 }
 
-/** A curve from explicit parameters; recognised as a named curve when all parameters match. */
-export function explicitCurve(params: CurveParams): Curve {
+/**
+ * The named curve whose domain parameters are exactly `params` (p, a, b, generator, order and
+ * cofactor), or undefined: explicit parameters of any other curve are not supported.
+ */
+export function explicitCurve(params: CurveParams): Curve | undefined {
   for (const name of Object.keys(NOBLE) as NamedCurve[]) {
     const k = namedCurve(name).params;
     if (
@@ -114,9 +115,10 @@ export function explicitCurve(params: CurveParams): Curve {
       k.b === params.b &&
       k.Gx === params.Gx &&
       k.Gy === params.Gy &&
-      k.n === params.n
+      k.n === params.n &&
+      k.h === params.h
     )
       return namedCurve(name);
   }
-  return make(undefined, params);
+  return undefined;
 }

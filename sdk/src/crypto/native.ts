@@ -131,7 +131,7 @@ export function verifyECDSANative(
   plain: Uint8Array,
 ): boolean | undefined {
   const curve = key.curve.name;
-  if (!curve || !nativeECDSAAvailable(curve)) return undefined;
+  if (!nativeECDSAAvailable(curve)) return undefined;
   const nc = runtimeCrypto()!;
   try {
     return nc.verify(

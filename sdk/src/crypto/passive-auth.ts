@@ -2,6 +2,10 @@
  * Passive authentication — Doc 9303 Part 11 §5.1 with the PKI of Part 12: the SOD is signed by a
  * Document Signer whose certificate chains to a trusted CSCA, and every data group read hashes to
  * the value the SOD signs. Each step is reported on its own with a stable reason code.
+ *
+ * Order of trust: only the trust store's CSCA keys are used before anything vouches for a key. The
+ * DS certificate's chain is checked first (one CSCA signature, its verdict cached per DS); the SOD's
+ * signature is checked with the DS key only once that chain holds — an untrusted key is never used.
  */
 import { children, type Node, parseOne } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
@@ -23,6 +27,11 @@ export interface Check {
   code?: ReasonCode;
   /** Short explanation naming the rule (never personal data). */
   detail?: string;
+  /**
+   * The step was not run (`ok` is false): what it needed was not established, e.g. the SOD signature
+   * when the Document Signer is untrusted, Active Authentication when passive authentication failed.
+   */
+  skipped?: true;
 }
 
 export interface PassiveAuthReport {
@@ -305,7 +314,11 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
   try {
     sod = parseSOD(dump.sod);
   } catch (e) {
-    fail('sod.parse', 'sod_invalid', isChipIdError(e) ? e.message : 'sod: malformed');
+    // A key or hash the SDK refuses (an RSA Document Signer over 8192 bits, a curve given by unknown
+    // explicit parameters…) is `algorithm_unsupported`, refused before any arithmetic on it.
+    if (isChipIdError(e) && e.code === 'ERR_ALG_UNSUPPORTED')
+      fail('sod.parse', 'algorithm_unsupported', e.message);
+    else fail('sod.parse', 'sod_invalid', isChipIdError(e) ? e.message : 'sod: malformed');
     return report;
   }
   report.sod = sod;
@@ -353,12 +366,24 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
   }
 
   if (ds) {
+    // The chain DS → CSCA first (a trusted CSCA's signature on the DS certificate, cached per DS): the
+    // DS key, which comes with the chip data, is used only once a trusted CSCA vouches for it.
+    const verdict = await chainVerdict(trust, ds);
+    const csca = verdict.csca;
+
     // The SOD signature.
     try {
       const scheme = signatureScheme(si.signatureAlgorithm, si.digestAlgorithm);
       report.signatureAlgorithm = schemeName(scheme);
-      const ok = attrsOk && (await verifySignature(ds.publicKey, scheme, si.signedAttributes!, si.signature));
-      if (ok) pass('sod.signature');
+      if (!csca)
+        checks.push({
+          name: 'sod.signature',
+          ok: false,
+          skipped: true,
+          detail: 'not checked: the Document Signer is not trusted (ds.chain)',
+        });
+      else if (attrsOk && (await verifySignature(ds.publicKey, scheme, si.signedAttributes!, si.signature)))
+        pass('sod.signature');
       else
         fail(
           'sod.signature',
@@ -373,9 +398,6 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
       );
     }
 
-    // The chain DS → CSCA.
-    const verdict = await chainVerdict(trust, ds);
-    const csca = verdict.csca;
     if (!csca) {
       fail(
         'ds.chain',

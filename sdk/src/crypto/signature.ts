@@ -3,8 +3,8 @@
  * RSASSA-PSS (RFC 8017), ECDSA (FIPS 186-4 / BSI TR-03111) with X9.62 DER or plain r||s signatures.
  *
  * Web Crypto does the work wherever it can (NIST curves, RSA with SHA-1/256/384/512); brainpool goes
- * to the runtime's native crypto where it has the curve (`native.ts`: OpenSSL in Node), else, with
- * explicit-parameter curves, to noble; and a BigInt RSA path covers what Web Crypto refuses
+ * to the runtime's native crypto where it has the curve (`native.ts`: OpenSSL in Node), else to
+ * noble; and a BigInt RSA path covers what Web Crypto refuses
  * (SHA-224, PSS with a different MGF1 hash). Without Web Crypto at all (React Native's Hermes) every
  * signature takes the JS paths. ICAO signatures are not low-S normalised: high S is valid.
  */
@@ -149,7 +149,7 @@ function rsaKey(s: SubtleCrypto, key: RSAPublicKey, algorithm: RsaHashedImportPa
 function ecKey(s: SubtleCrypto, key: ECPublicKey): Promise<CryptoKey> {
   const id = `EC/${key.curve.name}/${fromLatin1(key.point)}`;
   return cached(id, () =>
-    s.importKey('raw', bufferSource(key.point), { name: 'ECDSA', namedCurve: key.curve.name! }, false, [
+    s.importKey('raw', bufferSource(key.point), { name: 'ECDSA', namedCurve: key.curve.name }, false, [
       'verify',
     ]),
   );
@@ -235,7 +235,7 @@ export async function verifyECDSA(
   const plain = format === 'der' ? derToPlain(signature, len) : signature;
   if (!plain || plain.length !== 2 * len) return false;
   const s = subtle();
-  if (s && key.curve.name && WEBCRYPTO_CURVES.has(key.curve.name) && hash !== 'SHA-224') {
+  if (s && WEBCRYPTO_CURVES.has(key.curve.name) && hash !== 'SHA-224') {
     const k = await ecKey(s, key);
     return s.verify({ name: 'ECDSA', hash }, k, bufferSource(plain), bufferSource(message));
   }

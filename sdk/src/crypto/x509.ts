@@ -156,7 +156,8 @@ export function readExtensions(node: Node): Extension[] {
 /**
  * Parses a DER (or PEM) X.509 certificate.
  *
- * @throws CryptoError `ERR_CERT_INVALID` when malformed.
+ * @throws CryptoError `ERR_CERT_INVALID` when malformed; `ERR_ALG_UNSUPPORTED` for a public key the
+ *   SDK does not support (see `KEY_LIMITS` in keys.ts: e.g. RSA over 8192 bits, unknown explicit curves).
  * @example
  * const csca = parseCertificate(pemOrDer);
  * console.log(csca.subject.text, csca.notAfter);
@@ -255,7 +256,8 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
       signature: sig.bytes,
     };
   } catch (e) {
-    if (isChipIdError(e) && e.code === 'ERR_CERT_INVALID') throw e;
+    // A well-formed certificate whose key the SDK refuses (an algorithm, a curve, a size) says so.
+    if (isChipIdError(e) && (e.code === 'ERR_CERT_INVALID' || e.code === 'ERR_ALG_UNSUPPORTED')) throw e;
     throw new CryptoError('ERR_CERT_INVALID', 'certificate: malformed', { cause: e });
   }
 }

@@ -90,7 +90,7 @@ const DESCRIBE: Record<FileName, (bytes: Uint8Array, opts: DescribeOptions) => R
     const { key } = parseDG15(bytes);
     return key.kind === 'rsa'
       ? { algorithm: 'RSA', bits: key.bits }
-      : { algorithm: 'EC', curve: key.curve.name ?? 'explicit', bits: key.curve.byteLength * 8 };
+      : { algorithm: 'EC', curve: key.curve.name, bits: key.curve.byteLength * 8 };
   },
   sod: (bytes) => {
     const sod = parseSOD(bytes);
@@ -153,5 +153,5 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
 
 function describeKey(spki: Uint8Array): string {
   const k = parseSPKI(spki);
-  return k.kind === 'rsa' ? `RSA-${k.bits}` : `EC ${k.curve.name ?? 'explicit'}`;
+  return k.kind === 'rsa' ? `RSA-${k.bits}` : `EC ${k.curve.name}`;
 }

@@ -224,7 +224,9 @@ const sodFault: SignedDataFault = (detail) => new LDSError('ERR_SOD_INVALID', `s
 /**
  * Parses EF.SOD (tag 0x77).
  *
- * @throws LDSError `ERR_SOD_INVALID` when the structure is not a Doc 9303 SOD.
+ * @throws LDSError `ERR_SOD_INVALID` when the structure is not a Doc 9303 SOD; CryptoError
+ *   `ERR_ALG_UNSUPPORTED` for a hash algorithm or a certificate key the SDK does not support (e.g. an
+ *   RSA Document Signer key over 8192 bits).
  * @example
  * const sod = parseSOD(dump.sod);
  * sod.dataGroupHashes.get(1); // SHA-… of DG1 as signed
@@ -245,7 +247,7 @@ export function parseSOD(bytes: Uint8Array): SOD {
       documentSigner: sd.signer,
     };
   } catch (e) {
-    if (isChipIdError(e) && e.code === 'ERR_SOD_INVALID') throw e;
+    if (isChipIdError(e) && (e.code === 'ERR_SOD_INVALID' || e.code === 'ERR_ALG_UNSUPPORTED')) throw e;
     throw truncatedFile('sod', bytes) ?? new LDSError('ERR_SOD_INVALID', 'sod: malformed', { cause: e });
   }
 }

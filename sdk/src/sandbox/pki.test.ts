@@ -12,7 +12,9 @@ import { parseCRL } from '../crypto/crl.ts';
 import { signatureScheme, verifySignature } from '../crypto/signature.ts';
 import { parseCertificate } from '../crypto/x509.ts';
 import { equalBytes, toHex } from '../lib/bytes.ts';
-import { buildCRL, sandboxCSCA, sandboxPKI } from './pki.ts';
+import { buildCRL, SANDBOX_DS_RSA_PRIMES, SANDBOX_PKI_SEEDS, sandboxCSCA, sandboxPKI } from './pki.ts';
+import { createRandom } from './random.ts';
+import { generateRSAKey } from './rsa.ts';
 
 const hasOpenSSL = (() => {
   try {
@@ -168,5 +170,15 @@ describe.skipIf(!hasOpenSSL)('OpenSSL accepts the sandbox PKI', () => {
     expect(revoked.ok).toBe(false);
     expect(revoked.out).toContain('revoked');
     expect(openssl(['verify', '-crl_check', '-CAfile', csca, '-CRLfile', crlFile, certs.bp]).ok).toBe(true);
+  });
+});
+
+describe('the RSA Document Signer key derives from its published seed', () => {
+  it('SANDBOX_DS_RSA_PRIMES are the primes generateRSAKey finds from SANDBOX_PKI_SEEDS.dsRSA', async () => {
+    const derived = generateRSAKey(2048, createRandom(SANDBOX_PKI_SEEDS.dsRSA));
+    expect({ p: derived.p, q: derived.q }).toEqual(SANDBOX_DS_RSA_PRIMES);
+    const { ds } = await sandboxPKI();
+    const key = parseCertificate(ds.rsa.der).publicKey;
+    expect(key.kind === 'rsa' && key.n).toBe(derived.n);
   });
 });

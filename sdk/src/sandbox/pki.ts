@@ -28,7 +28,7 @@ import {
 import { toBase64 } from '../lib/bytes.ts';
 import { generateECKey, type KeyKind, rsaKey, type SandboxKey } from './keys.ts';
 import { createRandom } from './random.ts';
-import { generateRSAKey } from './rsa.ts';
+import { rsaKeyFromPrimes } from './rsa.ts';
 
 /** Published seed strings of the sandbox PKI (documented: anyone can rebuild the same keys). */
 export const SANDBOX_PKI_SEEDS = {
@@ -39,6 +39,27 @@ export const SANDBOX_PKI_SEEDS = {
   dsRSA: 'chipid-sandbox-ds-rsa2048-v1',
   dsExpired: 'chipid-sandbox-ds-expired-v1',
   dsForeign: 'chipid-sandbox-ds-foreign-v1',
+} as const;
+
+/**
+ * The primes of the RSA-2048 Document Signer key: what `generateRSAKey(2048,
+ * createRandom(SANDBOX_PKI_SEEDS.dsRSA))` finds (a test re-derives them from the seed). Kept here because
+ * that search took 8–13 s of CPU in workerd (0.55 s in Node): every cold isolate's first sandbox card
+ * (the console's) paid it — more than a per-request CPU limit should allow (wrangler.toml `cpu_ms`).
+ */
+export const SANDBOX_DS_RSA_PRIMES = {
+  p: BigInt(
+    '0x' +
+      'eee46437fede480e998116bcb019b81acf334f342676e644b84d66f041a03867ee3d6375be869c4d5e2214e9386a9b98' +
+      '2970b4bb0aefb71e2c88b4699af8a42aa299bb0abcce54a464707b3c8a952495654d3af63a6488da465d125c7b62a0b1' +
+      '6b0225c016cefe37e5ae38ece9bcca020b701f2e293c5ff718b253ba0b3e1be1',
+  ),
+  q: BigInt(
+    '0x' +
+      'eb17cc15b33d7acb275448119a5249b79aaf1cfb3e18956eb4c95c8819b047b00cb361e209b8d5dbeeee925a36156cc0' +
+      '60f5c66bc7ba1a4556fb20637f811806900861912903de66a2b6bd57d58491a2c6bab37df3459a812267780f5286adac' +
+      '20cf7eb0c0172d3e9c32cfd552bff1ca4f9573d15b6a607489c7de5f3d5e1ebd',
+  ),
 } as const;
 
 /** Country of the sandbox CSCA/DS (ISO 3166-1 alpha-2; the MRZ uses `VNM`). */
@@ -238,8 +259,8 @@ const dsName = (cn: string): NameAttribute[] => [
 let pkiPromise: Promise<SandboxPKI> | undefined;
 
 /**
- * The sandbox PKI (built once per process, then cached; the RSA-2048 Document Signer key is generated
- * deterministically from its published seed, which takes a few hundred milliseconds the first time).
+ * The sandbox PKI (built once per process, then cached; every key derives from its published seed —
+ * the RSA-2048 Document Signer's from the primes that seed gives, {@link SANDBOX_DS_RSA_PRIMES}).
  *
  * @example
  * const { csca, ds } = await sandboxPKI();
@@ -295,7 +316,11 @@ async function buildPKI(): Promise<SandboxPKI> {
       'chipid Sandbox DS brainpoolP256r1 01',
       generateECKey('brainpoolP256r1', createRandom(S.dsBrainpool)),
     ),
-    ds(0x0d5003n, 'chipid Sandbox DS RSA-2048 01', rsaKey(generateRSAKey(2048, createRandom(S.dsRSA)))),
+    ds(
+      0x0d5003n,
+      'chipid Sandbox DS RSA-2048 01',
+      rsaKey(rsaKeyFromPrimes(SANDBOX_DS_RSA_PRIMES.p, SANDBOX_DS_RSA_PRIMES.q)),
+    ),
     ds(
       0x0d5004n,
       'chipid Sandbox DS P-256 expired',

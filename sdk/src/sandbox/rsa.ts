@@ -122,13 +122,33 @@ export function generateRSAKey(bits: number, rnd: SandboxRandom): RSAPrivateKey 
     const p = randomPrime(bits / 2, e, rnd);
     const q = randomPrime(bits / 2, e, rnd);
     if (p === q) continue;
-    const [hi, lo] = p > q ? [p, q] : [q, p];
-    const n = hi * lo;
-    if (n.toString(2).length !== bits) continue;
-    const lambda = ((hi - 1n) * (lo - 1n)) / gcd(hi - 1n, lo - 1n);
-    const d = modInv(e, lambda);
-    return { n, e, d, p: hi, q: lo, dp: d % (hi - 1n), dq: d % (lo - 1n), qi: modInv(lo, hi), bits };
+    if ((p * q).toString(2).length !== bits) continue;
+    return rsaKeyFromPrimes(p, q, e);
   }
+}
+
+/**
+ * The RSA private key (RFC 8017 §3.2, CRT form) of primes `p` and `q` and exponent `e`.
+ *
+ * @example
+ * const key = rsaKeyFromPrimes(p, q);
+ */
+export function rsaKeyFromPrimes(p: bigint, q: bigint, e = 65537n): RSAPrivateKey {
+  const [hi, lo] = p > q ? [p, q] : [q, p];
+  const n = hi * lo;
+  const lambda = ((hi - 1n) * (lo - 1n)) / gcd(hi - 1n, lo - 1n);
+  const d = modInv(e, lambda);
+  return {
+    n,
+    e,
+    d,
+    p: hi,
+    q: lo,
+    dp: d % (hi - 1n),
+    dq: d % (lo - 1n),
+    qi: modInv(lo, hi),
+    bits: n.toString(2).length,
+  };
 }
 
 /** `m^d mod n` with the CRT (RFC 8017 §5.1.2 RSASP1). */
