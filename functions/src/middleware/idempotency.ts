@@ -63,7 +63,7 @@ export async function recordSeal(
     {
       name: 'HKDF',
       hash: 'SHA-256',
-      salt: await sha256(`${SALT_LABEL}\n${body}`),
+      salt: new Uint8Array(await sha256(`${SALT_LABEL}\n${body}`)),
       info: enc.encode(`${SEAL_INFO}\n${where}`),
     },
     ikm,
@@ -100,7 +100,8 @@ export async function sealAnswer(
 
 /** The stored answer opened; undefined when it does not open (another secret, or tampered with). */
 export async function openAnswer(seal: RecordSeal, stored: IdempotencyRecord): Promise<string | undefined> {
-  const raw = fromB64(stored.sealed);
+  const b = fromB64(stored.sealed);
+  const raw = b && new Uint8Array(b);
   if (!raw || raw.length < 12 + 16) return undefined;
   try {
     const pt = await crypto.subtle.decrypt(
