@@ -165,9 +165,9 @@ describe('console API', () => {
     const { aa: _aa, ...rest } = v.dump;
     expect(rest).toEqual(ref.dump);
 
-    const jwks = createLocalJWKSet((await (await w.fetch('/.well-known/jwks.json')).json()) as never);
+    const jwks = createLocalJWKSet((await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as never);
     const { payload } = await jwtVerify(v.assertion, jwks, {
-      issuer: w.serviceUrl,
+      issuer: `${w.serviceUrl}/sandbox`,
       audience: 'sandbox_console',
       typ: 'chipid-assertion+jwt',
       algorithms: ['ES256'],
