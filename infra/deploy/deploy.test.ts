@@ -237,4 +237,10 @@ describe('wrangler.toml, as wrangler reads it', () => {
       logs: { enabled: true, invocation_logs: false },
     });
   });
+
+  it('leaves the anonymous console off unless a run turns it on (npm start, --console)', async () => {
+    const { unstable_readConfig } = await import('wrangler');
+    const config = unstable_readConfig({ config: join(import.meta.dirname, '../../wrangler.toml') });
+    expect(config.vars.CONSOLE_ENABLED).toBe('false');
+  });
 });

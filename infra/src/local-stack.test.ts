@@ -56,6 +56,7 @@ describe('local secrets', () => {
     expect(JSON.parse(vars.SERVICE_SIGNING_KEYS ?? '')).toEqual(first.secrets.SERVICE_SIGNING_KEYS);
     expect(JSON.parse(vars.SANDBOX_SIGNING_KEYS ?? '')).toEqual(first.secrets.SANDBOX_SIGNING_KEYS);
     expect(vars).toMatchObject({
+      CONSOLE_ENABLED: 'true',
       SERVICE_URL: 'http://127.0.0.1:1',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:2',
       TABLE_PREFIX: 'chipid-',
@@ -161,6 +162,8 @@ describe.each(['wrangler', 'workerd'] as const)('startLocalStack (runner %s)', (
       secrets.SANDBOX_SIGNING_KEYS.next.kid,
     ]);
     expect(kids.filter((k) => sandboxKids.includes(k))).toEqual([]);
+    // npm start serves the console (wrangler.toml has it off: the env file turns it on).
+    expect((await fetch(`${stack.url}/console`)).status).toBe(200);
   });
 
   it('stops the Worker and DynamoDB Local cleanly', async () => {

@@ -250,6 +250,8 @@ export function workerVars(opts: {
     REGISTRY_HMAC_KEY: opts.secrets.REGISTRY_HMAC_KEY,
     SERVICE_SIGNING_KEYS: JSON.stringify(opts.secrets.SERVICE_SIGNING_KEYS),
     SANDBOX_SIGNING_KEYS: JSON.stringify(opts.secrets.SANDBOX_SIGNING_KEYS),
+    // The sandbox console: on locally (a deployment has it off unless `--console`).
+    CONSOLE_ENABLED: 'true',
   };
 }
 

@@ -147,6 +147,8 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
       REGISTRY_HMAC_KEY: randomBytes(32).toString('base64url'),
       SERVICE_SIGNING_KEYS: JSON.stringify(signingKeys),
       SANDBOX_SIGNING_KEYS: JSON.stringify(sandboxSigningKeys),
+      // The console is off unless switched on; the tests run it as `npm start` does.
+      CONSOLE_ENABLED: 'true',
       DYNAMODB_MAX_ATTEMPTS: '2',
       DYNAMODB_TIMEOUT_MS: '2000',
       ...o.bindings,
