@@ -65,8 +65,8 @@ export interface VerifyAssertionOptions {
   service?: string;
   /**
    * The expected `iss` itself: the service URL for a `live_…` audience, the service URL + `/sandbox`
-   * for a `sandbox_…` one (anything else for those audiences is a configuration error, so a live
-   * client can never be pointed at the sandbox issuer).
+   * for a `sandbox_…` one. A `/sandbox` issuer for a `live_…` audience is a configuration error, so a
+   * live client can never be pointed at the sandbox issuer.
    */
   issuer?: string;
   /** Your client id; must be in `aud`. Its prefix (`sandbox_` / `live_`) names the environment. */
@@ -181,7 +181,13 @@ function mapJoseError(e: unknown): ClientError {
     return e.claim === 'iat'
       ? invalid('older than maxAgeSeconds (its "iat")', e)
       : invalid('expired ("exp" passed)', e);
-  if (e instanceof joseErrors.JWTClaimValidationFailed) return invalid(`claim check failed: ${e.message}`, e);
+  if (e instanceof joseErrors.JWTClaimValidationFailed)
+    return invalid(
+      e.claim === 'iss'
+        ? `claim check failed: ${e.message} (live assertions come from the service URL, sandbox ones from <service URL>/sandbox)`
+        : `claim check failed: ${e.message}`,
+      e,
+    );
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return invalid('algorithm not allowed (only ES256)', e);
   if (e instanceof joseErrors.JWKSNoMatchingKey) return invalid('no service key matches its "kid"', e);
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('signature does not verify', e);
@@ -263,8 +269,8 @@ export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): P
 
 /**
  * The issuer to require: derived from `service` and the audience, or `issuer` as given — refused when
- * it is the other environment's (a live audience with a `/sandbox` issuer, or a sandbox audience with
- * the live one), and a JWKS URL of the sandbox refused for a live audience.
+ * a live audience is given the sandbox's (a `/sandbox` issuer, or the sandbox JWKS URL). A sandbox
+ * audience given the live issuer needs no such guard: its assertions then simply fail (`iss`).
  */
 function expectedIssuer(o: VerifyAssertionOptions): string {
   const env = environmentOf(o.audience);
@@ -284,11 +290,6 @@ function expectedIssuer(o: VerifyAssertionOptions): string {
       throw new ClientError(
         'ERR_CONFIG',
         'issuer: a live client takes assertions of the live issuer (the service URL), never of /sandbox',
-      );
-    if (env === 'sandbox' && !sandboxIssuer)
-      throw new ClientError(
-        'ERR_CONFIG',
-        'issuer: sandbox assertions are issued by <service URL>/sandbox (or pass service instead)',
       );
   }
   const j = o.jwks;
