@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { PROBLEM_TYPE_BASE, PROBLEMS, problemType } from '../functions/src/problems.ts';
 import { CLONE_CHECK_REASONS } from '../functions/src/verify/pipeline.ts';
 import { ERROR_CODES } from '../sdk/src/errors.ts';
+import { MASTER_LIST_CODES, type MasterListCode } from '../sdk/src/icao/master-list.ts';
 import { REASONS, type ReasonCode } from '../sdk/src/reasons.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,6 +62,8 @@ export const ADVICE: Record<string, string> = {
     'A certificate is malformed: for CSCAs you load yourself, check the file; inside a chip, treat the chip as not genuine.',
   ERR_CRL_INVALID:
     'A CRL is malformed: get a fresh CRL from the issuing state (ICAO PKD or the national CSCA site).',
+  ERR_MASTERLIST_INVALID:
+    'The file is not a CSCA master list (CMS SignedData with a CscaMasterList, Doc 9303 Part 12 §9): check that you downloaded the `.ml` file itself (DER, or PEM `CMS`), not a web page or a single certificate.',
   ERR_ALG_UNSUPPORTED:
     'An algorithm outside the supported list (RSA PKCS#1 v1.5/PSS, ECDSA P-256/384/521, brainpool, SHA-1/2): report the card model to support.',
   ERR_KEY_INVALID:
@@ -153,6 +156,27 @@ export const ADVICE: Record<string, string> = {
   citizen_deceased: 'The registry records the citizen as deceased: refuse and flag for fraud review.',
   citizen_mismatch:
     'The chip’s name, birth date or sex differ from the registry: refuse; the user should contact the issuing authority.',
+  // ── Master list check codes (operators importing CSCA master lists) ──
+  ml_invalid:
+    'Not a master list, or a truncated download: fetch the file again from the publisher; nothing was imported.',
+  ml_content_type_invalid:
+    'The signed content type is not a CSCA master list (another kind of signed object): use the right file.',
+  ml_signed_attributes_invalid:
+    'The list content does not match what was signed (altered or corrupted in transit): fetch it again; never import it.',
+  ml_signer_missing:
+    'The file lacks the Master List Signer certificate: get the complete list from the publisher.',
+  ml_signature_invalid:
+    'The list was altered or forged: do not import it; fetch it again from the publisher.',
+  ml_algorithm_unsupported:
+    'The signature uses an algorithm outside the supported list: report the publisher and algorithm to support.',
+  ml_signer_untrusted:
+    "The signer is not issued by the root you named: check that the root is the publishing state's CSCA (e.g. Germany's csca-germany for the BSI list), and get it from an independent, trusted channel.",
+  ml_signer_expired:
+    'The Master List Signer certificate is outside its validity at the validation time: get a current list.',
+  ml_root_expired:
+    "The root is outside its validity at the validation time: get the publishing state's current CSCA.",
+  ml_signer_invalid:
+    'The signer certificate is not a Master List Signer (key usage digitalSignature, extended key usage 2.23.136.1.1.3) or the root is not a CA: do not import the list.',
 };
 
 /** Groups of a code table, taken from the `// Group` comments in its source. */
@@ -173,11 +197,17 @@ function groupsFromSource(path: string, codes: readonly string[]): Map<string, s
 }
 
 /** Every documented code with where it comes from. */
-export function allCodes(): { sdk: string[]; problems: string[]; reasons: ReasonCode[] } {
+export function allCodes(): {
+  sdk: string[];
+  problems: string[];
+  reasons: ReasonCode[];
+  masterList: MasterListCode[];
+} {
   return {
     sdk: [...ERROR_CODES],
     problems: Object.keys(PROBLEMS),
     reasons: Object.keys(REASONS) as ReasonCode[],
+    masterList: Object.keys(MASTER_LIST_CODES) as MasterListCode[],
   };
 }
 
@@ -188,8 +218,8 @@ export function allCodes(): { sdk: string[]; problems: string[]; reasons: Reason
  * const { missing, stale } = adviceGaps(); // both empty when docs/errors.md can be generated
  */
 export function adviceGaps(): { missing: string[]; stale: string[] } {
-  const { sdk, problems, reasons } = allCodes();
-  const codes = new Set<string>([...sdk, ...problems, ...reasons]);
+  const { sdk, problems, reasons, masterList } = allCodes();
+  const codes = new Set<string>([...sdk, ...problems, ...reasons, ...masterList]);
   return {
     missing: [...codes].filter((c) => !ADVICE[c]),
     stale: Object.keys(ADVICE).filter((c) => !codes.has(c)),
@@ -211,7 +241,7 @@ export function renderErrorsDoc(): string {
     throw new Error(
       `docs-codes: ${gaps.missing.length ? `no advice for ${gaps.missing.join(', ')}` : ''}${gaps.missing.length && gaps.stale.length ? '; ' : ''}${gaps.stale.length ? `advice for unknown codes ${gaps.stale.join(', ')}` : ''} (edit ADVICE in scripts/docs-codes.ts)`,
     );
-  const { sdk, problems, reasons } = allCodes();
+  const { sdk, problems, reasons, masterList } = allCodes();
   const sdkSet = new Set<string>(sdk);
   const sdkGroups = groupsFromSource(join(ROOT, 'sdk', 'src', 'errors.ts'), sdk);
   const reasonGroups = groupsFromSource(join(ROOT, 'sdk', 'src', 'reasons.ts'), reasons);
@@ -223,7 +253,7 @@ export function renderErrorsDoc(): string {
     '     sdk/src/reasons.ts. Do not edit by hand: change the code or the advice table, then run',
     '     `npx tsx scripts/docs-codes.ts`. A test fails when this file is stale or a code lacks advice. -->',
     '',
-    'chipid reports three kinds of codes. All are stable strings: switch on them, never on messages',
+    'chipid reports four kinds of codes. All are stable strings: switch on them, never on messages',
     '(messages name the rule that failed and never contain personal data).',
     '',
     '| kind | where you see it | is it an error? |',
@@ -231,6 +261,7 @@ export function renderErrorsDoc(): string {
     '| [Service problem codes](#service-problem-codes) | HTTP answers of the API: RFC 9457 `application/problem+json` body, field `code` | yes: the request was not processed (or must be retried) |',
     '| [SDK error codes](#sdk-error-codes) | `ChipIdError.code` thrown by `@chipid/sdk` (parsers, `verifyChip`, `createClient`, `verifyAssertion`) | yes |',
     '| [Reason codes](#reason-codes) | `reasons` of a verification answer and of the signed assertion | no: the verification happened; they explain a `rejected` or `inconclusive` result |',
+    '| [Master list check codes](#master-list-check-codes) | `checks[].code` of `verifyMasterList`, `chipid masterlist` and the admin master-list import (operators only) | no: the list was checked and refused |',
     '',
     'The SDK client turns a problem answer into a `ClientError` whose `code` is the problem `code` when',
     'the SDK knows it (else `ERR_HTTP`), with `status` and the full `problem` document attached. The',
@@ -238,7 +269,8 @@ export function renderErrorsDoc(): string {
     '',
     '## Service problem codes',
     '',
-    `Problem \`type\` URIs are \`${PROBLEM_TYPE_BASE}<code-kebab>\`; \`instance\` is the request id (also in`,
+    `Problem \`type\` URIs are URNs, \`${PROBLEM_TYPE_BASE}<code-kebab>\`, the same in every deployment (not web`,
+    'addresses: match on `code` or `type`, and read what each means here); `instance` is the request id (also in',
     'the `X-Request-Id` header) — quote it to support. Validation problems list `errors[]` with a JSON',
     'pointer per field.',
     '',
@@ -249,7 +281,7 @@ export function renderErrorsDoc(): string {
     const p = PROBLEMS[code as keyof typeof PROBLEMS];
     const asSdk = sdkSet.has(code) ? `\`${code}\`` : '`ERR_HTTP` (see `problem.code`)';
     out.push(
-      `| [\`${code}\`](${problemType(code as keyof typeof PROBLEMS)}) | ${p.status} | ${cell(p.title)} | ${asSdk} | ${cell(ADVICE[code] as string)} |`,
+      `| \`${code}\` (\`${problemType(code as keyof typeof PROBLEMS)}\`) | ${p.status} | ${cell(p.title)} | ${asSdk} | ${cell(ADVICE[code] as string)} |`,
     );
   }
   out.push(
@@ -280,6 +312,20 @@ export function renderErrorsDoc(): string {
     out.push(
       `| \`${r}\` | ${cell(reasonGroups.get(r) ?? 'Other')} | ${result} | ${cell(REASONS[r])} | ${cell(ADVICE[r] as string)} |`,
     );
+  }
+  out.push(
+    '',
+    '## Master list check codes',
+    '',
+    'Codes of the checks of `verifyMasterList` (`chipid masterlist`, the admin master-list import):',
+    'about a CSCA master list an operator imports (Doc 9303 Part 12 §9), never about a document. A list',
+    'with any failed check is not imported.',
+    '',
+    '| code | meaning | what to do |',
+    '|---|---|---|',
+  );
+  for (const m of masterList) {
+    out.push(`| \`${m}\` | ${cell(MASTER_LIST_CODES[m])} | ${cell(ADVICE[m] as string)} |`);
   }
   out.push('');
   return out.join('\n');

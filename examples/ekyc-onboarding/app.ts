@@ -16,7 +16,7 @@ import {
   isChipIdError,
   type VerificationResult,
 } from '@chipid/sdk';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { SubjectStore } from './store.ts';
 
 /** What {@link createApp} needs. */
@@ -39,6 +39,25 @@ export type CompleteAnswer =
   | { error: string; code?: ErrorCode };
 
 const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** What each body member must be, said back when it is missing or malformed. */
+const MEMBER_RULES: Record<string, string> = {
+  userId: 'userId: a string of 1–128 letters, digits, _ or -',
+  challengeId: 'challengeId: the id /onboarding/challenge answered',
+  chip: 'chip: the chipid.dump/1 object the app read',
+};
+
+/** 400 naming what the body lacks (never echoing what it holds). */
+function badRequest(c: Context, body: Record<string, unknown> | undefined, members: string[]) {
+  const wrong = members.filter((m) => {
+    const v = body?.[m];
+    if (m === 'chip') return typeof v !== 'object' || v === null;
+    return typeof v !== 'string' || (m === 'userId' && !USER_ID.test(v));
+  });
+  const detail =
+    body === undefined ? 'the body must be a JSON object' : wrong.map((m) => MEMBER_RULES[m]).join('; ');
+  return c.json({ error: 'bad_request', detail }, 400);
+}
 const toBase64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 interface Pending {
@@ -102,7 +121,7 @@ export function createApp(deps: OnboardingDeps): Hono {
   app.post('/onboarding/challenge', async (c) => {
     const body = await readJson(c.req.raw);
     const userId = body?.userId;
-    if (typeof userId !== 'string' || !USER_ID.test(userId)) return c.json({ error: 'bad_request' }, 400);
+    if (typeof userId !== 'string' || !USER_ID.test(userId)) return badRequest(c, body, ['userId']);
     if (await deps.store.get(userId)) return c.json({ error: 'already_onboarded' }, 409);
     const now = Date.now();
     for (const [id, p] of pending) if (p.expiresAt < now) pending.delete(id);
@@ -129,7 +148,7 @@ export function createApp(deps: OnboardingDeps): Hono {
       typeof chip !== 'object' ||
       chip === null
     )
-      return c.json({ error: 'bad_request' }, 400);
+      return badRequest(c, body, ['userId', 'challengeId', 'chip']);
     // Our own challenge, for this user, still fresh — and used once.
     const p = pending.get(challengeId);
     pending.delete(challengeId);

@@ -174,6 +174,16 @@ describe('eKYC onboarding', () => {
     const call = caller(createApp({ client, store: memoryStore() }));
     expect((await call('/onboarding/challenge', { userId: '../etc' })).status).toBe(400);
     expect((await call('/onboarding/complete', { userId: 'u' })).status).toBe(400);
+    // Each 400 says what the body lacks, naming the member and its rule (never echoing a value).
+    expect(await call('/onboarding/challenge', {})).toEqual({
+      status: 400,
+      json: { error: 'bad_request', detail: 'userId: a string of 1–128 letters, digits, _ or -' },
+    });
+    expect((await call('/onboarding/complete', { userId: 'u' })).json).toEqual({
+      error: 'bad_request',
+      detail:
+        'challengeId: the id /onboarding/challenge answered; chip: the chipid.dump/1 object the app read',
+    });
   });
 
   it('serves the same flow over HTTP on Node (index.ts)', async () => {

@@ -84,7 +84,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     },
     (err: unknown) => {
       const e = err as { code?: string; message?: string };
-      console.error(`quickstart failed: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+      const hint = e.code === 'ERR_NETWORK' ? ' — is the service running? (npm start)' : '';
+      console.error(`quickstart failed: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}${hint}`);
       process.exitCode = 1;
     },
   );

@@ -36,7 +36,11 @@ export function toApiError(err: unknown): ApiError {
     if (err.status === 400 && /json/i.test(err.message))
       return new ApiError('ERR_MALFORMED_JSON', 'the request body is not valid JSON');
     if (err.status === 413) return new ApiError('ERR_PAYLOAD_TOO_LARGE', 'the request body is too large');
-    if (err.status === 415) return new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type');
+    if (err.status === 415)
+      return new ApiError(
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'unsupported Content-Type: this operation takes application/json (its requestBody in /openapi.json); curl -d sends application/x-www-form-urlencoded unless given -H "content-type: application/json"',
+      );
     if (err.status === 400) return new ApiError('ERR_REQUEST_INVALID', 'bad request');
     return new ApiError('ERR_INTERNAL', 'internal error', { cause: err });
   }
@@ -63,7 +67,9 @@ export function createApp() {
   const app = newApp();
   app.use('*', requestContext);
   app.use('*', async (c, next) =>
-    c.req.path.startsWith('/admin/v1/registry/') ? limitImport(c, next) : limitRp(c, next),
+    c.req.path.startsWith('/admin/v1/registry/') || c.req.path.endsWith('/masterlists')
+      ? limitImport(c, next)
+      : limitRp(c, next),
   );
   app.use(
     '*',

@@ -30,6 +30,14 @@ export interface Bindings {
    * the CPU per call inside workerd; kept for comparison and as a fallback).
    */
   DYNAMODB_CLIENT?: string;
+  /**
+   * The roots a CSCA master list must chain to before the admin API imports it into the `sandbox` /
+   * `live` trust store (`POST /admin/v1/trust/{env}/masterlists`): PEM, one or more CERTIFICATE
+   * blocks — the publishing states' CSCAs (e.g. Germany's csca-germany for the BSI list). Unset: no
+   * master list is accepted for that environment.
+   */
+  MASTERLIST_ROOTS_SANDBOX?: string;
+  MASTERLIST_ROOTS_LIVE?: string;
 }
 
 /** The two separate worlds (DESIGN.md "Environments"). */

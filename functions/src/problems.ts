@@ -34,10 +34,14 @@ export interface ProblemError {
   detail: string;
 }
 
-/** Base URL of problem `type` URIs. */
-export const PROBLEM_TYPE_BASE = 'https://chipid.dev/problems/';
+/**
+ * Prefix of problem `type` URIs: a URN (RFC 9457 §3.1.1 allows a non-dereferenceable URI), the same
+ * for every deployment — sandbox, live, self-hosted — since the project owns no domain to publish
+ * them under. Clients match on `code` (or `type`); errors.md documents each.
+ */
+export const PROBLEM_TYPE_BASE = 'urn:chipid:problem:';
 
-/** `ERR_IDEMPOTENCY_CONFLICT` → `https://chipid.dev/problems/idempotency-conflict`. */
+/** `ERR_IDEMPOTENCY_CONFLICT` → `urn:chipid:problem:idempotency-conflict`. */
 export function problemType(code: ProblemCode): string {
   return PROBLEM_TYPE_BASE + code.replace(/^ERR_/, '').toLowerCase().replaceAll('_', '-');
 }

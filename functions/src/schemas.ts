@@ -62,6 +62,14 @@ export const VerificationResponseSchema = z
     result: ResultSchema,
     reasons: z.array(z.string()),
     assertion: z.string().openapi({ description: 'JWT (ES256, typ chipid-assertion+jwt)' }),
+    withheld: z
+      .record(z.string(), z.enum(['not_registered', 'not_verified', 'not_on_chip']))
+      .optional()
+      .openapi({
+        description:
+          "Requested claims the assertion does not carry, each with why: the client is not registered for it (`not_registered`), the result is not `verified` (`not_verified`), or the chip does not hold it (`not_on_chip`). The same object is the assertion's `withheld_claims`. Absent when nothing was withheld.",
+        example: { birthdate: 'not_registered', id_number: 'not_registered' },
+      }),
   })
   .openapi('VerificationResponse');
 

@@ -7,6 +7,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Supported Node: ≥ 20.19 (README). The AWS SDK's notice that its releases after January 2027 need
+// Node 22 is about versions the lockfile does not install: said once in the README, not on every start.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 function usage() {
   return [

@@ -272,11 +272,25 @@ function tee(
   to: NodeJS.WriteStream,
   mode: 'inherit' | 'quiet',
 ): void {
+  let partial = '';
   stream?.on('data', (c: Buffer) => {
     output.push(c);
-    if (mode === 'inherit') to.write(c);
+    if (mode !== 'inherit') return;
+    // One log line per request: the Worker writes its own (request id, route pattern, status,
+    // duration — no paths, which can carry document numbers); wrangler's per-request echo goes.
+    const lines = (partial + c.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    const kept = lines.filter((l) => !WRANGLER_REQUEST_LINE.test(l));
+    if (kept.length) to.write(`${kept.join('\n')}\n`);
+  });
+  stream?.on('end', () => {
+    if (mode === 'inherit' && partial) to.write(partial);
   });
 }
+
+/** wrangler dev's own line for each request (`[wrangler:info] GET /v1/challenges 201 Created (12ms)`). */
+export const WRANGLER_REQUEST_LINE =
+  /^(?:\x1b\[[0-9;]*m)*\[wrangler:info\](?:\x1b\[[0-9;]*m)* (?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \S+ \d{3}\b/;
 
 /** The process serving the Worker (wrangler dev, or workerd through Miniflare). */
 interface WorkerServer {

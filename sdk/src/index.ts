@@ -56,6 +56,16 @@ export {
   PARTS_FORMAT,
   parseDump,
 } from './icao/dump.ts';
+export {
+  MASTER_LIST_CODES,
+  type MasterList,
+  type MasterListCheck,
+  type MasterListCode,
+  type MasterListOptions,
+  type MasterListReport,
+  parseMasterList,
+  verifyMasterList,
+} from './icao/master-list.ts';
 export { type MRZ, parseMRZ } from './icao/mrz.ts';
 export { parseSOD, type SOD } from './icao/sod.ts';
 export { REASON_CODES, REASONS, type ReasonCode, type VerificationResult } from './reasons.ts';

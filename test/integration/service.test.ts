@@ -46,6 +46,15 @@ describe('public endpoints', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
+  it('GET / points at the API description, the keys and the sandbox console (not a 404)', async () => {
+    const res = await w.fetch('/');
+    expect(res.status).toBe(200);
+    const links = (await res.json()) as Record<string, string>;
+    expect(links).toMatchObject({ service: 'chipid', openapi: '/openapi.json', console: '/console' });
+    for (const path of [links.openapi, links.jwks, links.health])
+      expect((await w.fetch(path as string)).status, path).toBe(200);
+  });
+
   it('GET /readyz reads both tables', async () => {
     const res = await w.fetch('/readyz');
     expect(res.status).toBe(200);
@@ -112,7 +121,7 @@ describe('problems (RFC 9457)', () => {
     expect(res.status).toBe(404);
     expect(await problem(res)).toMatchObject({
       code: 'ERR_NOT_FOUND',
-      type: 'https://chipid.dev/problems/not-found',
+      type: 'urn:chipid:problem:not-found',
     });
   });
 
@@ -157,10 +166,13 @@ describe('problems (RFC 9457)', () => {
         headers: contentType ? { 'content-type': contentType } : {},
         body: new TextEncoder().encode(body), // bytes: fetch adds no Content-Type of its own
       });
-      expect([res.status, (await problem(res)).code], `${contentType}: ${body.slice(0, 12)}`).toEqual([
+      const p = await problem(res);
+      expect([res.status, p.code], `${contentType}: ${body.slice(0, 12)}`).toEqual([
         415,
         'ERR_UNSUPPORTED_MEDIA_TYPE',
       ]);
+      // The detail says what the body must be.
+      expect(p.detail).toBe('the body is application/json (or multipart/form-data, the binary body)');
     }
     for (const contentType of ['application/problem+json', 'Application/JSON; charset=utf-8']) {
       const res = await w.fetch('/v1/verifications', {

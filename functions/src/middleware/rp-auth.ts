@@ -294,6 +294,19 @@ function provisionalAuth(
 }
 
 /**
+ * What a wrong `aud` is told: the one audience this deployment accepts (public: /openapi.json's
+ * server URL) and the usual cause — a client that signs the URL it connects to (localhost vs
+ * 127.0.0.1, a proxy, a tunnel, a Docker port) instead of the service's own URL.
+ */
+export function audienceHint(serviceUrl: string): string {
+  return (
+    `token aud must be exactly "${serviceUrl}" (this service's URL, as in /openapi.json servers[0]); ` +
+    'sign that value even when you reach the service through another address (proxy, tunnel, Docker, localhost) ' +
+    "— the SDK client's serviceUrl option, the CLI's --service-url"
+  );
+}
+
+/**
  * The token's signature and claims against `client`'s key `kid` (RFC 8725 rules); the verified
  * claims.
  *
@@ -333,6 +346,9 @@ async function checkToken(
     if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw unauthorized('token signature invalid');
     if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
       const claim = (e as { claim?: string }).claim ?? 'claim';
+      // The expected audience is public (it is /openapi.json's server URL): say it, since a proxy,
+      // a tunnel, Docker or localhost-vs-127.0.0.1 is the usual cause.
+      if (claim === 'aud') throw unauthorized(audienceHint(env.SERVICE_URL));
       throw unauthorized(`token ${claim} claim invalid`);
     }
     throw unauthorized('token invalid');
@@ -348,7 +364,7 @@ async function checkToken(
   if (typeof jti !== 'string' || jti.length < 8 || jti.length > 128)
     throw unauthorized('token jti must be 8–128 characters');
   if (claims.aud !== env.SERVICE_URL && !(Array.isArray(claims.aud) && claims.aud.length === 1)) {
-    throw unauthorized('token aud must be the service URL only');
+    throw unauthorized(audienceHint(env.SERVICE_URL));
   }
   if (opts.binding) {
     if (claims.htm !== opts.binding.method) throw unauthorized('token htm does not match the request method');

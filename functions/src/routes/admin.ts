@@ -43,6 +43,7 @@ import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } fr
 import { getIdempotency, idempotencyPut } from '../store/requests.ts';
 import { addTrust, removeTrust, type TrustEntry, trustEntries } from '../store/trust.ts';
 import { newApp } from '../validation.ts';
+import { registerMasterListRoutes } from './masterlists.ts';
 import { parseRegistryLine } from './registry-lines.ts';
 
 function view(r: ClientRecord) {
@@ -418,6 +419,8 @@ for (const kind of ['csca', 'crl'] as const) {
       },
     );
 }
+
+registerMasterListRoutes(adminRoutes);
 
 const ImportResultSchema = z
   .object({

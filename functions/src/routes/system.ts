@@ -36,6 +36,44 @@ export const systemRoutes = newApp()
   .openapi(
     createRoute({
       method: 'get',
+      path: '/',
+      summary: 'Where to start: the API description, the signing keys, the sandbox console',
+      responses: {
+        200: {
+          description: 'Links',
+          content: {
+            'application/json': {
+              schema: z.object({
+                service: z.literal('chipid'),
+                openapi: z.string(),
+                jwks: z.string(),
+                sandboxJwks: z.string(),
+                console: z.string(),
+                health: z.string(),
+                docs: z.string(),
+              }),
+            },
+          },
+        },
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          service: 'chipid' as const,
+          openapi: '/openapi.json',
+          jwks: '/.well-known/jwks.json',
+          sandboxJwks: '/sandbox/.well-known/jwks.json',
+          console: '/console',
+          health: '/readyz',
+          docs: 'docs/README.md in the chipid repository: integration guide, API, errors, sandbox',
+        },
+        200,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
       path: '/healthz',
       summary: 'Liveness',
       responses: {

@@ -98,7 +98,11 @@ export const verificationRoutes = newApp()
       const parts = c.get('chipParts');
       // A JSON body passed VerificationRequestSchema (the typing knows no validated body: `required: false`).
       const json = parts ? undefined : (c.req.valid('json' as never) as { chip?: ChipDumpJSON } | undefined);
-      if (!parts && !json?.chip) throw new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type');
+      if (!parts && !json?.chip)
+        throw new ApiError(
+          'ERR_UNSUPPORTED_MEDIA_TYPE',
+          'the body is application/json (or multipart/form-data, the binary body)',
+        );
       const body = parts ? { parts } : { chip: json?.chip as ChipDumpJSON };
       const decided = c.get('authDecided');
       if (!decided) throw new Error('POST /v1/verifications: requestAuth did not run');

@@ -143,3 +143,56 @@ export async function removeTrust(s: StoreContext, kind: 'csca' | 'crl', id: str
   }
   return true;
 }
+
+/** One CSCA to store, with its id (sha256 hex of the DER) and ISO alpha-2 country. */
+export interface CscaWrite {
+  id: string;
+  der: Uint8Array;
+  country: string | undefined;
+}
+
+/** Most writes in one TransactWriteItems (DynamoDB allows 100; one slot stays for the version tag). */
+const TRUST_BATCH = 99;
+
+/**
+ * Writes many CSCAs and removes others (a master-list import, Doc 9303 Part 12 §9): one item per
+ * certificate (a list of 588 CSCAs is ~1 MB, beyond DynamoDB's 400 KB item limit), in transactions of
+ * at most 100 items, additions before removals, and the `META` version tag rewritten in the last one
+ * — so isolates reload the anchors once, after everything landed. Not atomic beyond 100 items: a
+ * failure midway leaves some verified CSCAs added (never one removed before all additions landed);
+ * the import is idempotent and may simply be repeated.
+ */
+export async function writeCscas(
+  s: StoreContext,
+  put: readonly CscaWrite[],
+  remove: readonly string[],
+  source: string,
+): Promise<void> {
+  const now = new Date().toISOString();
+  const items = [
+    ...put.map((c) => ({
+      Put: {
+        TableName: s.table,
+        Item: {
+          ...keyAttrs(keys.csca(c.id)),
+          der: { S: b64(c.der) },
+          kind: { S: 'csca' },
+          addedAt: { S: now },
+          source: { S: source },
+          ...(c.country ? { country: { S: c.country } } : {}),
+        },
+      },
+    })),
+    ...remove.map((id) => ({ Delete: { TableName: s.table, Key: keyAttrs(keys.csca(id)) } })),
+  ];
+  try {
+    for (let i = 0; i < items.length || i === 0; i += TRUST_BATCH) {
+      const chunk = items.slice(i, i + TRUST_BATCH);
+      await transact(s, i + TRUST_BATCH >= items.length ? [...chunk, bump(s)] : chunk).catch((e: unknown) => {
+        throw storeError(e);
+      });
+    }
+  } finally {
+    invalidateTrust(s.table);
+  }
+}

@@ -58,6 +58,44 @@ export interface CheckSummary {
   birthdatePrecision: BirthPrecision;
 }
 
+/**
+ * Why a claim the relying party asked for is not in the assertion: its client is not registered for
+ * it (`not_registered`), the outcome is not `verified` (`not_verified`: claims go with verified chips
+ * only), or the chip does not carry it (`not_on_chip`, e.g. a passport has no DG13 address).
+ */
+export type WithheldReason = 'not_registered' | 'not_verified' | 'not_on_chip';
+
+/** Each requested claim name → whether it reached the assertion (claims or document_details). */
+const DELIVERED: Record<
+  string,
+  (vc: { claims: Record<string, unknown>; details: Record<string, unknown> }) => boolean
+> = {
+  document_number: (vc) => vc.details.document_number !== undefined,
+  id_number: (vc) => vc.details.personal_number !== undefined,
+};
+
+/**
+ * The requested claims the assertion does not carry, each with its {@link WithheldReason} — so an RP
+ * asking for `given_name,birthdate,id_number` with a registration for `given_name` hears why two are
+ * missing instead of finding them silently absent. Claims registered but not requested are not listed:
+ * nobody asked for them.
+ */
+export function withheldClaims(
+  registered: readonly string[],
+  requested: readonly string[],
+  result: AssertionInput['result'],
+  vc: { claims: Record<string, unknown>; details: Record<string, unknown> },
+): Record<string, WithheldReason> {
+  const r = new Set(registered);
+  const out: Record<string, WithheldReason> = {};
+  for (const name of new Set(requested)) {
+    const delivered = (DELIVERED[name] ?? ((v) => v.claims[name] !== undefined))(vc);
+    if (delivered) continue;
+    out[name] = !r.has(name) ? 'not_registered' : result !== 'verified' ? 'not_verified' : 'not_on_chip';
+  }
+  return out;
+}
+
 export interface AssertionInput {
   env: Environment;
   clientId: string;
@@ -68,6 +106,9 @@ export interface AssertionInput {
   checks: CheckSummary;
   facts?: ChipFacts;
   scope: Set<string>;
+  /** The client's registered scope and the request's, to name what was withheld and why. */
+  registeredScope?: readonly string[];
+  requestedScope?: readonly string[];
   registry?: { expiresOn?: string; issuedOn?: string };
 }
 
@@ -130,9 +171,16 @@ export async function signAssertion(
   env: Bindings,
   i: AssertionInput,
   sub: string | undefined,
-): Promise<string> {
+): Promise<{ jwt: string; withheld: Record<string, WithheldReason> }> {
   const { key, kid } = await currentSigner(env, i.env);
   const iat = Math.floor(i.at.getTime() / 1000);
+  const vc = verifiedClaims(i, env.SERVICE_URL);
+  const evidence = (vc.verification as { evidence: { document_details: Record<string, unknown> }[] })
+    .evidence;
+  const withheld = withheldClaims(i.registeredScope ?? [], i.requestedScope ?? [], i.result, {
+    claims: vc.claims as Record<string, unknown>,
+    details: evidence[0]?.document_details ?? {},
+  });
   // The claims set built here and signed as a compact JWS: jose's SignJWT would deep-copy it first
   // (structuredClone in its claims builder) for nothing.
   const claims = {
@@ -146,9 +194,11 @@ export async function signAssertion(
     result: i.result,
     reasons: i.reasons,
     env: i.env,
-    verified_claims: verifiedClaims(i, env.SERVICE_URL),
+    verified_claims: vc,
+    ...(Object.keys(withheld).length ? { withheld_claims: withheld } : {}),
   };
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+  const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: 'ES256', typ: ASSERTION_TYP, kid })
     .sign(key);
+  return { jwt, withheld };
 }

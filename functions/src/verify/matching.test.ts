@@ -83,7 +83,7 @@ describe('scope and claims', () => {
 
 describe('wire helpers', () => {
   it('problem type URIs and JSON pointers (RFC 6901 escaping)', () => {
-    expect(problemType('ERR_IDEMPOTENCY_CONFLICT')).toBe('https://chipid.dev/problems/idempotency-conflict');
+    expect(problemType('ERR_IDEMPOTENCY_CONFLICT')).toBe('urn:chipid:problem:idempotency-conflict');
     expect(jsonPointer(['chip', 'aa', 'challenge'])).toBe('/chip/aa/challenge');
     expect(jsonPointer(['a/b', 'c~d', 0])).toBe('/a~1b/c~0d/0');
     expect(jsonPointer([])).toBe('');

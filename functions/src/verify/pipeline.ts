@@ -38,7 +38,13 @@ import {
   type VerificationRecord,
 } from '../store/verifications.ts';
 import { schemaMismatch } from '../validation.ts';
-import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
+import {
+  type CheckSummary,
+  effectiveScope,
+  pairwiseSub,
+  signAssertion,
+  type WithheldReason,
+} from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
 import type { ChipParts } from './parts.ts';
 import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-check.ts';
@@ -166,7 +172,14 @@ function usable(ch: ChallengeRecord | undefined, clientId: string, now: number):
 }
 
 export interface PreparedVerification {
-  response: { id: string; result: VerificationRecord['result']; reasons: string[]; assertion: string };
+  response: {
+    id: string;
+    result: VerificationRecord['result'];
+    reasons: string[];
+    assertion: string;
+    /** Requested claims left out of the assertion, and why (its `withheld_claims`). */
+    withheld?: Record<string, WithheldReason>;
+  };
   record: VerificationRecord;
   audit: AuditFacts;
   /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
@@ -336,7 +349,7 @@ export async function prepareVerification(
     passiveOk && facts?.idNumber
       ? await pairwiseSub(pairwiseSecret, auth.env, auth.clientId, facts.idNumber)
       : undefined;
-  const assertion = await signAssertion(
+  const { jwt: assertion, withheld } = await signAssertion(
     env,
     {
       env: auth.env,
@@ -348,13 +361,15 @@ export async function prepareVerification(
       checks: summary,
       ...(facts ? { facts } : {}),
       scope,
+      registeredScope: auth.client.scope,
+      requestedScope: rc.scope,
       ...(registry ? { registry } : {}),
     },
     sub,
   );
   const time = now.toISOString();
   return {
-    response: { id, result, reasons, assertion },
+    response: { id, result, reasons, assertion, ...(Object.keys(withheld).length ? { withheld } : {}) },
     record: { id, clientId: auth.clientId, result, reasons, checks, createdAt: time },
     audit: {
       verificationId: id,

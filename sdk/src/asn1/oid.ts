@@ -2,6 +2,9 @@
 export const OID = {
   // ICAO Doc 9303 Part 10/12
   ldsSecurityObject: '2.23.136.1.1.1',
+  /** id-icao-cscaMasterList (Part 12 §9) and the Master List Signer's extended key usage. */
+  cscaMasterList: '2.23.136.1.1.2',
+  cscaMasterListSigningKey: '2.23.136.1.1.3',
   // CMS (RFC 5652)
   signedData: '1.2.840.113549.1.7.2',
   contentType: '1.2.840.113549.1.9.3',
@@ -54,6 +57,7 @@ export const OID = {
   keyUsage: '2.5.29.15',
   subjectKeyIdentifier: '2.5.29.14',
   authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
   crlNumber: '2.5.29.20',
   // ICAO Doc 9303 Part 11 §9.2 — security infos in DG14 / EF.CardAccess (BSI TR-03110 arcs)
   idPK_DH: '0.4.0.127.0.7.2.2.1.1',

@@ -162,3 +162,86 @@ describe('chipid CLI', () => {
     expect((await chipid('inspect')).code).toBe(2);
   });
 });
+
+describe('raw elementary files (what JMRTD or a desk reader writes)', () => {
+  const raw = (name: string, file: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, readFileSync(new URL(`../../../test/vectors/bsi-tr03105/${file}`, import.meta.url)));
+    return p;
+  };
+  const sod = raw('sod.bin', 'EF_SOD.bin');
+  const dg1 = raw('dg1.bin', 'Datagroup1.bin');
+  const dg2 = raw('dg2.bin', 'Datagroup2.bin');
+
+  it('inspect reads raw files by their outer tag', async () => {
+    const r = await chipid('inspect', sod, dg1);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['sod', 'dg1']);
+    expect(out.sod.dataGroups).toEqual([1, 2, 3, 4, 14]);
+    expect(out.dg1.surname).toBe('MUSTERMANN');
+  });
+
+  it('dump assembles a chipid.dump/1 byte for byte; inspect and verify take it or the raw files', async () => {
+    const out = join(dir, 'assembled.json');
+    const r = await chipid('dump', '--sod', sod, '--dg1', dg1, '--dg2', dg2, '--out', out);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(json).sort()).toEqual(['dg1', 'dg2', 'format', 'sod']);
+    expect(Buffer.from(json.sod, 'base64').equals(readFileSync(sod))).toBe(true);
+    const fromDump = await chipid('verify', out, '--csca', cscaFile, '--at', '2012-06-01');
+    const fromFiles = await chipid(
+      'verify',
+      '--sod',
+      sod,
+      '--dg1',
+      dg1,
+      '--dg2',
+      dg2,
+      '--csca',
+      cscaFile,
+      '--at',
+      '2012-06-01',
+    );
+    expect(fromFiles.code).toBe(fromDump.code);
+    expect(JSON.parse(fromFiles.stdout).checks).toEqual(JSON.parse(fromDump.stdout).checks);
+    expect(
+      JSON.parse(fromFiles.stdout).checks.find((c: { name: string }) => c.name === 'dg2.hash'),
+    ).toMatchObject({ ok: true });
+  });
+
+  it('dump refuses a file under the wrong flag, and says what it is', async () => {
+    const r = await chipid('dump', '--sod', dg1, '--dg1', dg1, '--out', '-');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--sod ${dg1}: is DG1 (outer tag 0x61), not SOD`);
+    const missing = await chipid('dump', '--dg1', dg1, '--out', '-');
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      'chipid dump: ERR_CONFIG: --sod <file> is missing (every dump has EF.SOD and DG1)\n',
+    ]);
+  });
+
+  it('verify without --csca says --csca is missing; a raw file given as the dump names the flags', async () => {
+    const r = await chipid('verify', dumpFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^chipid verify: ERR_CONFIG: --csca <pem\|der> is missing/);
+    const rawAsDump = await chipid('verify', sod, '--csca', cscaFile);
+    expect(rawAsDump.stderr).toContain('is a raw SOD file: give the raw files as --sod <file> --dg1 <file>');
+  });
+
+  it('a truncated file is reported as a read cut short (ERR_ASN1_TRUNCATED)', async () => {
+    const half = join(dir, 'half-dg2.bin');
+    writeFileSync(half, readFileSync(dg2).subarray(0, 1000));
+    const r = await chipid('inspect', half);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).dg2.error.code).toBe('ERR_ASN1_TRUNCATED');
+  });
+});
+
+describe('chipid --version', () => {
+  it("prints the SDK package's name and version", async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const r = await chipid('--version');
+    expect([r.code, r.stdout]).toEqual([0, `@chipid/sdk ${pkg.version}\n`]);
+  });
+});

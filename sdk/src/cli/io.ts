@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ChipIdError } from '../errors.ts';
-import { type ChipDump, type ChipDumpJSON, parseDump } from '../icao/dump.ts';
+import { type ChipDump, type ChipDumpJSON, DUMP_FORMAT, parseDump } from '../icao/dump.ts';
+import { toBase64 } from '../lib/bytes.ts';
 
 /** Why a file could not be read, in words: `no such file`, `permission denied`, `a directory`. */
 export function readFailure(cause: unknown): string {
@@ -38,14 +39,83 @@ export function readDumpFile(path: string): { json: ChipDumpJSON; dump: ChipDump
   return { json: json as ChipDumpJSON, dump };
 }
 
+/** The elementary files a dump holds, by member name, with their outer LDS tag (Doc 9303 Part 10 §4.6). */
+export const RAW_FILES = {
+  com: 0x60,
+  sod: 0x77,
+  dg1: 0x61,
+  dg2: 0x75,
+  dg13: 0x6d,
+  dg14: 0x6e,
+  dg15: 0x6f,
+} as const;
+export type RawFileName = keyof typeof RAW_FILES;
+
+/** Which elementary file raw bytes are, by their first byte (the outer LDS tag). */
+export function rawFileName(bytes: Uint8Array): RawFileName | undefined {
+  return (Object.keys(RAW_FILES) as RawFileName[]).find((k) => RAW_FILES[k] === bytes[0]);
+}
+
+function readBytes(path: string, code: 'ERR_DUMP_INVALID' | 'ERR_CONFIG'): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (cause) {
+    throw new ChipIdError(code, `cannot read ${path}: ${readFailure(cause)}`, { cause });
+  }
+}
+
+/**
+ * A chip input file: a `chipid.dump/1` JSON file, or one raw elementary file as a desk reader or
+ * JMRTD writes it (`sod.bin`, `dg1.bin`: the bytes as read, outer tag first).
+ */
+export function readChipInput(
+  path: string,
+):
+  | { kind: 'dump'; json: ChipDumpJSON; dump: ChipDump }
+  | { kind: 'file'; name: RawFileName; bytes: Uint8Array } {
+  const bytes = readBytes(path, 'ERR_DUMP_INVALID');
+  const name = rawFileName(bytes);
+  if (name) return { kind: 'file', name, bytes };
+  return { kind: 'dump', ...readDumpFile(path) };
+}
+
+/**
+ * Assembles a `chipid.dump/1` from raw elementary files (`--sod sod.bin --dg1 dg1.bin …`): each file's
+ * outer tag must be the one its flag names. SOD and DG1 are required, as in every dump.
+ */
+export function dumpFromFiles(files: Partial<Record<RawFileName, string>>): ChipDumpJSON {
+  const json: Record<string, string> = { format: DUMP_FORMAT };
+  for (const name of Object.keys(RAW_FILES) as RawFileName[]) {
+    const path = files[name];
+    if (path === undefined) continue;
+    const bytes = readBytes(path, 'ERR_DUMP_INVALID');
+    const found = rawFileName(bytes);
+    if (found !== name)
+      throw new ChipIdError(
+        'ERR_DUMP_INVALID',
+        `--${name} ${path}: ${
+          found
+            ? `is ${found.toUpperCase()} (outer tag 0x${RAW_FILES[found].toString(16)}), not ${name.toUpperCase()}`
+            : `does not start with ${name.toUpperCase()}'s tag 0x${RAW_FILES[name].toString(16)} (a raw elementary file as read from the chip is expected)`
+        }`,
+      );
+    json[name] = toBase64(bytes);
+  }
+  for (const need of ['sod', 'dg1'] as const)
+    if (json[need] === undefined)
+      throw new ChipIdError('ERR_CONFIG', `--${need} <file> is missing (every dump has EF.SOD and DG1)`);
+  parseDump(json); // the same validation every dump gets
+  return json as unknown as ChipDumpJSON;
+}
+
+/** `parseArgs` options for raw elementary files: `--sod <file>`, `--dg1 <file>`, … */
+export const RAW_FILE_OPTIONS = Object.fromEntries(
+  Object.keys(RAW_FILES).map((k) => [k, { type: 'string' as const }]),
+) as Record<RawFileName, { type: 'string' }>;
+
 /** PEM text or DER bytes of a certificate/CRL file. */
 export function readPemOrDer(path: string): Uint8Array | string {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (cause) {
-    throw new ChipIdError('ERR_CONFIG', `cannot read ${path}: ${readFailure(cause)}`, { cause });
-  }
+  const bytes = readBytes(path, 'ERR_CONFIG');
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
   return head.includes('-----BEGIN') ? new TextDecoder().decode(bytes) : bytes;
 }

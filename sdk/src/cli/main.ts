@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     usage: [['verify <dump.json> --csca <file> [--crl …]', 'passive (+ active) authentication report']],
     load: async () => (await import('./verify.ts')).run,
   },
+  masterlist: {
+    usage: [['masterlist <list.ml> --root <file> --out <f|->', 'verify a CSCA master list, write its CSCAs']],
+    load: async () => (await import('./masterlist.ts')).run,
+  },
   sandbox: {
     usage: [
       ['sandbox profiles', 'the test chips and the outcome each gives'],
@@ -23,6 +27,20 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
       ['sandbox registry', 'the sandbox registry seed (JSONL)'],
     ],
     load: async () => (await import('./sandbox.ts')).run,
+  },
+  dump: {
+    usage: [['dump --sod <f> --dg1 <f> [--dg2 <f> …] --out <file>', 'a chip dump from raw elementary files']],
+    load: async () => (await import('./dump.ts')).run,
+  },
+  token: {
+    usage: [['token <METHOD> <path>', 'an auth token for one RP call (curl, Postman)']],
+    load: async () => (await import('./token.ts')).runToken,
+  },
+  request: {
+    usage: [
+      ['request <dump.json> [--scope a,b] [--body]', 'the signed verification request (curl, Postman)'],
+    ],
+    load: async () => (await import('./token.ts')).runRequest,
   },
   submit: {
     usage: [
@@ -33,6 +51,16 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
   },
 };
 
+/** The package's version (its package.json, beside src/ and dist/ alike). */
+async function version(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  return `${pkg.name} ${pkg.version}`;
+}
+
 function usage(): string {
   return [
     'usage: chipid <command> [options]',
@@ -41,13 +69,17 @@ function usage(): string {
       c.usage.map(([syntax, what]) => `  chipid ${syntax.padEnd(46)} ${what}`),
     ),
     '',
-    "'chipid <command> --help' tells more; exit 0 success, 1 checked and invalid, 2 usage or input error.",
+    "'chipid <command> --help' tells more; 'chipid --version' the version; exit 0 success, 1 checked and invalid, 2 usage or input error.",
     '',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${await version()}\n`);
+    return 0;
+  }
   if (!name || name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 2;

@@ -5,14 +5,14 @@
  * Exit codes: 0 verified, 1 rejected or inconclusive, 2 unusable input, configuration or network error
  * (one line on stderr, from main.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createClient } from '../client/client.ts';
 import type { Challenge } from '../client/types.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
 import type { ProfileName } from '../sandbox/index.ts';
-import { parseCommandArgs, printJSON, readDumpFile, readFailure, readSandboxChip } from './io.ts';
+import { configError, loadLocalConfig, readKeyFile } from './config.ts';
+import { parseCommandArgs, printJSON, readDumpFile, readSandboxChip } from './io.ts';
 
 const HELP = `usage: chipid submit <dump.json> [options]
        chipid submit --profile <name> --seed <n> [--challenge] [options]
@@ -26,6 +26,9 @@ Configuration comes from .chipid/local.json in the current directory or the near
 
 options:
   --url <U>             service base URL
+  --service-url <U>     the service's own URL (the token audience) when --url reaches it through a
+                        proxy, tunnel or Docker port (default: --url; the service names the URL it
+                        expects in a 401 and in /openapi.json servers[0])
   --client-id <C>       relying-party client id (sandbox_… or live_…)
   --key <file>          private JWK (with kid) of that client, as a JSON file
   --scope <a,b,…>       claim names to ask for (default: none; e.g. given_name,family_name,age_over_18)
@@ -38,71 +41,12 @@ options:
   -h, --help            this help
 
 --challenge: the chip itself must sign the service's fresh challenge, so a dump file read earlier
-cannot answer it. In the sandbox, give --profile and --seed: the command rebuilds the same card with
-the sandbox virtual chip, which signs the challenge (the dump file, if also given, must be that
-card). With a real card, the reading app does this step (client.challenge() then client.verify()).
+cannot answer it. In the sandbox, \`chipid sandbox card --out card.json\` writes the card's virtual
+chip beside the dump as card.chip.json, and \`chipid submit card.json --challenge\` has it sign; or
+give --profile and --seed: the command rebuilds the same card with its virtual chip (the dump file,
+if also given, must be that card). With a real card, the reading app does this step
+(client.challenge() then client.verify()).
 `;
-
-interface LocalConfig {
-  url?: string;
-  clientId?: string;
-  privateJwk?: Record<string, unknown>;
-}
-
-const configError = (msg: string, cause?: unknown): ChipIdError =>
-  new ChipIdError('ERR_CONFIG', msg, cause === undefined ? undefined : { cause });
-
-function readJSONFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw configError(`cannot read ${what} ${path}: ${readFailure(cause)}`, cause);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw configError(`${what} ${path} is not JSON`, cause);
-  }
-}
-
-/** `.chipid/local.json` in `cwd` or the nearest directory above it that has one. */
-function findLocalConfig(cwd: string): string | undefined {
-  for (let dir = resolve(cwd); ; ) {
-    const path = join(dir, '.chipid', 'local.json');
-    if (existsSync(path)) return path;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-function loadLocalConfig(cwd: string): LocalConfig & { path?: string } {
-  const path = findLocalConfig(cwd);
-  if (!path) return {};
-  const j = readJSONFile(path, 'config');
-  if (!j || typeof j !== 'object' || Array.isArray(j)) throw configError(`${path} must be a JSON object`);
-  const o = j as Record<string, unknown>;
-  const out: LocalConfig & { path?: string } = { path };
-  if (typeof o.url === 'string') out.url = o.url;
-  if (typeof o.clientId === 'string') out.clientId = o.clientId;
-  if (o.privateJwk && typeof o.privateJwk === 'object')
-    out.privateJwk = o.privateJwk as Record<string, unknown>;
-  return out;
-}
-
-/** A key file holds a private JWK, `{ privateJwk }` (a local.json), or a JWKS whose first private key is used. */
-function readKeyFile(path: string): Record<string, unknown> {
-  const j = readJSONFile(path, 'key file') as Record<string, unknown> | null;
-  if (!j || typeof j !== 'object') throw configError(`key file ${path} must hold a JWK`);
-  if (j.privateJwk && typeof j.privateJwk === 'object') return j.privateJwk as Record<string, unknown>;
-  if (Array.isArray(j.keys)) {
-    const k = (j.keys as unknown[]).find((x) => x && typeof x === 'object' && 'd' in x);
-    if (!k) throw configError(`key file ${path} holds no private key`);
-    return k as Record<string, unknown>;
-  }
-  return j;
-}
 
 /** Rebuilds a sandbox card (and its AA answer) with the SDK's chip factory, as `chipid sandbox card` does. */
 async function sandboxCard(
@@ -198,6 +142,11 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     clientId,
     privateKey: privateJwk,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(values['service-url'] !== undefined
+      ? { serviceUrl: values['service-url'] }
+      : values.url === undefined && local.serviceUrl !== undefined
+        ? { serviceUrl: local.serviceUrl }
+        : {}),
   });
 
   // An unreachable service: say where its URL came from (a stopped `npm start` leaves its file behind).
@@ -248,6 +197,7 @@ function parse(argv: string[]) {
     strict: true,
     options: {
       url: { type: 'string' },
+      'service-url': { type: 'string' },
       'client-id': { type: 'string' },
       key: { type: 'string' },
       scope: { type: 'string' },

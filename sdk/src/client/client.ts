@@ -25,7 +25,13 @@ import type { JWKSInput } from './assertion.ts';
 import { assertionIssuer, remoteJWKS, verifyAssertion as verifyAssertionWith } from './assertion.ts';
 import type { FetchLike, HttpAnswer, TransportOptions } from './http.ts';
 import { newIdempotencyKey, send } from './http.ts';
-import type { AssertionClaims, Challenge, VerificationOutcome, VerificationRecord } from './types.ts';
+import type {
+  AssertionClaims,
+  Challenge,
+  VerificationOutcome,
+  VerificationRecord,
+  WithheldReason,
+} from './types.ts';
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -119,6 +125,7 @@ const outcomeSchema = z.object({
   result: resultSchema,
   reasons: z.array(z.string()),
   assertion: z.string().min(1),
+  withheld: z.record(z.string(), z.string()).optional(),
 });
 const recordSchema = z.object({
   id: z.string().min(1),
@@ -350,8 +357,15 @@ export function createClient(options: ClientOptions): ChipIdClient {
       const r = outcomeSchema.safeParse(a.json);
       if (!r.success) throw badAnswer(`POST ${path}`, a, r.error);
       const out = r.data;
+      const withheld = out.withheld ? { withheld: out.withheld as Record<string, WithheldReason> } : {};
       if (o.verifyAssertion === false) {
-        return { id: out.id, result: out.result, reasons: out.reasons, assertion: out.assertion };
+        return {
+          id: out.id,
+          result: out.result,
+          reasons: out.reasons,
+          assertion: out.assertion,
+          ...withheld,
+        };
       }
       // The JSON answer is unsigned; the assertion is the proof and must say the same thing.
       const claims = await verifyAssertion(out.assertion);
@@ -359,13 +373,21 @@ export function createClient(options: ClientOptions): ChipIdClient {
         claims.txn !== out.id ||
         claims.result !== out.result ||
         claims.reasons.length !== out.reasons.length ||
-        claims.reasons.some((x, i) => x !== out.reasons[i])
+        claims.reasons.some((x, i) => x !== out.reasons[i]) ||
+        JSON.stringify(claims.withheld_claims ?? {}) !== JSON.stringify(out.withheld ?? {})
       )
         throw new ClientError(
           'ERR_ASSERTION_INVALID',
-          'assertion: txn/result/reasons differ from the answer',
+          'assertion: txn/result/reasons/withheld_claims differ from the answer',
         );
-      return { id: out.id, result: out.result, reasons: out.reasons, assertion: out.assertion, claims };
+      return {
+        id: out.id,
+        result: out.result,
+        reasons: out.reasons,
+        assertion: out.assertion,
+        ...withheld,
+        claims,
+      };
     },
 
     async getVerification(id, o = {}) {

@@ -23,4 +23,5 @@ export type {
   VerificationRecord,
   VerificationResult,
   VerifiedClaims,
+  WithheldReason,
 } from './types.ts';

@@ -32,7 +32,18 @@ export interface VerificationOutcome {
   readonly assertion: string;
   /** The assertion's verified claims; absent only when `verifyAssertion: false` was asked. */
   readonly claims?: AssertionClaims;
+  /**
+   * Requested claims the assertion does not carry, and why (the assertion's `withheld_claims`): absent
+   * when every requested claim came.
+   */
+  readonly withheld?: Readonly<Record<string, WithheldReason>>;
 }
+
+/**
+ * Why a requested claim is not in the assertion: the client is not registered for it, the result is
+ * not `verified`, or the chip does not hold it. New reasons may appear: treat unknown ones as withheld.
+ */
+export type WithheldReason = 'not_registered' | 'not_verified' | 'not_on_chip' | (string & {});
 
 /** `GET /v1/verifications/:id` answer (no personal data). */
 export interface VerificationRecord {
@@ -116,5 +127,7 @@ export interface AssertionClaims {
   result: VerificationResult;
   reasons: AssertionReason[];
   verified_claims?: VerifiedClaims;
+  /** Requested claims left out, each with its {@link WithheldReason}; absent when none were. */
+  withheld_claims?: Record<string, WithheldReason>;
   [claim: string]: unknown;
 }

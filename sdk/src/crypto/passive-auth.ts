@@ -45,10 +45,17 @@ export interface TrustStore {
   readonly chainCache: Map<Certificate, Promise<ChainVerdict>>;
   /** @internal CRL verification, once per store. */
   crlsByIssuer: Promise<Map<string, CRL[]>> | undefined;
+  /** @internal CSCAs by normalised subject name: the chain look-up stays O(1) with hundreds of CSCAs. */
+  bySubject?: Map<string, Certificate[]>;
+  /** @internal Link certificate → its verified path to a self-signed CSCA (undefined: none). */
+  linkCache?: Map<Certificate, Promise<Certificate[] | undefined>>;
 }
 
 interface ChainVerdict {
+  /** The certificate whose key signed the DS: a self-signed CSCA or a link certificate. */
   csca: Certificate | undefined;
+  /** `csca` up to a self-signed CSCA: `[csca]`, or `[link, …, csca]` through link certificates. */
+  path: Certificate[];
   /** Some CSCA with the DS issuer's name exists (else: foreign/unknown issuer). */
   issuerKnown: boolean;
 }
@@ -88,6 +95,83 @@ export function createTrustStore(input: TrustStoreInput): TrustStore {
   return { cscas, crls, chainCache: new Map(), crlsByIssuer: undefined };
 }
 
+/** The store's subject-name index (built once; stores made by hand or by older code get one lazily). */
+function subjectIndex(trust: TrustStore): Map<string, Certificate[]> {
+  if (!trust.bySubject) {
+    const index = new Map<string, Certificate[]>();
+    for (const c of trust.cscas) {
+      const list = index.get(c.subject.key);
+      if (list) list.push(c);
+      else index.set(c.subject.key, [c]);
+    }
+    trust.bySubject = index;
+  }
+  return trust.bySubject;
+}
+
+/** CSCAs named as `cert`'s issuer, narrowed by its authority key identifier when both sides have one. */
+function issuerCandidates(trust: TrustStore, cert: Certificate): Certificate[] {
+  return (subjectIndex(trust).get(cert.issuer.key) ?? []).filter(
+    (c) => !cert.authorityKeyId || !c.subjectKeyId || equalBytes(cert.authorityKeyId, c.subjectKeyId),
+  );
+}
+
+/**
+ * A self-signed CSCA (Doc 9303 Part 12 §5.5.1): issued by its own name and, when both identifiers are
+ * present, by its own key. Anything else in a trust store — a CSCA link certificate (the new key
+ * certified by the old one, §5.5.2) — is trusted only through a path to a self-signed CSCA.
+ */
+function selfSigned(c: Certificate): boolean {
+  return (
+    c.issuer.key === c.subject.key &&
+    (!c.authorityKeyId || !c.subjectKeyId || equalBytes(c.authorityKeyId, c.subjectKeyId))
+  );
+}
+
+async function signs(issuer: Certificate, cert: Certificate): Promise<boolean> {
+  try {
+    return await verifySignature(
+      issuer.publicKey,
+      signatureScheme(cert.signatureAlgorithm),
+      cert.tbs,
+      cert.signature,
+    );
+  } catch {
+    return false; // Unsupported algorithm for this candidate.
+  }
+}
+
+/** Longest chain of link certificates followed (a rollover every few years; loops are cut anyway). */
+const MAX_LINKS = 4;
+
+/**
+ * The path from a CSCA certificate of the store up to a self-signed CSCA: each link certificate signed
+ * by its issuer's key, the issuer a CA with keyCertSign of the same country. Cached per certificate.
+ */
+function linkPath(trust: TrustStore, cert: Certificate, seen: ReadonlySet<Certificate> = new Set()) {
+  if (selfSigned(cert)) return Promise.resolve([cert]);
+  trust.linkCache ??= new Map();
+  let p = trust.linkCache.get(cert);
+  if (!p) {
+    p = (async (): Promise<Certificate[] | undefined> => {
+      if (seen.size >= MAX_LINKS) return undefined;
+      const next = new Set(seen).add(cert);
+      for (const issuer of issuerCandidates(trust, cert)) {
+        if (next.has(issuer)) continue;
+        if (issuer.basicConstraints?.ca !== true || issuer.keyUsage?.keyCertSign !== true) continue;
+        if (issuer.subject.country !== cert.subject.country) continue;
+        if (!(await signs(issuer, cert))) continue;
+        const rest = await linkPath(trust, issuer, next);
+        if (rest) return [cert, ...rest];
+      }
+      return undefined;
+    })();
+    // Only complete answers are cached: a path cut short by `seen` may exist from another start.
+    if (seen.size === 0) trust.linkCache.set(cert, p);
+  }
+  return p;
+}
+
 export interface PassiveAuthOptions {
   /** A prepared trust store (preferred), or `cscas`/`crls` to build one for this call. */
   trust?: TrustStore;
@@ -114,27 +198,14 @@ function chainVerdict(trust: TrustStore, ds: Certificate): Promise<ChainVerdict>
   let v = trust.chainCache.get(ds);
   if (!v) {
     v = (async () => {
-      const candidates = trust.cscas.filter(
-        (c) =>
-          c.subject.key === ds.issuer.key &&
-          (!ds.authorityKeyId || !c.subjectKeyId || equalBytes(ds.authorityKeyId, c.subjectKeyId)),
-      );
+      // Self-signed CSCAs first: the shortest path wins over one through link certificates.
+      const candidates = issuerCandidates(trust, ds).sort((a, b) => +selfSigned(b) - +selfSigned(a));
       for (const csca of candidates) {
-        try {
-          if (
-            await verifySignature(
-              csca.publicKey,
-              signatureScheme(ds.signatureAlgorithm),
-              ds.tbs,
-              ds.signature,
-            )
-          )
-            return { csca, issuerKnown: true };
-        } catch {
-          // Unsupported algorithm for this candidate: try the next one.
-        }
+        if (!(await signs(csca, ds))) continue;
+        const path = await linkPath(trust, csca);
+        if (path) return { csca, path, issuerKnown: true };
       }
-      return { csca: undefined, issuerKnown: candidates.length > 0 };
+      return { csca: undefined, path: [], issuerKnown: candidates.length > 0 };
     })();
     if (trust.chainCache.size > 4096) trust.chainCache.clear();
     trust.chainCache.set(ds, v);
@@ -315,8 +386,10 @@ export async function verifyPassive(dump: ChipDump, opts: PassiveAuthOptions): P
       );
     } else {
       report.csca = csca;
-      pass('ds.chain');
-      if (withinValidity(csca, at)) pass('csca.validity');
+      const links = verdict.path.length - 1;
+      pass('ds.chain', links ? `through ${links} CSCA link certificate${links > 1 ? 's' : ''}` : undefined);
+      // RFC 5280 §6.1.3: every certificate of the path, link certificates and their CSCA included.
+      if (verdict.path.every((c) => withinValidity(c, at))) pass('csca.validity');
       else fail('csca.validity', 'csca_expired', 'csca: outside its validity period at the validation time');
       const misfit = profileMisfit(csca, ds);
       if (misfit) fail('ds.profile', 'ds_invalid', misfit);

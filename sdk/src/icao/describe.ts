@@ -34,23 +34,17 @@ export interface DescribeOptions {
   images?: boolean;
 }
 
-/**
- * Describes every file of a dump. Files that fail to parse get `{ error: { code, message } }`.
- *
- * @example
- * const info = describeDump(parseDump(json));
- * info.dg1.documentNumber;
- */
-export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record<string, Section> {
-  const out: Record<string, Section> = {};
-  if (dump.com)
-    out.com = section(() => {
-      const com = parseCOM(dump.com!);
-      // Tags as written in Doc 9303 (`0x61` = DG1), not as decimals.
-      return { ...com, tags: com.tags.map((t) => `0x${t.toString(16).padStart(2, '0')}`) };
-    });
-  out.dg1 = section(() => {
-    const { mrz } = parseDG1(dump.dg1);
+type FileName = 'com' | 'sod' | 'dg1' | 'dg2' | 'dg13' | 'dg14' | 'dg15';
+
+/** One describer per elementary file: the parsed contents, JSON-friendly. */
+const DESCRIBE: Record<FileName, (bytes: Uint8Array, opts: DescribeOptions) => Record<string, unknown>> = {
+  com: (bytes) => {
+    const com = parseCOM(bytes);
+    // Tags as written in Doc 9303 (`0x61` = DG1), not as decimals.
+    return { ...com, tags: com.tags.map((t) => `0x${t.toString(16).padStart(2, '0')}`) };
+  },
+  dg1: (bytes) => {
+    const { mrz } = parseDG1(bytes);
     return {
       format: mrz.format,
       documentCode: mrz.documentCode,
@@ -66,48 +60,40 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
       ...(mrz.optionalData2 !== undefined ? { optionalData2: mrz.optionalData2 } : {}),
       checkDigitsValid: mrz.valid,
     };
-  });
-  if (dump.dg2) {
-    out.dg2 = section(() => ({
-      faces: parseDG2(dump.dg2!).map((f) => ({
-        format: f.format,
-        bytes: f.image.length,
-        ...(f.width ? { width: f.width } : {}),
-        ...(f.height ? { height: f.height } : {}),
-        ...(opts.images ? { image: toBase64(f.image) } : {}),
-      })),
-    }));
-  }
-  if (dump.dg13) {
-    out.dg13 = section(() => {
-      const { fields, ...named } = parseDG13(dump.dg13!) as unknown as Record<string, unknown> & {
-        fields?: unknown;
-      };
-      return { ...named, fields };
-    });
-  }
-  if (dump.dg14) {
-    out.dg14 = section(() => ({
-      securityInfos: parseDG14(dump.dg14!).securityInfos.map((i) => {
-        const { raw: _raw, ...rest } = i as typeof i & { raw?: unknown };
-        return JSON.parse(
-          JSON.stringify(rest, (_k, v) =>
-            v instanceof Uint8Array ? toBase64(v) : typeof v === 'bigint' ? v.toString() : v,
-          ),
-        );
-      }),
-    }));
-  }
-  if (dump.dg15) {
-    out.dg15 = section(() => {
-      const { key } = parseDG15(dump.dg15!);
-      return key.kind === 'rsa'
-        ? { algorithm: 'RSA', bits: key.bits }
-        : { algorithm: 'EC', curve: key.curve.name ?? 'explicit', bits: key.curve.byteLength * 8 };
-    });
-  }
-  out.sod = section(() => {
-    const sod = parseSOD(dump.sod);
+  },
+  dg2: (bytes, opts) => ({
+    faces: parseDG2(bytes).map((f) => ({
+      format: f.format,
+      bytes: f.image.length,
+      ...(f.width ? { width: f.width } : {}),
+      ...(f.height ? { height: f.height } : {}),
+      ...(opts.images ? { image: toBase64(f.image) } : {}),
+    })),
+  }),
+  dg13: (bytes) => {
+    const { fields, ...named } = parseDG13(bytes) as unknown as Record<string, unknown> & {
+      fields?: unknown;
+    };
+    return { ...named, fields };
+  },
+  dg14: (bytes) => ({
+    securityInfos: parseDG14(bytes).securityInfos.map((i) => {
+      const { raw: _raw, ...rest } = i as typeof i & { raw?: unknown };
+      return JSON.parse(
+        JSON.stringify(rest, (_k, v) =>
+          v instanceof Uint8Array ? toBase64(v) : typeof v === 'bigint' ? v.toString() : v,
+        ),
+      );
+    }),
+  }),
+  dg15: (bytes) => {
+    const { key } = parseDG15(bytes);
+    return key.kind === 'rsa'
+      ? { algorithm: 'RSA', bits: key.bits }
+      : { algorithm: 'EC', curve: key.curve.name ?? 'explicit', bits: key.curve.byteLength * 8 };
+  },
+  sod: (bytes) => {
+    const sod = parseSOD(bytes);
     const si = sod.signerInfo;
     let signatureAlgorithm: string;
     try {
@@ -135,7 +121,33 @@ export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record
           }
         : {}),
     };
-  });
+  },
+};
+
+/**
+ * Describes one raw elementary file (what a desk reader or JMRTD writes: `sod.bin`, `dg1.bin`), or
+ * `{ error }` when it does not parse.
+ *
+ * @example
+ * describeFile('sod', sodBytes).dataGroups; // [1, 2, 13, 14, 15]
+ */
+export function describeFile(name: FileName, bytes: Uint8Array, opts: DescribeOptions = {}): Section {
+  return section(() => DESCRIBE[name](bytes, opts));
+}
+
+/**
+ * Describes every file of a dump. Files that fail to parse get `{ error: { code, message } }`.
+ *
+ * @example
+ * const info = describeDump(parseDump(json));
+ * info.dg1.documentNumber;
+ */
+export function describeDump(dump: ChipDump, opts: DescribeOptions = {}): Record<string, Section> {
+  const out: Record<string, Section> = {};
+  for (const name of ['com', 'dg1', 'dg2', 'dg13', 'dg14', 'dg15', 'sod'] as const) {
+    const bytes = dump[name];
+    if (bytes) out[name] = describeFile(name, bytes, opts);
+  }
   return out;
 }
 

@@ -106,6 +106,26 @@ describe('structure schema + decodeDump = full validation', () => {
   });
 });
 
+describe('a dump written in hex instead of base64', () => {
+  const hex = (b64s: string) => Buffer.from(b64s, 'base64').toString('hex');
+  it('says the member is hex (its hex reading starts with the file tag), for odd and even hex lengths', async () => {
+    const { dump } = await makeCard({ profile: 'valid', seed: 7 });
+    for (const member of ['sod', 'dg1', 'dg2', 'dg13'] as const) {
+      for (const upper of [false, true]) {
+        const h = hex(dump[member]!);
+        const bad = { ...dump, [member]: upper ? h.toUpperCase() : h };
+        expect(() => parseDump(bad)).toThrow(new RegExp(`^dump: ${member} is hex, not base64`));
+        expect(() => parseDump(bad)).toThrow(expect.objectContaining({ code: 'ERR_DUMP_INVALID', member }));
+      }
+    }
+    // The genuine base64 still decodes, even where it happens to be made of hex digits only.
+    expect(parseDump(dump).dg1[0]).toBe(0x61);
+    expect(decodeDump({ format: 'chipid.dump/1', sod: 'dead', dg1: 'beef' }).sod).toEqual(
+      Uint8Array.from(Buffer.from('dead', 'base64')),
+    );
+  });
+});
+
 describe('the binary body: parts and their digest', () => {
   const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('base64url');
 

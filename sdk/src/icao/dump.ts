@@ -52,6 +52,17 @@ export const chipDumpStructureSchema = dumpObject(b64Documented);
 /** The dump as JSON (base64 strings). */
 export type ChipDumpJSON = z.infer<typeof chipDumpSchema>;
 
+/** The outer LDS tag of each file member (Doc 9303 Part 10 §4.6). */
+const FILE_TAG: Readonly<Record<string, number>> = {
+  com: 0x60,
+  sod: 0x77,
+  dg1: 0x61,
+  dg2: 0x75,
+  dg13: 0x6d,
+  dg14: 0x6e,
+  dg15: 0x6f,
+};
+
 /** Names of the elementary files a dump can carry, with their data group numbers. */
 export const DUMP_FILES = { com: 0, dg1: 1, dg2: 2, dg13: 13, dg14: 14, dg15: 15 } as const;
 export type DumpFileName = keyof typeof DUMP_FILES;
@@ -104,11 +115,29 @@ export function dumpIssueText(error: {
  */
 export function decodeDump(d: ChipDumpJSON): ChipDump {
   const dec = (name: string, s: string) => {
+    let bytes: Uint8Array | undefined;
+    let failure: unknown;
     try {
-      return fromBase64(s, 'standard');
+      bytes = fromBase64(s, 'standard');
     } catch (cause) {
-      throw new LDSError('ERR_DUMP_INVALID', `dump: ${name} is not valid base64`, { cause, member: name });
+      failure = cause;
     }
+    // Hex digits are base64 characters too: a hex dump decodes to garbage. Say so when the text, read
+    // as hex, starts with the file's own LDS tag and the base64 reading does not.
+    const tag = FILE_TAG[name];
+    if (tag !== undefined && /^(?:[0-9a-fA-F]{2})+$/.test(s) && Number.parseInt(s.slice(0, 2), 16) === tag) {
+      if (bytes?.[0] !== tag)
+        throw new LDSError(
+          'ERR_DUMP_INVALID',
+          `dump: ${name} is hex, not base64 — chipid.dump/1 members are the standard base64 of the file as read (chipid dump --${name} <file> builds a dump from raw files)`,
+          { member: name },
+        );
+    }
+    if (bytes) return bytes;
+    throw new LDSError('ERR_DUMP_INVALID', `dump: ${name} is not valid base64`, {
+      cause: failure,
+      member: name,
+    });
   };
   const out: ChipDump = { sod: dec('sod', d.sod), dg1: dec('dg1', d.dg1) };
   for (const k of ['com', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {

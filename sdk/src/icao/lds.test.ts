@@ -62,8 +62,13 @@ describe('readLDSFile', () => {
     expect(readLDSFile(ber, LDS_TAG.DG1).value.length).toBe(3);
   });
 
-  it('rejects truncated, empty and primitive files with ERR_LDS_INVALID', () => {
-    expect(codeOf(() => readLDSFile(dg1.subarray(0, 40), LDS_TAG.DG1))).toBe('ERR_LDS_INVALID');
+  it('says a file cut short is truncated (ERR_ASN1_TRUNCATED: "hold the card still", as errors.md promises)', () => {
+    expect(codeOf(() => readLDSFile(dg1.subarray(0, 40), LDS_TAG.DG1))).toBe('ERR_ASN1_TRUNCATED');
+    expect(codeOf(() => readLDSFile(dg1.subarray(0, 1), LDS_TAG.DG1))).toBe('ERR_ASN1_TRUNCATED');
+    expect(() => readLDSFile(dg1.subarray(0, 40), LDS_TAG.DG1)).toThrow(/cut short/);
+  });
+
+  it('rejects empty and primitive files with ERR_LDS_INVALID', () => {
     expect(codeOf(() => readLDSFile(new Uint8Array(0), LDS_TAG.DG1))).toBe('ERR_LDS_INVALID');
     expect(codeOf(() => readLDSFile(tlv(0x41, Uint8Array.of(1)), 0x41))).toBe('ERR_LDS_INVALID');
   });

@@ -3,7 +3,7 @@
  * every LDS file (EF.COM, DG1–DG16, EF.SOD).
  */
 import { type Node, readNode } from '../asn1/der.ts';
-import { ChipIdError, type ErrorCode, LDSError } from '../errors.ts';
+import { ChipIdError, type ErrorCode, isChipIdError, LDSError } from '../errors.ts';
 
 /** Outer tag of each LDS elementary file (Doc 9303 Part 10 §4.6, Table 34). */
 export const LDS_TAG = {
@@ -76,6 +76,26 @@ export function dgNumber(tag: number): number | undefined {
 }
 
 /**
+ * `ERR_ASN1_TRUNCATED` when an elementary file's outer TLV runs past the bytes read — an NFC read cut
+ * short (the tag slipped away) — rather than a malformed file; `undefined` when the outer TLV fits.
+ * `what` names the file (`sod`, `lds`); the message names the rule, never the data.
+ */
+export function truncatedFile(what: string, bytes: Uint8Array): LDSError | undefined {
+  if (bytes.length === 0) return undefined; // nothing read at all: not a cut-short file
+  try {
+    readNode(bytes, 0, { der: false });
+    return undefined;
+  } catch (cause) {
+    if (!isChipIdError(cause) || cause.code !== 'ERR_ASN1_TRUNCATED') return undefined;
+    return new LDSError(
+      'ERR_ASN1_TRUNCATED',
+      `${what}: the file ends before its declared length — the read was cut short (hold the card still and read it again)`,
+      { cause },
+    );
+  }
+}
+
+/**
  * Reads the outer TLV of an LDS elementary file and checks its tag.
  *
  * Lengths are read leniently (BER, `{ der: false }`): chips use non-minimal long-form lengths.
@@ -92,7 +112,9 @@ export function readLDSFile(bytes: Uint8Array, expectedTag: number): Node {
   try {
     node = readNode(bytes, 0, { der: false });
   } catch (cause) {
-    throw new LDSError('ERR_LDS_INVALID', 'lds: malformed outer TLV', { cause });
+    throw (
+      truncatedFile('lds', bytes) ?? new LDSError('ERR_LDS_INVALID', 'lds: malformed outer TLV', { cause })
+    );
   }
   if (node.id !== expectedTag)
     throw new LDSError(

@@ -19,8 +19,9 @@ import { OID } from '../asn1/oid.ts';
 import { HASH_OID, type HashName, hashFromOID } from '../crypto/hash.ts';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from '../crypto/keys.ts';
 import { type Certificate, type Name, parseCertificate, readName } from '../crypto/x509.ts';
-import { isChipIdError, LDSError } from '../errors.ts';
+import { type ChipIdError, isChipIdError, LDSError } from '../errors.ts';
 import { concat, toHex } from '../lib/bytes.ts';
+import { truncatedFile } from './lds.ts';
 
 export interface SignerInfo {
   version: number;
@@ -56,8 +57,12 @@ export interface SOD {
 
 const LAX = { der: false } as const;
 
-function readSignerInfo(node: Node): SignerInfo {
-  if (node.id !== TAG.SEQUENCE) throw new LDSError('ERR_SOD_INVALID', 'sod: SignerInfo is not a SEQUENCE');
+/** Builds the error for a structural fault (`detail` names the rule; the caller adds its prefix and code). */
+export type SignedDataFault = (detail: string) => ChipIdError;
+type Fail = SignedDataFault;
+
+function readSignerInfo(node: Node, fail: Fail): SignerInfo {
+  if (node.id !== TAG.SEQUENCE) throw fail('SignerInfo is not a SEQUENCE');
   const r = new Reader(node, LAX);
   const version = readInt(r.next(TAG.INTEGER));
   let sid: SignerInfo['sid'];
@@ -68,7 +73,7 @@ function readSignerInfo(node: Node): SignerInfo {
   } else if (first.id === 0x80) {
     sid = { subjectKeyId: first.value };
   } else {
-    throw new LDSError('ERR_SOD_INVALID', 'sod: bad signer identifier');
+    throw fail('bad signer identifier');
   }
   const digestAlgorithm = hashFromOID(readAlgorithmIdentifier(r.next(TAG.SEQUENCE)).oid);
   const sa = r.optional(0xa0);
@@ -83,7 +88,7 @@ function readSignerInfo(node: Node): SignerInfo {
     for (const attr of children(sa, LAX)) {
       const a = new Reader(attr, LAX);
       const type = readOID(a.next(TAG.OID));
-      if (seen.has(type)) throw new LDSError('ERR_SOD_INVALID', 'sod: duplicate signed attribute');
+      if (seen.has(type)) throw fail('duplicate signed attribute');
       seen.add(type);
       const values = children(a.next(TAG.SET), LAX);
       if (values.length !== 1) continue;
@@ -103,7 +108,7 @@ function readSignerInfo(node: Node): SignerInfo {
   const signature = readOctets(r.next(TAG.OCTET_STRING));
   // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier.
   if (version !== ('subjectKeyId' in sid ? 3 : 1))
-    throw new LDSError('ERR_SOD_INVALID', 'sod: SignerInfo version does not match its signer identifier');
+    throw fail('SignerInfo version does not match its signer identifier');
   return {
     version,
     sid,
@@ -152,6 +157,70 @@ function matches(cert: Certificate, sid: SignerInfo['sid']): boolean {
   return cert.serial === sid.serial && cert.issuer.key === sid.issuer.key;
 }
 
+/** CMS SignedData (RFC 5652 §5.1) with one signer, as eMRTD PKI objects carry it (SOD, master lists). */
+export interface SignedData {
+  eContentType: string;
+  /** The encapsulated content's octets (what message-digest covers). */
+  eContent: Uint8Array;
+  certificates: Certificate[];
+  signerInfo: SignerInfo;
+  /** The certificate matching the SignerInfo's identifier, when the SignedData carries it. */
+  signer: Certificate | undefined;
+}
+
+/**
+ * Reads a ContentInfo holding CMS SignedData (RFC 5652 §3, §5) with exactly one SignerInfo and
+ * encapsulated content of type `content.oid` — the shape shared by EF.SOD (Doc 9303 Part 10 §4.6.2)
+ * and the CSCA master list (Part 12 §9). Structural faults throw `fault(detail)`.
+ *
+ * @example
+ * const sd = parseSignedData(contentInfo, { oid: OID.ldsSecurityObject, name: 'an LDSSecurityObject' },
+ *   (detail) => new LDSError('ERR_SOD_INVALID', `sod: ${detail}`));
+ */
+export function parseSignedData(
+  contentInfo: Uint8Array | Node,
+  content: { oid: string; name: string },
+  fault: SignedDataFault,
+): SignedData {
+  const ciNode = contentInfo instanceof Uint8Array ? parseOne(contentInfo, LAX) : contentInfo;
+  if (ciNode.id !== TAG.SEQUENCE) throw fault('ContentInfo is not a SEQUENCE');
+  const ci = new Reader(ciNode, LAX);
+  if (readOID(ci.next(TAG.OID)) !== OID.signedData) throw fault('not CMS SignedData');
+  const sdNode = parseOne(ci.next(0xa0).value, LAX);
+  if (sdNode.id !== TAG.SEQUENCE) throw fault('SignedData is not a SEQUENCE');
+  const sd = new Reader(sdNode, LAX);
+  // RFC 5652 §5.1: an eContentType other than id-data makes SignedData version 3 (Doc 9303 Part 10
+  // §4.6.2.2: v3); the version is outside the signature, so it is checked here.
+  if (readInt(sd.next(TAG.INTEGER)) !== 3) throw fault('SignedData version must be 3');
+  const digestAlgorithms = children(sd.next(TAG.SET), LAX).map((n) => readAlgorithmIdentifier(n).oid);
+  const eci = new Reader(sd.next(TAG.SEQUENCE), LAX);
+  const eContentType = readOID(eci.next(TAG.OID));
+  if (eContentType !== content.oid) throw fault(`encapsulated content is not ${content.name}`);
+  const eContent = readOctets(parseOne(eci.next(0xa0).value, LAX));
+  const certsNode = sd.optional(0xa0);
+  const certificates = certsNode
+    ? children(certsNode, LAX)
+        .filter((c) => c.id === TAG.SEQUENCE)
+        .map((c) => parseCertificate(c.raw))
+    : [];
+  sd.optional(0xa1);
+  const signerInfos = children(sd.next(TAG.SET), LAX);
+  if (signerInfos.length !== 1) throw fault('expected exactly one SignerInfo');
+  const signerInfo = readSignerInfo(signerInfos[0]!, fault);
+  // RFC 5652 §5.1: digestAlgorithms names the algorithms the signers use (outside the signature).
+  if (!digestAlgorithms.some((oid) => HASH_OID[oid] === signerInfo.digestAlgorithm))
+    throw fault("digestAlgorithms does not list the signer's algorithm");
+  return {
+    eContentType,
+    eContent,
+    certificates,
+    signerInfo,
+    signer: certificates.find((c) => matches(c, signerInfo.sid)),
+  };
+}
+
+const sodFault: SignedDataFault = (detail) => new LDSError('ERR_SOD_INVALID', `sod: ${detail}`);
+
 /**
  * Parses EF.SOD (tag 0x77).
  *
@@ -163,50 +232,21 @@ function matches(cert: Certificate, sid: SignerInfo['sid']): boolean {
 export function parseSOD(bytes: Uint8Array): SOD {
   try {
     const outer = readNode77(bytes);
-    const ci = Reader.of(outer.value, TAG.SEQUENCE, LAX);
-    if (readOID(ci.next(TAG.OID)) !== OID.signedData)
-      throw new LDSError('ERR_SOD_INVALID', 'sod: not CMS SignedData');
-    const sdNode = parseOne(ci.next(0xa0).value, LAX);
-    if (sdNode.id !== TAG.SEQUENCE)
-      throw new LDSError('ERR_SOD_INVALID', 'sod: SignedData is not a SEQUENCE');
-    const sd = new Reader(sdNode, LAX);
-    // RFC 5652 §5.1: an eContentType other than id-data makes SignedData version 3 (Doc 9303 Part 10
-    // §4.6.2.2: v3); the version is outside the signature, so it is checked here.
-    if (readInt(sd.next(TAG.INTEGER)) !== 3)
-      throw new LDSError('ERR_SOD_INVALID', 'sod: SignedData version must be 3');
-    const digestAlgorithms = children(sd.next(TAG.SET), LAX).map((n) => readAlgorithmIdentifier(n).oid);
-    const eci = new Reader(sd.next(TAG.SEQUENCE), LAX);
-    const eContentType = readOID(eci.next(TAG.OID));
-    if (eContentType !== OID.ldsSecurityObject)
-      throw new LDSError('ERR_SOD_INVALID', 'sod: encapsulated content is not an LDSSecurityObject');
-    const eContent = readOctets(parseOne(eci.next(0xa0).value, LAX));
-    const certsNode = sd.optional(0xa0);
-    const certificates = certsNode
-      ? children(certsNode, LAX)
-          .filter((c) => c.id === TAG.SEQUENCE)
-          .map((c) => parseCertificate(c.raw))
-      : [];
-    sd.optional(0xa1);
-    const signerInfos = children(sd.next(TAG.SET), LAX);
-    if (signerInfos.length !== 1)
-      throw new LDSError('ERR_SOD_INVALID', 'sod: expected exactly one SignerInfo');
-    const signerInfo = readSignerInfo(signerInfos[0]!);
-    // RFC 5652 §5.1: digestAlgorithms names the algorithms the signers use (outside the signature).
-    if (!digestAlgorithms.some((oid) => HASH_OID[oid] === signerInfo.digestAlgorithm))
-      throw new LDSError('ERR_SOD_INVALID', "sod: digestAlgorithms does not list the signer's algorithm");
-    const lds = readLDSSecurityObject(eContent);
+    const ci = parseOne(outer.value, LAX);
+    const sd = parseSignedData(ci, { oid: OID.ldsSecurityObject, name: 'an LDSSecurityObject' }, sodFault);
+    const lds = readLDSSecurityObject(sd.eContent);
     return {
       raw: bytes,
       ...lds,
-      eContentType,
-      eContent,
-      certificates,
-      signerInfo,
-      documentSigner: certificates.find((c) => matches(c, signerInfo.sid)),
+      eContentType: sd.eContentType,
+      eContent: sd.eContent,
+      certificates: sd.certificates,
+      signerInfo: sd.signerInfo,
+      documentSigner: sd.signer,
     };
   } catch (e) {
     if (isChipIdError(e) && e.code === 'ERR_SOD_INVALID') throw e;
-    throw new LDSError('ERR_SOD_INVALID', 'sod: malformed', { cause: e });
+    throw truncatedFile('sod', bytes) ?? new LDSError('ERR_SOD_INVALID', 'sod: malformed', { cause: e });
   }
 }
 

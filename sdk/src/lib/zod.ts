@@ -13,6 +13,7 @@ export {
   looseObject,
   number,
   object,
+  record,
   string,
   union,
   unknown,

@@ -35,6 +35,8 @@ export {
   encodeSOD,
   padJPEG,
 } from './lds.ts';
+export type { MasterListSpec } from './master-list.ts';
+export { encodeMasterList } from './master-list.ts';
 export type { CCCDMRZFields } from './mrz.ts';
 export { cccdMRZ, mrzCheckDigit, mrzName, mrzTransliterate } from './mrz.ts';
 export type { CertificateSpec, IssuedCertificate, NameAttribute, SandboxPKI } from './pki.ts';

@@ -157,6 +157,11 @@ export interface CertificateSpec {
   authorityKeyId?: Uint8Array;
   /** `false`: leave the (mandatory) key usage extension out, for tests of verifiers. */
   keyUsage?: false;
+  /**
+   * Extended key usage purposes (critical, RFC 5280 §4.2.1.12) of a non-CA certificate, in place of the
+   * Document Type List — e.g. `['2.23.136.1.1.3']` for a Master List Signer (Doc 9303 Part 12 §7.1.1).
+   */
+  extendedKeyUsage?: readonly string[];
 }
 
 /**
@@ -180,7 +185,9 @@ export async function issueCertificate(spec: CertificateSpec): Promise<IssuedCer
         extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, aki))),
         extension(OID.subjectKeyIdentifier, false, octets(ski)),
         ...(spec.keyUsage === false ? [] : [extension(OID.keyUsage, true, KEY_USAGE.digitalSignature)]),
-        extension(DOCUMENT_TYPE_LIST_OID, false, seq(int(0), setOf(printable('ID')))),
+        spec.extendedKeyUsage
+          ? extension(OID.extKeyUsage, true, seq(...spec.extendedKeyUsage.map((p) => oid(p))))
+          : extension(DOCUMENT_TYPE_LIST_OID, false, seq(int(0), setOf(printable('ID')))),
       ];
   const subjectDER = encodeName(spec.subject);
   const issuerDER = encodeName(spec.issuer);
