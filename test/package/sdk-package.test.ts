@@ -295,5 +295,7 @@ export async function f(): Promise<VerificationOutcome['result']> {
     const bad = await node([tsc, '-p', 'tsconfig.json']);
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toMatch(/no-such-profile/);
-  });
+    // Two whole tsc runs over the package's declarations: ≈ 20 s on a quiet machine, several times that
+    // on a loaded one (a time limit, not a measurement).
+  }, 300_000);
 });

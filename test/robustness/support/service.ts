@@ -95,7 +95,7 @@ export async function expectProblem(res: Response): Promise<{ code: string; stat
   expect(res.headers.get('content-type') ?? '').toMatch(/^application\/problem\+json/);
   const body = (await res.json()) as { code: string; status: number; type: string; title: string };
   expect(body.status).toBe(res.status);
-  expect(body.type).toMatch(/^https:\/\/chipid\.dev\/problems\/[a-z0-9-]+$/);
+  expect(body.type).toMatch(/^urn:chipid:problem:[a-z0-9-]+$/);
   expect(typeof body.title).toBe('string');
   expect(body.code).toMatch(/^ERR_[A-Z_]+$/);
   return body;
