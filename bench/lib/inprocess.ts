@@ -87,6 +87,7 @@ export async function startInProcess(
     PAIRWISE_SECRET: random(32),
     REGISTRY_HMAC_KEY: random(32),
     SERVICE_SIGNING_KEYS: JSON.stringify({ current: await ecJwk('svc-current') }),
+    SANDBOX_SIGNING_KEYS: JSON.stringify({ current: await ecJwk('sbx-current') }),
     RATE_LIMIT_PER_MINUTE: String(1e9),
   };
   const app = createApp();

@@ -22,7 +22,8 @@ describe('sandbox quickstart', () => {
     const claims = outcome.claims;
     expect(claims?.txn).toBe(outcome.id);
     expect(claims?.aud).toBe(config.clientId);
-    expect(claims?.iss).toBe(svc.worker.serviceUrl);
+    // A sandbox client's assertion comes from the sandbox issuer (the service URL + /sandbox).
+    expect(claims?.iss).toBe(`${svc.worker.serviceUrl}/sandbox`);
     expect(claims?.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(claims?.verified_claims?.claims.age_over_18).toBe(true);
     expect(typeof claims?.verified_claims?.claims.given_name).toBe('string');

@@ -66,11 +66,12 @@ export function useSandboxService(): SandboxService {
       const rp = await registerClient(w, { scope });
       const config: ExampleConfig = { baseUrl: base, clientId: rp.clientId, privateKey: rp.privateJwk };
       // The Worker's SERVICE_URL (issuer, request audience) differs from the loopback URL it listens on,
-      // like a service behind a proxy: say so, and fetch the JWKS where the service really is.
+      // like a service behind a proxy: say so, and fetch the JWKS where the service really is — the
+      // sandbox issuer's own key set, as these are sandbox clients.
       const client = createClient({
         ...config,
         serviceUrl: w.serviceUrl,
-        jwks: `${base}/.well-known/jwks.json`,
+        jwks: `${base}/sandbox/.well-known/jwks.json`,
         retryBaseDelayMs: 50,
       });
       return { config, client, rp };

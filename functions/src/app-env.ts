@@ -1,5 +1,6 @@
 /** Hono environment of the Worker: bindings and the per-request variables middleware sets. */
 import type { Bindings, Environment } from './env.ts';
+import type { RecordSeal } from './middleware/idempotency.ts';
 import type { ClientRecord } from './store/clients.ts';
 import type { StoreContext } from './store/db.ts';
 import type { ChipParts } from './verify/parts.ts';
@@ -26,6 +27,8 @@ export interface RpAuth {
 export interface IdempotencyContext {
   key: string;
   fingerprint: string;
+  /** Seals the answer stored for a retry (its key exists only while this request is handled). */
+  seal: RecordSeal;
 }
 
 export interface AppEnv {

@@ -15,7 +15,10 @@ export interface Bindings {
   ADMIN_TOKEN?: string;
   PAIRWISE_SECRET?: string;
   REGISTRY_HMAC_KEY?: string;
+  /** The live environment's assertion keys `{ current, next?, previous? }` (issuer SERVICE_URL). */
   SERVICE_SIGNING_KEYS?: string;
+  /** The sandbox's own assertion keys, same shape, sharing no key with the live ones (issuer SERVICE_URL/sandbox). */
+  SANDBOX_SIGNING_KEYS?: string;
   RATE_LIMIT_PER_MINUTE?: string;
   /** Max attempts of one DynamoDB call (SDK standard retry with backoff); default 3. */
   DYNAMODB_MAX_ATTEMPTS?: string;
@@ -52,6 +55,21 @@ export function envOfClientId(clientId: string): Environment | undefined {
   if (clientId.startsWith('sandbox_')) return 'sandbox';
   if (clientId.startsWith('live_')) return 'live';
   return undefined;
+}
+
+/** Path under the service URL of the sandbox's issuer (its JWKS: `/sandbox/.well-known/jwks.json`). */
+export const SANDBOX_ISSUER_PATH = '/sandbox';
+
+/**
+ * The issuer of an environment's assertions: SERVICE_URL for live, SERVICE_URL + `/sandbox` for the
+ * sandbox — each with its own keys at `<issuer>/.well-known/jwks.json` (DESIGN.md "Environments").
+ *
+ * @example
+ * issuerOf({ SERVICE_URL: 'https://api.chipid.dev' }, 'sandbox'); // 'https://api.chipid.dev/sandbox'
+ */
+export function issuerOf(env: Pick<Bindings, 'SERVICE_URL'>, which: Environment): string {
+  const base = env.SERVICE_URL.replace(/\/+$/, '');
+  return which === 'sandbox' ? `${base}${SANDBOX_ISSUER_PATH}` : base;
 }
 
 /** `${TABLE_PREFIX}${env}` (default prefix `chipid-`). */

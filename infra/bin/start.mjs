@@ -131,6 +131,7 @@ chipid local stack is running
   URL          ${stack.url}
   console      ${stack.url}/console  (sandbox: pick a profile, see every check)
   client id    ${stack.clientId}
+  issuer       ${stack.url}/sandbox  (sandbox assertions; keys at ${stack.url}/sandbox/.well-known/jwks.json)
   credentials  ${rel(stack.credentialsPath)}  ({ url, clientId, privateJwk })
   admin token  ${rel(stack.secretsPath)}  (ADMIN_TOKEN, for /admin/v1/…)
   DynamoDB     ${stack.dynamodb.endpoint} (${stack.dynamodb.kind}, in memory: data is gone when this stops)

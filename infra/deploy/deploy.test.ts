@@ -137,10 +137,43 @@ describe('deploy (real path)', () => {
       expect(c.input).toBe(want);
       expect(c.args.join(' ')).not.toContain(want);
     }
+    // The console is off in a deployment unless asked for (issue 19 item 3).
     expect(steps.at(-1)).toBe(
-      'node deploy --var SERVICE_URL:https://api.example.com --var TABLE_PREFIX:chipid- --var DYNAMODB_REGION:eu-west-1',
+      'node deploy --var SERVICE_URL:https://api.example.com --var TABLE_PREFIX:chipid- --var DYNAMODB_REGION:eu-west-1 --var CONSOLE_ENABLED:false',
     );
     expect(io.out.join('\n')).not.toContain(secrets.ADMIN_TOKEN);
+  });
+
+  it('--console turns the console on in a deployment (off by default)', async () => {
+    const p = await secretsFile();
+    const io = collect();
+    const { calls, run } = recorder();
+    const env = { AWS_PROFILE: 'chipid', CLOUDFLARE_API_TOKEN: 't' };
+    expect(
+      await runDeploy(['--service-url', 'https://api.example.com', '--secrets', p, '--console'], {
+        ...io,
+        run,
+        env,
+      }),
+    ).toBe(0);
+    expect(calls.at(-1)?.args).toContain('CONSOLE_ENABLED:true');
+  });
+
+  it('each environment its own signing keys: a secrets file whose sandbox keys are live ones is refused', async () => {
+    const p = await secretsFile();
+    const s = JSON.parse(readFileSync(p, 'utf8'));
+    expect(s.SANDBOX_SIGNING_KEYS.current.kid).not.toBe(s.SERVICE_SIGNING_KEYS.current.kid);
+    expect('values' in readSecrets(p)).toBe(true);
+    s.SANDBOX_SIGNING_KEYS = { current: s.SERVICE_SIGNING_KEYS.next };
+    writeFileSync(p, JSON.stringify(s));
+    const r = readSecrets(p);
+    expect('problems' in r && r.problems).toEqual([
+      'SANDBOX_SIGNING_KEYS: shares a key or kid with SERVICE_SIGNING_KEYS',
+    ]);
+    // Same key under another kid: still the same key.
+    s.SANDBOX_SIGNING_KEYS = { current: { ...s.SERVICE_SIGNING_KEYS.current, kid: 'sandbox-1' } };
+    writeFileSync(p, JSON.stringify(s));
+    expect('problems' in readSecrets(p)).toBe(true);
   });
 
   it('uses the AWS SDK path when asked (or when the aws CLI is missing)', async () => {
@@ -209,5 +242,11 @@ describe('wrangler.toml, as wrangler reads it', () => {
       enabled: true,
       logs: { enabled: true, invocation_logs: false },
     });
+  });
+
+  it('leaves the anonymous console off unless a run turns it on (npm start, --console)', async () => {
+    const { unstable_readConfig } = await import('wrangler');
+    const config = unstable_readConfig({ config: join(import.meta.dirname, '../../wrangler.toml') });
+    expect(config.vars.CONSOLE_ENABLED).toBe('false');
   });
 });

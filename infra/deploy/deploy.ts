@@ -34,6 +34,7 @@ export const REQUIRED_SECRETS = [
   'PAIRWISE_SECRET',
   'REGISTRY_HMAC_KEY',
   'SERVICE_SIGNING_KEYS',
+  'SANDBOX_SIGNING_KEYS',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
 ] as const;
@@ -50,6 +51,8 @@ export interface DeployOptions {
   stackName: string;
   /** How the tables are created: `cloudformation` (AWS CLI, default when present) or `sdk` (AWS SDK). */
   tables: 'cloudformation' | 'sdk' | 'auto';
+  /** Serve the sandbox console (`/console`) in this deployment; off unless asked (`--console`). */
+  console: boolean;
   help: boolean;
 }
 
@@ -88,6 +91,8 @@ export const USAGE = `usage: npm run deploy -- [options]
   --prefix <prefix>       table name prefix (default ${DEFAULT_TABLE_PREFIX})
   --stack-name <name>     CloudFormation stack (default chipid-tables)
   --tables <how>          cloudformation | sdk | auto (default auto: CloudFormation when the aws CLI is present)
+  --console               serve the anonymous sandbox console (/console) in this deployment (default: off,
+                          CONSOLE_ENABLED=false)
 Environment: AWS credentials (AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity)
 and CLOUDFLARE_API_TOKEN (+ CLOUDFLARE_ACCOUNT_ID) for a real deployment.`;
 
@@ -104,6 +109,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
     prefix: DEFAULT_TABLE_PREFIX,
     stackName: 'chipid-tables',
     tables: 'auto',
+    console: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -119,6 +125,9 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
     switch (flag) {
       case '--dry-run':
         o.dryRun = true;
+        break;
+      case '--console':
+        o.console = true;
         break;
       case '-h':
       case '--help':
@@ -196,11 +205,13 @@ export function readSecrets(path: string): { values: Record<SecretName, string> 
   const obj = raw as Record<string, unknown>;
   const problems: string[] = [];
   const values = {} as Record<SecretName, string>;
+  const keySets: Partial<Record<SecretName, Record<string, unknown>[]>> = {};
   for (const name of REQUIRED_SECRETS) {
     const v = obj[name];
-    if (name === 'SERVICE_SIGNING_KEYS') {
+    if (name === 'SERVICE_SIGNING_KEYS' || name === 'SANDBOX_SIGNING_KEYS') {
       const keys = typeof v === 'string' ? safeJson(v) : v;
-      const cur = (keys as { current?: Record<string, unknown> } | undefined)?.current;
+      const set = keys as Record<string, Record<string, unknown> | undefined> | undefined;
+      const cur = set?.current;
       if (
         cur?.kty !== 'EC' ||
         cur.crv !== 'P-256' ||
@@ -210,7 +221,12 @@ export function readSecrets(path: string): { values: Record<SecretName, string> 
         problems.push(
           `${name}: needs { "current": <private EC P-256 JWK with kid> } (next/previous optional)`,
         );
-      else values[name] = JSON.stringify(keys);
+      else {
+        values[name] = JSON.stringify(keys);
+        keySets[name] = [set?.current, set?.next, set?.previous].filter(
+          (k): k is Record<string, unknown> => typeof k === 'object' && k !== null,
+        );
+      }
       continue;
     }
     if (typeof v !== 'string' || v.length === 0 || /^<.*>$/.test(v)) {
@@ -224,6 +240,13 @@ export function readSecrets(path: string): { values: Record<SecretName, string> 
       problems.push(`${name}: too short (at least 32 characters of randomness)`);
     values[name] = v;
   }
+  // Each environment its own keys: a sandbox key (the console hands out sandbox assertions to anyone)
+  // must never be one live RPs trust.
+  const live = keySets.SERVICE_SIGNING_KEYS ?? [];
+  const shared = (keySets.SANDBOX_SIGNING_KEYS ?? []).some((k) =>
+    live.some((l) => l.kid === k.kid || (l.x === k.x && l.y === k.y)),
+  );
+  if (shared) problems.push('SANDBOX_SIGNING_KEYS: shares a key or kid with SERVICE_SIGNING_KEYS');
   for (const k of Object.keys(obj))
     if (!(REQUIRED_SECRETS as readonly string[]).includes(k)) problems.push(`${k}: unknown secret name`);
   return problems.length > 0 ? { problems } : { values };
@@ -265,6 +288,9 @@ function wranglerVars(o: DeployOptions, serviceUrl: string): string[] {
     `TABLE_PREFIX:${o.prefix}`,
     '--var',
     `DYNAMODB_REGION:${o.region}`,
+    // The anonymous console is a local/sandbox tool: off in a deployment unless asked for.
+    '--var',
+    `CONSOLE_ENABLED:${o.console ? 'true' : 'false'}`,
   ];
 }
 
@@ -401,7 +427,7 @@ export async function runDeploy(argv: readonly string[], io: Partial<DeployIO> =
     );
     log(`  2. wrangler secret put ${REQUIRED_SECRETS.join(', ')}`);
     log(
-      `  3. wrangler deploy --var SERVICE_URL:${serviceUrl ?? '<--service-url>'} --var TABLE_PREFIX:${o.prefix} --var DYNAMODB_REGION:${o.region}`,
+      `  3. wrangler deploy --var SERVICE_URL:${serviceUrl ?? '<--service-url>'} --var TABLE_PREFIX:${o.prefix} --var DYNAMODB_REGION:${o.region} --var CONSOLE_ENABLED:${o.console}`,
     );
     return 0;
   }
@@ -486,7 +512,9 @@ export async function runDeploy(argv: readonly string[], io: Partial<DeployIO> =
     return 1;
   }
   log(tail(r.stdout));
-  log(`deployed: ${serviceUrl} (check ${serviceUrl}/healthz and ${serviceUrl}/.well-known/jwks.json)`);
+  log(
+    `deployed: ${serviceUrl} (check ${serviceUrl}/healthz, ${serviceUrl}/.well-known/jwks.json and ${serviceUrl}/sandbox/.well-known/jwks.json)`,
+  );
   return 0;
 }
 

@@ -2,7 +2,7 @@
  * The local stack (`npm start`'s pieces) for real: DynamoDB Local, wrangler dev serving the Worker,
  * the sandbox seeded through the admin API, credentials written; then a clean stop.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
@@ -34,6 +34,14 @@ describe('local secrets', () => {
     }
     expect(current.kid).not.toBe(next.kid);
     expect(first.secrets.ADMIN_TOKEN).not.toBe(first.secrets.PAIRWISE_SECRET);
+    // The sandbox has keys of its own, none of them a live one.
+    const sandbox = first.secrets.SANDBOX_SIGNING_KEYS;
+    const liveKids = [current.kid, next.kid];
+    for (const k of [sandbox.current, sandbox.next]) {
+      expect(k).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+      expect(liveKids).not.toContain(k.kid);
+      expect([current.x, next.x]).not.toContain(k.x);
+    }
 
     const second = await loadOrCreateSecrets(dir);
     expect(second.created).toBe(false);
@@ -46,11 +54,29 @@ describe('local secrets', () => {
       secrets: first.secrets,
     });
     expect(JSON.parse(vars.SERVICE_SIGNING_KEYS ?? '')).toEqual(first.secrets.SERVICE_SIGNING_KEYS);
+    expect(JSON.parse(vars.SANDBOX_SIGNING_KEYS ?? '')).toEqual(first.secrets.SANDBOX_SIGNING_KEYS);
     expect(vars).toMatchObject({
+      CONSOLE_ENABLED: 'true',
       SERVICE_URL: 'http://127.0.0.1:1',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:2',
       TABLE_PREFIX: 'chipid-',
     });
+  });
+});
+
+describe('local secrets of an earlier version (no sandbox keys)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chipid-secrets-old-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('get sandbox keys of their own; everything else is kept', async () => {
+    const { secrets } = await loadOrCreateSecrets(dir);
+    const { SANDBOX_SIGNING_KEYS: _gone, ...old } = secrets;
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify(old));
+    const upgraded = await loadOrCreateSecrets(dir);
+    expect(upgraded.created).toBe(false);
+    expect(upgraded.secrets).toMatchObject(old);
+    expect(upgraded.secrets.SANDBOX_SIGNING_KEYS.current.kid).not.toBe(old.SERVICE_SIGNING_KEYS.current.kid);
+    expect((await loadOrCreateSecrets(dir)).secrets).toEqual(upgraded.secrets);
   });
 });
 
@@ -126,6 +152,18 @@ describe.each(['wrangler', 'workerd'] as const)('startLocalStack (runner %s)', (
     expect(kids).toContain(secrets.SERVICE_SIGNING_KEYS.current.kid);
     expect(kids).toContain(secrets.SERVICE_SIGNING_KEYS.next.kid);
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+    // The sandbox issuer's own keys, apart from the live ones.
+    const sandbox = (await (await fetch(`${stack.url}/sandbox/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string; d?: string }[];
+    };
+    const sandboxKids = sandbox.keys.map((k) => k.kid);
+    expect(sandboxKids).toEqual([
+      secrets.SANDBOX_SIGNING_KEYS.current.kid,
+      secrets.SANDBOX_SIGNING_KEYS.next.kid,
+    ]);
+    expect(kids.filter((k) => sandboxKids.includes(k))).toEqual([]);
+    // npm start serves the console (wrangler.toml has it off: the env file turns it on).
+    expect((await fetch(`${stack.url}/console`)).status).toBe(200);
   });
 
   it('stops the Worker and DynamoDB Local cleanly', async () => {

@@ -35,7 +35,10 @@ export interface LocalSecrets {
   ADMIN_TOKEN: string;
   PAIRWISE_SECRET: string;
   REGISTRY_HMAC_KEY: string;
+  /** The live environment's assertion keys (issuer: the service URL). */
   SERVICE_SIGNING_KEYS: { current: PrivateJwk; next: PrivateJwk };
+  /** The sandbox's own assertion keys (issuer: the service URL + `/sandbox`), never the live ones. */
+  SANDBOX_SIGNING_KEYS: { current: PrivateJwk; next: PrivateJwk };
 }
 
 /** `.chipid/local.json`: what the CLI (`chipid submit`) and examples read. */
@@ -114,8 +117,9 @@ export function publicJwk(jwk: PrivateJwk): JWK & { kid: string } {
 }
 
 /**
- * Fresh local secrets: random 256-bit ADMIN_TOKEN, PAIRWISE_SECRET, REGISTRY_HMAC_KEY and two ES256
- * service keys (`current` signs, `next` is published ahead of rotation).
+ * Fresh local secrets: random 256-bit ADMIN_TOKEN, PAIRWISE_SECRET, REGISTRY_HMAC_KEY and, per
+ * environment, two ES256 assertion keys (`current` signs, `next` is published ahead of rotation):
+ * SERVICE_SIGNING_KEYS for live, SANDBOX_SIGNING_KEYS for the sandbox.
  *
  * @example
  * const s = await generateSecrets(); // s.SERVICE_SIGNING_KEYS.current.kid
@@ -127,7 +131,18 @@ export async function generateSecrets(): Promise<LocalSecrets> {
     PAIRWISE_SECRET: random(),
     REGISTRY_HMAC_KEY: random(),
     SERVICE_SIGNING_KEYS: { current: await generateSigningJwk(), next: await generateSigningJwk() },
+    SANDBOX_SIGNING_KEYS: await signingKeyPair(),
   };
+}
+
+async function signingKeyPair(): Promise<{ current: PrivateJwk; next: PrivateJwk }> {
+  return { current: await generateSigningJwk(), next: await generateSigningJwk() };
+}
+
+/** A `{ current, next }` of private JWKs. */
+function isKeyPair(v: unknown): v is { current: PrivateJwk; next: PrivateJwk } {
+  const keys = v as Record<string, unknown> | undefined;
+  return typeof keys === 'object' && keys !== null && isPrivateJwk(keys.current) && isPrivateJwk(keys.next);
 }
 
 function isPrivateJwk(v: unknown): v is PrivateJwk {
@@ -144,15 +159,21 @@ function isPrivateJwk(v: unknown): v is PrivateJwk {
 function isSecrets(v: unknown): v is LocalSecrets {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
-  const keys = s.SERVICE_SIGNING_KEYS as Record<string, unknown> | undefined;
   return (
     ['ADMIN_TOKEN', 'PAIRWISE_SECRET', 'REGISTRY_HMAC_KEY'].every(
       (k) => typeof s[k] === 'string' && (s[k] as string).length >= 32,
     ) &&
-    typeof keys === 'object' &&
-    keys !== null &&
-    isPrivateJwk(keys.current) &&
-    isPrivateJwk(keys.next)
+    isKeyPair(s.SERVICE_SIGNING_KEYS) &&
+    isKeyPair(s.SANDBOX_SIGNING_KEYS)
+  );
+}
+
+/** Secrets of an earlier version without the sandbox's own keys: everything else kept. */
+function lacksSandboxKeys(v: unknown): v is Omit<LocalSecrets, 'SANDBOX_SIGNING_KEYS'> {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return (
+    s.SANDBOX_SIGNING_KEYS === undefined && isSecrets({ ...s, SANDBOX_SIGNING_KEYS: s.SERVICE_SIGNING_KEYS })
   );
 }
 
@@ -184,6 +205,12 @@ export async function loadOrCreateSecrets(
   const path = join(stateDir, 'secrets.json');
   const existing = readJson(path);
   if (isSecrets(existing)) return { secrets: existing, created: false, path };
+  if (lacksSandboxKeys(existing)) {
+    // From before the sandbox had its own keys: keep the rest (the registry's keyed hashes, subs).
+    const upgraded: LocalSecrets = { ...existing, SANDBOX_SIGNING_KEYS: await signingKeyPair() };
+    writePrivate(path, `${JSON.stringify(upgraded, null, 2)}\n`);
+    return { secrets: upgraded, created: false, path };
+  }
   const secrets = await generateSecrets();
   writePrivate(path, `${JSON.stringify(secrets, null, 2)}\n`);
   return { secrets, created: true, path };
@@ -222,6 +249,9 @@ export function workerVars(opts: {
     PAIRWISE_SECRET: opts.secrets.PAIRWISE_SECRET,
     REGISTRY_HMAC_KEY: opts.secrets.REGISTRY_HMAC_KEY,
     SERVICE_SIGNING_KEYS: JSON.stringify(opts.secrets.SERVICE_SIGNING_KEYS),
+    SANDBOX_SIGNING_KEYS: JSON.stringify(opts.secrets.SANDBOX_SIGNING_KEYS),
+    // The sandbox console: on locally (a deployment has it off unless `--console`).
+    CONSOLE_ENABLED: 'true',
   };
 }
 

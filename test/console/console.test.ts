@@ -8,9 +8,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../functions/src/store/keys.ts';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { REASON_CODES } from '../../sdk/src/reasons.ts';
 import { listProfiles, makeCard, sandboxCSCA, sandboxRegistryJSONL } from '../../sdk/src/sandbox/index.ts';
@@ -22,12 +23,15 @@ import { colourStats, decodePNG } from './png.ts';
 const db = useTables();
 let w: TestWorker;
 let off: TestWorker;
+let unset: TestWorker;
 let limited: TestWorker;
 
 beforeAll(async () => {
-  [w, off, limited] = await Promise.all([
+  [w, off, unset, limited] = await Promise.all([
     startWorker({ endpoint: db.endpoint, prefix: db.prefix }),
     startWorker({ endpoint: db.endpoint, prefix: db.prefix, bindings: { CONSOLE_ENABLED: 'false' } }),
+    // As a deployment without the switch: unset (an empty binding reads the same).
+    startWorker({ endpoint: db.endpoint, prefix: db.prefix, bindings: { CONSOLE_ENABLED: '' } }),
     startWorker({
       endpoint: db.endpoint,
       prefix: db.prefix,
@@ -43,7 +47,7 @@ beforeAll(async () => {
   expect(res.status).toBe(200);
 });
 afterAll(async () => {
-  await Promise.all([w?.stop(), off?.stop(), limited?.stop()]);
+  await Promise.all([w?.stop(), off?.stop(), unset?.stop(), limited?.stop()]);
 });
 
 interface Step {
@@ -67,10 +71,10 @@ interface Verification {
   seed?: string;
 }
 
-const post = (worker: TestWorker, path: string, body: unknown) =>
+const post = (worker: TestWorker, path: string, body: unknown, ip?: string) =>
   worker.fetch(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(ip ? { 'cf-connecting-ip': ip } : {}) },
     body: JSON.stringify(body),
   });
 
@@ -165,9 +169,9 @@ describe('console API', () => {
     const { aa: _aa, ...rest } = v.dump;
     expect(rest).toEqual(ref.dump);
 
-    const jwks = createLocalJWKSet((await (await w.fetch('/.well-known/jwks.json')).json()) as never);
+    const jwks = createLocalJWKSet((await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as never);
     const { payload } = await jwtVerify(v.assertion, jwks, {
-      issuer: w.serviceUrl,
+      issuer: `${w.serviceUrl}/sandbox`,
       audience: 'sandbox_console',
       typ: 'chipid-assertion+jwt',
       algorithms: ['ES256'],
@@ -258,17 +262,38 @@ describe('console API', () => {
     expect(((await form.json()) as { code: string }).code).toBe('ERR_UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('rate-limits console calls (CONSOLE_RATE_LIMIT_PER_MINUTE) with a 429 problem', async () => {
-    // Quota 1 per minute, counted across all callers: of three calls at least one is over the quota
-    // even if a window boundary falls between them.
+  it('rate-limits console calls (CONSOLE_RATE_LIMIT_PER_MINUTE) per caller with a 429 problem', async () => {
+    // Quota 1 per minute and address: of three calls at least one is over the quota even if a window
+    // boundary falls between them.
+    const a = '203.0.113.7';
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await post(limited, '/console/api/cards', { profile: 'valid' }));
+    for (let i = 0; i < 3; i++)
+      answers.push(await post(limited, '/console/api/cards', { profile: 'valid' }, a));
     const over = answers.find((r) => r.status === 429);
     expect(over).toBeDefined();
     expect(over?.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await over?.json()).toMatchObject({ code: 'ERR_RATE_LIMITED' });
+    // Another caller is not locked out by the first one's burst: its own first call of the minute.
+    const other = await post(limited, '/console/api/cards', { profile: 'valid' }, '198.51.100.23');
+    expect(other.status).toBe(200);
     // Reading the profiles is not counted.
     expect((await limited.fetch('/console/api/profiles')).status).toBe(200);
+    // The counters name no address.
+    const sandbox = await scan(db.tableName('sandbox'));
+    expect(sandbox.filter((k) => k.startsWith('RATE#console#')).length).toBeGreaterThanOrEqual(2);
+    expect(sandbox.join('\n')).not.toMatch(/203\.0\.113|198\.51\.100/);
+  });
+
+  it('counts an IPv6 caller by its /64: rotating addresses inside it does not multiply the quota', async () => {
+    const answers = [];
+    for (const host of ['1', '2', 'abcd:1', 'ffff:ffff:ffff:ffff']) {
+      answers.push(await post(limited, '/console/api/cards', { profile: 'valid' }, `2001:db8:77:5::${host}`));
+    }
+    expect(answers.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(2);
+    // Another /64 has its own quota.
+    expect((await post(limited, '/console/api/cards', { profile: 'valid' }, '2001:db8:77:6::1')).status).toBe(
+      200,
+    );
   });
 
   it('writes only to the sandbox table: the live table is never touched; the audit chain links', async () => {
@@ -286,8 +311,13 @@ describe('console API', () => {
     const sandbox = await scan(db.tableName('sandbox'));
     expect(sandbox).toContain('CLIENT#sandbox_console|CLIENT');
     const store = { db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const };
-    const audit = await readAudit(store as never, 'sandbox_console');
-    expect(audit.length).toBeGreaterThanOrEqual(3);
+    // The console's audit log: its own partition per UTC day (today's, or yesterday's near midnight).
+    const audit = [];
+    for (const t of [Date.now() - 86_400_000, Date.now()]) {
+      const day = new Date(t).toISOString().slice(0, 10);
+      audit.push(...(await readAudit(store as never, 'sandbox_console', keys.consoleAuditPartition(day))));
+    }
+    expect(audit.length).toBeGreaterThanOrEqual(2);
     expect(await verifyAuditChain(audit)).toBe(0);
     expect(JSON.stringify(audit)).not.toMatch(/Trần|Nguyễn|fullName/);
   });
@@ -362,20 +392,66 @@ describe('console page', () => {
     expect(again).not.toBe(csp);
   });
 
-  it('CONSOLE_ENABLED=false → every console path is a 404 problem', async () => {
-    for (const [method, path] of [
-      ['GET', '/console'],
-      ['GET', '/console/api/profiles'],
-      ['POST', '/console/api/cards'],
-      ['POST', '/console/api/verifications'],
-    ] as const) {
-      const res =
-        method === 'GET' ? await off.fetch(path) : await post(off, path, { profile: 'valid', seed: 'off' });
-      expect(res.status, path).toBe(404);
-      expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(await res.json()).toMatchObject({ code: 'ERR_NOT_FOUND', status: 404 });
+  it('CONSOLE_ENABLED=false, or not set at all → every console path is a 404 problem', async () => {
+    for (const worker of [off, unset]) {
+      for (const [method, path] of [
+        ['GET', '/console'],
+        ['GET', '/console/api/profiles'],
+        ['POST', '/console/api/cards'],
+        ['POST', '/console/api/verifications'],
+      ] as const) {
+        const res =
+          method === 'GET'
+            ? await worker.fetch(path)
+            : await post(worker, path, { profile: 'valid', seed: 'off' });
+        expect(res.status, path).toBe(404);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(await res.json()).toMatchObject({ code: 'ERR_NOT_FOUND', status: 404 });
+      }
+      expect((await worker.fetch('/healthz')).status).toBe(200);
     }
-    expect((await off.fetch('/healthz')).status).toBe(200);
+  });
+
+  it("keeps its records apart from RPs' and lets them expire: CONSOLE#VER# / CONSOLE#AUDIT#<day>, TTL ≤ 24 h", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const v = await verify({ profile: 'valid', seed: 'ttl' });
+    const table = db.tableName('sandbox');
+    const get = (pk: string, sk: string) =>
+      db.client.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
+      );
+    // Not where an RP's verification lives (GET /v1/verifications reads there) …
+    expect((await get(`VER#${v.id}`, 'VER')).Item).toBeUndefined();
+    // … but in the console's own partition, expiring within a day.
+    const rec = (await get(`CONSOLE#VER#${v.id}`, 'VER')).Item;
+    expect(rec?.result?.S).toBe(v.result);
+    const ttl = Number(rec?.ttl?.N);
+    expect(ttl).toBeGreaterThanOrEqual(before + 86_400);
+    expect(ttl).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 86_400);
+    const all = await db.client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    const items = all.Items ?? [];
+    const auditItems = items.filter((i) => i.pk?.S?.startsWith('CONSOLE#AUDIT#'));
+    expect(auditItems.length).toBeGreaterThanOrEqual(2); // a head and at least this entry
+    for (const i of auditItems) expect(Number(i.ttl?.N)).toBeGreaterThan(before);
+    expect(auditItems.some((i) => i.verificationId?.S === v.id)).toBe(true);
+    // Nothing of the console in an RP's audit partition or verification records.
+    expect(items.some((i) => i.pk?.S === 'AUDIT#sandbox_console')).toBe(false);
+    expect(items.some((i) => i.pk?.S?.startsWith('VER#') && i.clientId?.S === 'sandbox_console')).toBe(false);
+    // An RP's records stay as they were: kept, no TTL.
+    const rp = await registerClient(w);
+    const res = await w.fetch('/v1/verifications', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        request: await rp.request((await makeCard({ profile: 'valid', seed: 'rp' })).dump),
+        chip: (await makeCard({ profile: 'valid', seed: 'rp' })).dump,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    const rpRec = (await get(`VER#${id}`, 'VER')).Item;
+    expect(rpRec?.clientId?.S).toBe(rp.clientId);
+    expect(rpRec?.ttl).toBeUndefined();
   });
 });
 

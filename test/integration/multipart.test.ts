@@ -88,7 +88,7 @@ describe('POST /v1/verifications with a multipart body', () => {
     expect(res.status).toBe(200);
     const a = (await res.json()) as Answer;
     expect(a).toMatchObject({ result: 'verified', reasons: [] });
-    const jwks = (await (await w.fetch('/.well-known/jwks.json')).json()) as { keys: never[] };
+    const jwks = (await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as { keys: never[] };
     const { payload } = await jwtVerify(a.assertion, createLocalJWKSet({ keys: jwks.keys }), {
       audience: rp.clientId,
     });

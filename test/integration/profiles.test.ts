@@ -96,7 +96,8 @@ async function verifyProfile(profile: (typeof PROFILE_NAMES)[number], client = r
 const store = () => ({ db: db.client, table: db.tableName('sandbox'), env: 'sandbox' as const });
 
 async function jwks() {
-  return createLocalJWKSet((await (await w.fetch('/.well-known/jwks.json')).json()) as never);
+  // Sandbox clients: the sandbox issuer's own keys.
+  return createLocalJWKSet((await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as never);
 }
 
 /** Profiles whose chip fails passive authentication. */
@@ -118,7 +119,7 @@ describe('sandbox profiles', () => {
         reasons: [...p.expected.reasons].sort(),
       });
       const { payload } = await jwtVerify(a.assertion, await jwks(), {
-        issuer: w.serviceUrl,
+        issuer: `${w.serviceUrl}/sandbox`,
         audience: rp.clientId,
         typ: 'chipid-assertion+jwt',
         algorithms: ['ES256'],
@@ -151,12 +152,12 @@ describe('assertion', () => {
 
   it('carries OIDC4IDA verified_claims limited to registered ∩ requested scope', async () => {
     const { payload, protectedHeader } = await jwtVerify(a.assertion, await jwks(), {
-      issuer: w.serviceUrl,
+      issuer: `${w.serviceUrl}/sandbox`,
       audience: rp.clientId,
       typ: 'chipid-assertion+jwt',
       algorithms: ['ES256'],
     });
-    expect(protectedHeader.kid).toBe('svc-current');
+    expect(protectedHeader.kid).toBe('sbx-current');
     expect(payload.exp! - payload.iat!).toBe(300);
     expect(payload.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const vc = payload.verified_claims as {
@@ -181,8 +182,9 @@ describe('assertion', () => {
   it('verifies with an independent verifier (OpenSSL, ES256 = ECDSA P-256 over SHA-256)', async () => {
     const [h, p, s] = a.assertion.split('.') as [string, string, string];
     const { kid } = decodeProtectedHeader(a.assertion);
-    const keys = ((await (await w.fetch('/.well-known/jwks.json')).json()) as { keys: { kid: string }[] })
-      .keys;
+    const keys = (
+      (await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as { keys: { kid: string }[] }
+    ).keys;
     const jwk = keys.find((k) => k.kid === kid);
     const { createPublicKey } = await import('node:crypto');
     const pem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({
@@ -462,7 +464,10 @@ describe('sandbox and live are separate worlds', () => {
       a = await verifyProfile('valid', live);
       // Live requires a current CRL of the CSCA: without one the DS's revocation status is unknown.
       expect(a.reasons).toEqual(['card_unknown', 'crl_unavailable']);
-      const vc = (await jwtVerify(a.assertion, await jwks())).payload.verified_claims as {
+      // A live assertion: the live issuer's keys (never the sandbox's).
+      const liveKeys = createLocalJWKSet((await (await w.fetch('/.well-known/jwks.json')).json()) as never);
+      const vc = (await jwtVerify(a.assertion, liveKeys, { issuer: w.serviceUrl })).payload
+        .verified_claims as {
         verification: { trust_framework: string };
       };
       expect(vc.verification.trust_framework).toBe('chipid');

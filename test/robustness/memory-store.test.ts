@@ -77,7 +77,7 @@ async function script(s: StoreContext): Promise<unknown[]> {
   out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_a', now)])));
   out.push(await safe(() => transact(s, [challengeConsume(s, 'chl_1', 'sandbox_a', now)])));
   out.push((await getChallenge('chl_1'))?.used);
-  const rec = { fingerprint: 'f1', status: 200, body: '{}', contentType: 'application/json' };
+  const rec = { fingerprint: 'f1', status: 200, sealed: 'AAAA', contentType: 'application/json' };
   await transact(s, [idempotencyPut(s, 'sandbox_a', 'key-1', rec)]);
   out.push(await getIdempotency(s, 'sandbox_a', 'key-1'));
   out.push(await safe(() => transact(s, [idempotencyPut(s, 'sandbox_a', 'key-1', rec)])));

@@ -221,16 +221,16 @@ describe('assertion substitution between clients', () => {
     const res = await postVerification(w, b, card.dump);
     expect(res.status).toBe(200);
     const { assertion } = (await res.json()) as { assertion: string };
-    const jwks = (await (await w.fetch('/.well-known/jwks.json')).json()) as { keys: JWK[] };
+    const jwks = (await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as { keys: JWK[] };
     // B itself accepts it …
     await expect(
-      verifyAssertion(assertion, { issuer: w.serviceUrl, audience: b.clientId, jwks }),
+      verifyAssertion(assertion, { service: w.serviceUrl, audience: b.clientId, jwks }),
     ).resolves.toMatchObject({
       aud: b.clientId,
     });
     // … A, handed the same JWT (e.g. by a user replaying B's onboarding), must not.
     await expect(
-      verifyAssertion(assertion, { issuer: w.serviceUrl, audience: a.clientId, jwks }),
+      verifyAssertion(assertion, { service: w.serviceUrl, audience: a.clientId, jwks }),
     ).rejects.toThrow();
     // Nor with the audience check defeated by a forged copy: any edit breaks the service signature.
     const [h, p, s] = assertion.split('.') as [string, string, string];
@@ -238,7 +238,7 @@ describe('assertion substitution between clients', () => {
     forged.aud = a.clientId;
     const edited = `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${s}`;
     await expect(
-      verifyAssertion(edited, { issuer: w.serviceUrl, audience: a.clientId, jwks }),
+      verifyAssertion(edited, { service: w.serviceUrl, audience: a.clientId, jwks }),
     ).rejects.toThrow();
   });
 });

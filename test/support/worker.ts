@@ -64,7 +64,7 @@ export function workerBundle(): Promise<string> {
   return bundled;
 }
 
-/** A private P-256 JWK with kid (for SERVICE_SIGNING_KEYS or RP clients). */
+/** A private P-256 JWK with kid (for SERVICE_SIGNING_KEYS / SANDBOX_SIGNING_KEYS or RP clients). */
 export async function newEcJwk(kid: string): Promise<JWK & { kid: string }> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   return { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
@@ -88,7 +88,10 @@ export interface WorkerOptions {
 export interface TestWorker {
   readonly mf: Miniflare;
   readonly serviceUrl: string;
+  /** The live environment's assertion keys (SERVICE_SIGNING_KEYS). */
   readonly signingKeys: { current: JWK & { kid: string }; next: JWK & { kid: string } };
+  /** The sandbox's own assertion keys (SANDBOX_SIGNING_KEYS), issuer `${serviceUrl}/sandbox`. */
+  readonly sandboxSigningKeys: { current: JWK & { kid: string }; next: JWK & { kid: string } };
   /** Every log line the Worker printed (stdout + stderr). */
   readonly logs: string[];
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -108,6 +111,10 @@ export interface TestWorker {
 export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
   const script = await workerBundle();
   const signingKeys = { current: await newEcJwk('svc-current'), next: await newEcJwk('svc-next') };
+  const sandboxSigningKeys = {
+    current: await newEcJwk('sbx-current'),
+    next: await newEcJwk('sbx-next'),
+  };
   const logs: string[] = [];
   const collect = (stream: NodeJS.ReadableStream) => {
     let buf = '';
@@ -139,6 +146,9 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
       PAIRWISE_SECRET: randomBytes(32).toString('base64url'),
       REGISTRY_HMAC_KEY: randomBytes(32).toString('base64url'),
       SERVICE_SIGNING_KEYS: JSON.stringify(signingKeys),
+      SANDBOX_SIGNING_KEYS: JSON.stringify(sandboxSigningKeys),
+      // The console is off unless switched on; the tests run it as `npm start` does.
+      CONSOLE_ENABLED: 'true',
       DYNAMODB_MAX_ATTEMPTS: '2',
       DYNAMODB_TIMEOUT_MS: '2000',
       ...o.bindings,
@@ -155,6 +165,7 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
     mf,
     serviceUrl: SERVICE_URL,
     signingKeys,
+    sandboxSigningKeys,
     logs,
     fetch: fetchPath,
     admin: (method, path, body, headers = {}) =>

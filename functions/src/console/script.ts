@@ -2,7 +2,7 @@
  * Sandbox console script — plain browser JavaScript (no framework, no build step), inlined into the
  * page under the CSP nonce. It calls `/console/api/*`, renders only through the DOM (`textContent`,
  * `createElement`), decodes the assertion (RFC 7515 compact JWS: base64url header and payload) and
- * checks its ES256 signature with Web Crypto against `/.well-known/jwks.json`.
+ * checks its ES256 signature with Web Crypto against the sandbox issuer's `/sandbox/.well-known/jwks.json`.
  *
  * Kept as a string (a Worker serves no files). Written without template literals so the TypeScript
  * template around it needs no escaping. Nothing is logged: the page never calls `console.*`.
@@ -261,7 +261,7 @@ export const CONSOLE_SCRIPT = `
     sig.className = 'sig';
     if (!window.crypto || !crypto.subtle) { sig.textContent = 'Signature not checked (Web Crypto unavailable here).'; return; }
     try {
-      var jwks = await api('/.well-known/jwks.json');
+      var jwks = await api('/sandbox/.well-known/jwks.json');
       var jwk = (jwks.keys || []).filter(function (k) { return k.kid === header.kid; })[0];
       if (!jwk) throw new Error('kid');
       var key = await crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
@@ -270,12 +270,12 @@ export const CONSOLE_SCRIPT = `
       var ok = header.alg === 'ES256' && await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key,
         b64urlBytes(parts[2]), new TextEncoder().encode(parts[0] + '.' + parts[1]));
       sig.textContent = ok
-        ? '✓ ES256 signature verified with the service key "' + header.kid + '" from /.well-known/jwks.json'
+        ? '✓ ES256 signature verified with the sandbox key "' + header.kid + '" from /sandbox/.well-known/jwks.json'
         : '✗ The signature does not verify with the published service key';
       sig.className = 'sig ' + (ok ? 'ok' : 'bad');
       sig.dataset.verified = ok ? 'true' : 'false';
     } catch (e) {
-      sig.textContent = '✗ Could not check the signature against /.well-known/jwks.json';
+      sig.textContent = '✗ Could not check the signature against /sandbox/.well-known/jwks.json';
       sig.className = 'sig bad';
       sig.dataset.verified = 'false';
     }

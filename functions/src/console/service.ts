@@ -30,9 +30,10 @@ import { b64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
 import { type ClientRecord, getClient, putClient } from '../store/clients.ts';
 import { isConditionFailed, type StoreContext, storeFor, transact } from '../store/db.ts';
+import { keys } from '../store/keys.ts';
 import { challengePut } from '../store/requests.ts';
 import { loadTrust } from '../store/trust.ts';
-import { type CheckOutcome, commitVerification } from '../store/verifications.ts';
+import { type CheckOutcome, commitVerification, type Ledger } from '../store/verifications.ts';
 import { prepareVerification } from '../verify/pipeline.ts';
 
 /** The one environment the console may touch. */
@@ -52,21 +53,48 @@ const CHALLENGE_TTL_MS = 120_000;
 
 /** Bindings the console reads on top of the Worker's. */
 export interface ConsoleBindings extends Bindings {
-  /** `false` (or `0`, `off`, `no`) turns `/console` off: every console path answers 404. */
+  /**
+   * `true` (or `1`, `on`, `yes`) serves `/console`; anything else — unset included — turns it off:
+   * every console path answers 404. On under `npm start` and in the tests (`wrangler.toml` [vars] and
+   * the local stack), off in a deployment unless `npm run deploy -- --console`.
+   */
   CONSOLE_ENABLED?: string;
-  /** Console API calls per minute, all callers together (default 120). */
+  /** Console API calls per minute and caller (client address, IPv6 by /64; default 60). */
   CONSOLE_RATE_LIMIT_PER_MINUTE?: string;
 }
 
 /**
- * Whether the console is served.
+ * Whether the console is served (off unless switched on).
  *
  * @example
- * consoleEnabled({ CONSOLE_ENABLED: 'false' } as ConsoleBindings); // false
+ * consoleEnabled({ CONSOLE_ENABLED: 'true' } as ConsoleBindings); // true
+ * consoleEnabled({} as ConsoleBindings); // false
  */
 export function consoleEnabled(env: ConsoleBindings): boolean {
   const v = (env.CONSOLE_ENABLED ?? '').trim().toLowerCase();
-  return !['false', '0', 'off', 'no'].includes(v);
+  return ['true', '1', 'on', 'yes'].includes(v);
+}
+
+/**
+ * How long the console's verification records and audit entries are kept: they are demonstrations on
+ * synthetic data, not an RP's audit trail (DynamoDB TTL; a day's log is its own partition).
+ */
+export const CONSOLE_RECORD_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Where the console's verifications go: apart from every RP's (`CONSOLE#VER#<id>`, and one audit
+ * chain per UTC day `CONSOLE#AUDIT#<YYYY-MM-DD>`, so an expired day never collides with a new one),
+ * each item expiring {@link CONSOLE_RECORD_TTL_SECONDS} after it was written.
+ */
+export function consoleLedger(now: Date): Ledger {
+  const day = now.toISOString().slice(0, 10);
+  return {
+    verification: (id) => keys.consoleVerification(id),
+    auditPartition: keys.consoleAuditPartition(day),
+    auditHead: (lane) => keys.consoleAuditHead(day, lane),
+    auditSeq: (lane, seq) => keys.consoleAuditSeq(day, lane, seq),
+    ttl: Math.floor(now.getTime() / 1000) + CONSOLE_RECORD_TTL_SECONDS,
+  };
 }
 
 /** The sandbox store (a constant environment: input never selects it). */
@@ -174,7 +202,7 @@ export interface ConsoleStep {
 
 /** The console's answer to one verification. */
 export interface ConsoleVerification {
-  /** The verification id (`VER#<id>` in the sandbox table, `txn` in the assertion). */
+  /** The verification id (`CONSOLE#VER#<id>` in the sandbox table, `txn` in the assertion). */
   id: string;
   result: VerificationResult;
   reasons: ReasonCode[];
@@ -389,12 +417,14 @@ export async function consoleVerify(
     token: `console:${jti}`,
   };
   const prepared = await prepareVerification(env, auth, { chip }, now);
+  // The console's own ledger (no read-ahead: the pipeline read an RP audit head, not the console's).
   const committed = await commitVerification(
     store,
     prepared.record,
     prepared.audit,
     prepared.consume,
-    prepared.readAhead,
+    undefined,
+    consoleLedger(now),
   );
   if (!committed.ok) throw new ApiError('ERR_CHALLENGE_INVALID', 'the challenge was used concurrently');
 

@@ -16,8 +16,10 @@ import { adminAuth } from '../middleware/admin-auth.ts';
 import {
   answerStored,
   idempotencyKeyOf,
+  recordSeal,
   requestFingerprint,
   StoredAnswer,
+  sealedRecord,
 } from '../middleware/idempotency.ts';
 import { ApiError } from '../problems.ts';
 import {
@@ -214,10 +216,13 @@ adminRoutes
       const s = clientStore(c, b.clientId);
       // A retry of a registration that landed (same key, same body) gets its answer again instead of 409.
       const key = idempotencyKeyOf(c);
-      const fingerprint = key === undefined ? '' : await requestFingerprint(c, await c.req.text());
+      const text = key === undefined ? '' : await c.req.text();
+      const fingerprint = key === undefined ? '' : await requestFingerprint(c, text);
+      const seal =
+        key === undefined ? undefined : await recordSeal(c.env, s, ADMIN_PRINCIPAL, key, fingerprint, text);
       const remembered = async () => {
         const stored = key === undefined ? undefined : await getIdempotency(s, ADMIN_PRINCIPAL, key);
-        if (stored) throw new StoredAnswer(answerStored(stored, fingerprint));
+        if (stored && seal) throw new StoredAnswer(await answerStored(stored, fingerprint, seal));
       };
       await remembered();
       const now = new Date().toISOString();
@@ -232,16 +237,9 @@ adminRoutes
       };
       const answer = view(rec);
       const remember =
-        key === undefined
+        key === undefined || !seal
           ? []
-          : [
-              idempotencyPut(s, ADMIN_PRINCIPAL, key, {
-                fingerprint,
-                status: 201,
-                body: JSON.stringify(answer),
-                contentType: 'application/json',
-              }),
-            ];
+          : [idempotencyPut(s, ADMIN_PRINCIPAL, key, await sealedRecord(seal, fingerprint, 201, answer))];
       try {
         await putClient(s, rec, 'create', remember);
       } catch (e) {

@@ -43,7 +43,7 @@ export const challengeRoutes = newApp().openapi(
     const challenge = b64(crypto.getRandomValues(new Uint8Array(8)));
     const expiresAt = now + CHALLENGE_TTL_MS;
     const answer = { id, challenge, expiresAt: new Date(expiresAt).toISOString() };
-    const idem = idempotencyItem(c, 201, answer);
+    const idem = await idempotencyItem(c, 201, answer);
     try {
       await transact(auth.store, [
         challengePut(auth.store, { id, clientId: auth.clientId, challenge, expiresAt, used: false }),

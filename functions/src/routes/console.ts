@@ -4,12 +4,15 @@
  * `/console/api/`: the sandbox profiles, making a card, and a full verification of a card or an
  * uploaded chip dump against the sandbox trust store and registry (`../console/service.ts`).
  *
- * Off when `CONSOLE_ENABLED` is `false`: then every console path answers the same 404 problem as an
- * unknown path. Hidden from `/openapi.json`: the console is a developer tool, not part of the RP API.
+ * Off unless `CONSOLE_ENABLED` is `true` (on under `npm start`, off in a deployment unless asked for):
+ * off, every console path answers the same 404 problem as an unknown path. Anonymous, so its POSTs are
+ * rate-limited per caller (client address), and what it writes expires and is kept apart from RP
+ * records (`consoleLedger`). Hidden from `/openapi.json`: a developer tool, not part of the RP API.
  */
 import { chipDumpSchema, REASONS } from '@chipid/sdk';
 import { listProfiles, PROFILE_NAMES } from '@chipid/sdk/sandbox';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env.ts';
 import { consolePage } from '../console/page.ts';
@@ -24,14 +27,37 @@ import {
   newSeed,
   trustSummary,
 } from '../console/service.ts';
-import { intBinding } from '../env.ts';
-import { b64 } from '../lib/crypto.ts';
+import { ConfigError, intBinding } from '../env.ts';
+import { b64, b64url, hmacSha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
 import { problemResponses } from '../schemas.ts';
 import { countRequest } from '../store/requests.ts';
 import { newApp } from '../validation.ts';
 
-export const DEFAULT_CONSOLE_RATE_LIMIT_PER_MINUTE = 120;
+export const DEFAULT_CONSOLE_RATE_LIMIT_PER_MINUTE = 60;
+
+/**
+ * Who the caller is, for the console's quota: the client address Cloudflare's edge puts in
+ * `CF-Connecting-IP` (set by the edge, not by the caller), IPv6 by its /64 (one subscriber's usual
+ * allocation: rotating within it buys nothing). Kept as a keyed hash, never the address itself.
+ */
+export async function consoleCaller(c: Context<AppEnv>): Promise<string> {
+  const ip = (c.req.header('CF-Connecting-IP') ?? '').trim().toLowerCase();
+  let who = ip === '' ? 'unknown' : ip;
+  if (ip.includes(':')) {
+    // Expand `::` just enough to take the first four groups.
+    const [head = '', tail] = ip.split('::');
+    const groups = head.split(':').filter((g) => g !== '');
+    if (tail !== undefined) while (groups.length < 4) groups.push('0');
+    who = `${groups
+      .slice(0, 4)
+      .map((g) => g.replace(/^0+(?=.)/, ''))
+      .join(':')}::/64`;
+  }
+  const secret = c.env.PAIRWISE_SECRET;
+  if (!secret) throw new ConfigError('missing configuration PAIRWISE_SECRET');
+  return b64url(await hmacSha256(secret, `chipid/console-caller/v1\n${who}`)).slice(0, 22);
+}
 
 /** Disabled console ⇒ the very answer an unknown path gets. */
 const gate = createMiddleware<AppEnv>(async (c, next) => {
@@ -39,7 +65,10 @@ const gate = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** One quota for all console callers (it makes cards and writes verifications; no RP key limits it). */
+/**
+ * A quota per caller (it makes cards and writes verifications; no RP key limits it): one busy caller
+ * no longer locks everyone else out. Counted in the sandbox table (`RATE#console#<caller>#<window>`).
+ */
 const consoleRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const quota = intBinding(
     (c.env as ConsoleBindings).CONSOLE_RATE_LIMIT_PER_MINUTE,
@@ -47,9 +76,10 @@ const consoleRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   );
   const nowS = Math.floor(Date.now() / 1000);
   const window = Math.floor(nowS / 60);
-  const count = await countRequest(consoleStore(c.env), CONSOLE_CLIENT_ID, window, 60);
+  const caller = await consoleCaller(c);
+  const count = await countRequest(consoleStore(c.env), `console#${caller}`, window, 60);
   if (count > quota) {
-    throw new ApiError('ERR_RATE_LIMITED', `more than ${quota} console requests in 60 s`, {
+    throw new ApiError('ERR_RATE_LIMITED', `more than ${quota} console requests in 60 s from this address`, {
       headers: { 'Retry-After': String((window + 1) * 60 - nowS) },
     });
   }

@@ -1,8 +1,11 @@
 /**
  * Public endpoints: `/healthz` (liveness: the Worker answers), `/readyz` (readiness: the Worker can
- * reach both environments' tables) and `/.well-known/jwks.json` (RFC 7517 JWK Set of the assertion keys).
+ * reach both environments' tables) and the RFC 7517 JWK Set of each issuer's assertion keys:
+ * `/.well-known/jwks.json` (live, issuer SERVICE_URL) and `/sandbox/.well-known/jwks.json` (sandbox,
+ * issuer SERVICE_URL/sandbox) — each lists its own environment's keys only.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { SANDBOX_ISSUER_PATH } from '../env.ts';
 import { JwksSchema, problemResponses } from '../schemas.ts';
 import { publicJwks } from '../signing.ts';
 import { getItems, storeError, storeFor } from '../store/db.ts';
@@ -107,11 +110,27 @@ export const systemRoutes = newApp()
     createRoute({
       method: 'get',
       path: '/.well-known/jwks.json',
-      summary: 'Public keys that sign identity assertions (current, next, previous)',
+      summary: 'Public keys that sign live identity assertions (current, next, previous)',
+      description:
+        'The live issuer (`iss` = the service URL). Never lists a sandbox key: sandbox assertions are signed with the keys at `/sandbox/.well-known/jwks.json`.',
       responses: { 200: { description: 'JWK Set', content: { 'application/json': { schema: JwksSchema } } } },
     }),
     (c) => {
       c.header('Cache-Control', 'public, max-age=300');
-      return c.json(publicJwks(c.env) as { keys: Record<string, unknown>[] }, 200);
+      return c.json(publicJwks(c.env, 'live') as { keys: Record<string, unknown>[] }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: `${SANDBOX_ISSUER_PATH}/.well-known/jwks.json`,
+      summary: 'Public keys that sign sandbox identity assertions (current, next, previous)',
+      description:
+        'The sandbox issuer (`iss` = the service URL + `/sandbox`): its own keys, none of which the live JWKS lists.',
+      responses: { 200: { description: 'JWK Set', content: { 'application/json': { schema: JwksSchema } } } },
+    }),
+    (c) => {
+      c.header('Cache-Control', 'public, max-age=300');
+      return c.json(publicJwks(c.env, 'sandbox') as { keys: Record<string, unknown>[] }, 200);
     },
   );

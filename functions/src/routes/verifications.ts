@@ -120,7 +120,7 @@ export const verificationRoutes = newApp()
       for (const [k, v] of Object.entries(headers)) c.header(k, v);
       // The answer carries the claims the scope allowed: kept only while a retry could still present it
       // (the body holds the request token, refused once expired), not the default 24 h.
-      const idem = idempotencyItem(c, 200, prepared.response, auth.exp + CLOCK_SKEW_SECONDS);
+      const idem = await idempotencyItem(c, 200, prepared.response, auth.exp + CLOCK_SKEW_SECONDS);
       const extra = [
         jtiPut(auth.store, auth.clientId, auth.jti, auth.exp),
         ...prepared.consume,

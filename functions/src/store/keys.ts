@@ -40,6 +40,18 @@ export const keys = {
     pk: `AUDIT#${clientId}`,
     sk: `SEQ#${lane2(lane)}#${String(seq).padStart(SEQ_WIDTH, '0')}`,
   }),
+  /** The console's verification records: apart from RPs' `VER#`, expiring (console/service.ts). */
+  consoleVerification: (id: string): Key => ({ pk: `CONSOLE#VER#${id}`, sk: 'VER' }),
+  /** The console's audit log of one UTC day (`YYYY-MM-DD`): its own partition, expiring. */
+  consoleAuditPartition: (day: string): string => `CONSOLE#AUDIT#${day}`,
+  consoleAuditHead: (day: string, lane: number): Key => ({
+    pk: `CONSOLE#AUDIT#${day}`,
+    sk: `HEAD#${lane2(lane)}`,
+  }),
+  consoleAuditSeq: (day: string, lane: number, seq: number): Key => ({
+    pk: `CONSOLE#AUDIT#${day}`,
+    sk: `SEQ#${lane2(lane)}#${String(seq).padStart(SEQ_WIDTH, '0')}`,
+  }),
   /** Fixed-window rate counter (not in the contract's list: an addition of the Worker, TTL'd). */
   rate: (clientId: string, window: number): Key => ({ pk: `RATE#${clientId}#${window}`, sk: 'RATE' }),
 } as const;

@@ -3,6 +3,9 @@
  * `CARD`, keyed by HMAC-SHA256 with REGISTRY_HMAC_KEY (base64url) so the table never holds the raw
  * numbers as keys. Imports are idempotent upserts in BatchWriteItem chunks of 25 with UnprocessedItems
  * retried with backoff; status updates are single conditional updates.
+ *
+ * The registry is Vietnam's CCCD registry: every number in it is a VNM document's. Lookups are made
+ * for documents whose authenticated issuing state is VNM only (`verify/registry-check.ts`).
  */
 import {
   BatchWriteItemCommand,

@@ -131,7 +131,11 @@ export interface IdempotencyRecord {
   /** SHA-256 (hex) over method, path and body. */
   fingerprint: string;
   status: number;
-  body: string;
+  /**
+   * The answer sealed under the record's own key (`middleware/idempotency.ts`: AES-256-GCM, standard
+   * base64 of IV ‖ ciphertext ‖ tag) — never the answer in clear: it may hold personal data.
+   */
+  sealed: string;
   contentType: string;
 }
 
@@ -150,13 +154,13 @@ export async function getIdempotency(
     ),
   );
   const it = r.Item;
-  if (!it?.fingerprint?.S || !it.status?.N || it.body?.S === undefined) return undefined;
+  if (!it?.fingerprint?.S || !it.status?.N || it.sealed?.S === undefined) return undefined;
   // TTL deletes lazily: an expired record is as good as absent.
   if (Number(it.ttl?.N ?? '0') < nowSeconds()) return undefined;
   return {
     fingerprint: it.fingerprint.S,
     status: Number(it.status.N),
-    body: it.body.S,
+    sealed: it.sealed.S,
     contentType: it.contentType?.S ?? 'application/json',
   };
 }
@@ -179,7 +183,7 @@ export function idempotencyPut(
         ...keyAttrs(keys.idem(clientId, key)),
         fingerprint: { S: rec.fingerprint },
         status: { N: String(rec.status) },
-        body: { S: rec.body },
+        sealed: { S: rec.sealed },
         contentType: { S: rec.contentType },
         ttl: { N: String(expiresAt) },
       },

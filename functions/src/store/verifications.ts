@@ -93,6 +93,30 @@ export function firstAuditHead(clientId: string, verificationId: string): Key {
 }
 
 /**
+ * Where one verification's record and audit entry are written: an RP's are `VER#<id>` and its own
+ * chain `AUDIT#<clientId>`, kept (no TTL); the console has a ledger of its own (`console/service.ts`).
+ */
+export interface Ledger {
+  verification: (id: string) => Key;
+  /** The `pk` of the audit chain's items (for {@link readAudit}). */
+  auditPartition: string;
+  auditHead: (lane: number) => Key;
+  auditSeq: (lane: number, seq: number) => Key;
+  /** Epoch seconds at which every item written expires (DynamoDB TTL); undefined: kept. */
+  ttl?: number;
+}
+
+/** An RP client's ledger: `VER#<id>`, `AUDIT#<clientId>`, no TTL. */
+export function rpLedger(clientId: string): Ledger {
+  return {
+    verification: (id) => keys.verification(id),
+    auditPartition: `AUDIT#${clientId}`,
+    auditHead: (lane) => keys.auditHead(clientId, lane),
+    auditSeq: (lane, seq) => keys.auditSeq(clientId, lane, seq),
+  };
+}
+
+/**
  * Result of a commit: done (with the audit entry written — `undefined` when the write was confirmed
  * afterwards because its answer was lost, see {@link commitVerification}), or which consumed item was
  * already taken.
@@ -118,7 +142,9 @@ export async function commitVerification(
   extra: TransactWriteItem[],
   /** The item at {@link firstAuditHead} when the caller read it ahead (used by the first attempt only). */
   readAhead?: { head: Item | undefined },
+  ledger: Ledger = rpLedger(ver.clientId),
 ): Promise<CommitResult> {
+  const ttl = ledger.ttl === undefined ? {} : { ttl: ledger.ttl };
   const started = Date.now();
   // First lane from the verification id (spreads commits evenly, same choice on every store),
   // another random one after each lost race.
@@ -135,7 +161,7 @@ export async function commitVerification(
             s.db.send(
               new GetItemCommand({
                 TableName: s.table,
-                Key: keyAttrs(keys.auditHead(ver.clientId, lane)),
+                Key: keyAttrs(ledger.auditHead(lane)),
                 ConsistentRead: true,
               }),
             ),
@@ -148,16 +174,10 @@ export async function commitVerification(
       {
         Put: {
           TableName: s.table,
-          Item: marshal({ ...keys.verification(ver.id), ...(ver as unknown as Record<string, Plain>) }),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      {
-        Put: {
-          TableName: s.table,
           Item: marshal({
-            ...keys.auditSeq(ver.clientId, lane, entry.seq),
-            ...(entry as unknown as Record<string, Plain>),
+            ...ledger.verification(ver.id),
+            ...(ver as unknown as Record<string, Plain>),
+            ...ttl,
           }),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -165,7 +185,18 @@ export async function commitVerification(
       {
         Put: {
           TableName: s.table,
-          Item: marshal({ ...keys.auditHead(ver.clientId, lane), seq: entry.seq, hash: entry.hash }),
+          Item: marshal({
+            ...ledger.auditSeq(lane, entry.seq),
+            ...(entry as unknown as Record<string, Plain>),
+            ...ttl,
+          }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: s.table,
+          Item: marshal({ ...ledger.auditHead(lane), seq: entry.seq, hash: entry.hash, ...ttl }),
           ...(head.Item
             ? {
                 ConditionExpression: 'seq = :prev',
@@ -184,13 +215,13 @@ export async function commitVerification(
       if (!reasons) {
         // Timeout or outage after the client's own retries: the transaction may have landed, or may
         // still be on its way. Settle which, for good, before answering.
-        if (await settle(s, ver.id)) return { ok: true, audit: undefined };
+        if (await settle(s, ledger.verification(ver.id))) return { ok: true, audit: undefined };
         throw e;
       }
       // The verification id is random and ours alone: if its record exists, an earlier attempt of this
       // very commit landed (its answer was lost to a timeout, and the store did not recognise the
       // retry) — everything else of that transaction landed with it.
-      if (reasons[0] === 'ConditionalCheckFailed' && (await landed(s, ver.id))) {
+      if (reasons[0] === 'ConditionalCheckFailed' && (await landed(s, ledger.verification(ver.id)))) {
         return { ok: true, audit: undefined };
       }
       const conflicts = reasons.slice(3).flatMap((r, i) => (r === 'ConditionalCheckFailed' ? [i] : []));
@@ -205,10 +236,10 @@ export async function commitVerification(
   }
 }
 
-/** Whether the verification record `id` exists (a consistent read; false when the store can't say). */
-async function landed(s: StoreContext, id: string): Promise<boolean> {
+/** Whether the verification record at `key` exists (a consistent read; false when the store can't say). */
+async function landed(s: StoreContext, key: Key): Promise<boolean> {
   try {
-    return (await getVerification(s, id)) !== undefined;
+    return (await getVerification(s, '', key)) !== undefined;
   } catch {
     return false;
   }
@@ -226,8 +257,8 @@ const TOMBSTONE_SECONDS = 7 * 24 * 3600;
  * say at all (three rounds of tombstone write and read all fail): the caller answers 503 then, and
  * only then may the transaction still land later (an audit entry for an answer nobody received).
  */
-async function settle(s: StoreContext, id: string): Promise<boolean> {
-  const Key = keyAttrs(keys.verification(id));
+async function settle(s: StoreContext, key: Key): Promise<boolean> {
+  const Key = keyAttrs(key);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await s.db.send(
@@ -256,12 +287,14 @@ async function settle(s: StoreContext, id: string): Promise<boolean> {
   return false;
 }
 
-/** Reads one verification; undefined when unknown. */
-export async function getVerification(s: StoreContext, id: string): Promise<VerificationRecord | undefined> {
+/** Reads one verification (an RP's `VER#<id>` unless `key` says where); undefined when unknown. */
+export async function getVerification(
+  s: StoreContext,
+  id: string,
+  key: Key = keys.verification(id),
+): Promise<VerificationRecord | undefined> {
   const r = await guarded(() =>
-    s.db.send(
-      new GetItemCommand({ TableName: s.table, Key: keyAttrs(keys.verification(id)), ConsistentRead: true }),
-    ),
+    s.db.send(new GetItemCommand({ TableName: s.table, Key: keyAttrs(key), ConsistentRead: true })),
   );
   if (!r.Item || r.Item.aborted?.BOOL === true) return undefined; // absent, or a tombstone (see settle)
   const o = unmarshal(r.Item) as unknown as VerificationRecord;
@@ -275,8 +308,15 @@ export async function getVerification(s: StoreContext, id: string): Promise<Veri
   };
 }
 
-/** Reads a client's audit chain in order (for verification tools and tests). */
-export async function readAudit(s: StoreContext, clientId: string): Promise<AuditEntry[]> {
+/**
+ * Reads a client's audit chain in order (for verification tools and tests); `partition` reads another
+ * ledger's (e.g. the console's day, `keys.consoleAuditPartition`).
+ */
+export async function readAudit(
+  s: StoreContext,
+  clientId: string,
+  partition = `AUDIT#${clientId}`,
+): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
   let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
   do {
@@ -285,14 +325,14 @@ export async function readAudit(s: StoreContext, clientId: string): Promise<Audi
         new QueryCommand({
           TableName: s.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-          ExpressionAttributeValues: { ':pk': { S: `AUDIT#${clientId}` }, ':seq': { S: 'SEQ#' } },
+          ExpressionAttributeValues: { ':pk': { S: partition }, ':seq': { S: 'SEQ#' } },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       ),
     );
     for (const it of r.Items ?? []) {
-      const { pk: _pk, sk: _sk, ...rest } = unmarshal(it);
+      const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = unmarshal(it);
       out.push(rest as unknown as AuditEntry);
     }
     start = r.LastEvaluatedKey;

@@ -1,5 +1,7 @@
 /**
- * The identity assertion — a JWT (RFC 7519) signed ES256 with the service's current key, header
+ * The identity assertion — a JWT (RFC 7519) signed ES256 with the current key of the client's
+ * environment, issued by that environment's issuer (live: SERVICE_URL, sandbox: SERVICE_URL/sandbox;
+ * `signing.ts`), header
  * `typ: chipid-assertion+jwt` and `kid`; claims per SERVICE-CONTRACT.md with `verified_claims` as in
  * OpenID Identity Assurance 1.0 (`verification.trust_framework`, `time`, `evidence` of type
  * `document` with one `check_details` entry per check — `vcrypt` for the chip's cryptographic
@@ -8,7 +10,7 @@
  * birth date without disclosing it. `sub` is pairwise: HMAC(PAIRWISE_SECRET, env:clientId:idNumber).
  */
 import { CompactSign } from 'jose';
-import type { Bindings, Environment } from '../env.ts';
+import { type Bindings, type Environment, issuerOf } from '../env.ts';
 import { b64url, hmacSha256, randomId } from '../lib/crypto.ts';
 import { currentSigner } from '../signing.ts';
 import { ageOn, type ChipFacts, isoDate } from './facts.ts';
@@ -170,7 +172,7 @@ export async function signAssertion(
   i: AssertionInput,
   sub: string | undefined,
 ): Promise<{ jwt: string; withheld: Record<string, WithheldReason> }> {
-  const { key, kid } = await currentSigner(env);
+  const { key, kid } = await currentSigner(env, i.env);
   const iat = Math.floor(i.at.getTime() / 1000);
   const vc = verifiedClaims(i, env.SERVICE_URL);
   const evidence = (vc.verification as { evidence: { document_details: Record<string, unknown> }[] })
@@ -182,7 +184,7 @@ export async function signAssertion(
   // The claims set built here and signed as a compact JWS: jose's SignJWT would deep-copy it first
   // (structuredClone in its claims builder) for nothing.
   const claims = {
-    iss: env.SERVICE_URL,
+    iss: issuerOf(env, i.env),
     aud: i.clientId,
     ...(sub ? { sub } : {}),
     iat,

@@ -344,7 +344,7 @@ export async function prepareVerification(
   if (registry) {
     const o: CheckOutcome = { name: 'registry', ok: registry.reasons.length === 0 };
     if (registry.reasons.length) o.reasons = registry.reasons;
-    const notes = [`birthdate precision: ${registry.birthdatePrecision}`];
+    const notes = registry.note ? [registry.note] : [`birthdate precision: ${registry.birthdatePrecision}`];
     if (registry.mismatched.length) notes.push(`mismatched fields: ${registry.mismatched.join(', ')}`);
     o.detail = notes.join('; ');
     checks.push(o);

@@ -3,6 +3,12 @@
  * lost or replaced, is within validity; the citizen exists, is alive and matches the chip (name, birth
  * date, sex). Legacy records may know only the birth year or year and month: the match uses what the
  * record knows and says which precision it had.
+ *
+ * The registry is Vietnam's CCCD registry: its numbers are VNM document and id numbers. The lookup is
+ * bound to the issuing state of the authenticated document (DG1, Doc 9303 Part 3 §5 / Part 5 §4.2.2;
+ * passive authentication tied it to the DS and CSCA country): a document of any other state is never
+ * looked up — its number, however equal to a Vietnamese one, names another state's document — and is
+ * `card_unknown`.
  */
 import type { ReasonCode } from '@chipid/sdk';
 import { getItems, type Item, type StoreContext } from '../store/db.ts';
@@ -21,6 +27,8 @@ export interface RegistryOutcome {
   /** Card expiry as the registry knows it (ISO date). */
   expiresOn?: string;
   issuedOn?: string;
+  /** Why the registry was not consulted, when it was not (no personal data). */
+  note?: string;
 }
 
 /** Vietnamese text → MRZ-style A–Z (Doc 9303 Part 3 §6 transliteration: diacritics dropped, Đ → D). */
@@ -60,11 +68,19 @@ export function birthMatch(chip: ChipFacts, reg: string): { ok: boolean; precisi
   return { ok, precision };
 }
 
+/** The issuing state (ICAO 3-letter code, Doc 9303 Part 3) whose documents the registry holds. */
+export const REGISTRY_ISSUING_STATE = 'VNM';
+
+/** The DG1 issuing state without MRZ fillers (`D<<` → `D`). */
+const stateOf = (chip: ChipFacts): string => chip.issuingState.replace(/</g, '');
+
 /** Reads items in one round trip (a batch), in order; `undefined` for a missing one. */
 export type ItemReader = (ks: Key[]) => Promise<(Item | undefined)[]>;
 
 /** A chip's registry keys (keyed hashes) and the items {@link checkRegistry} reads first. */
 export interface RegistryKeys {
+  /** The document's issuing state is not the registry's: nothing is looked up (`first` is empty). */
+  foreign: boolean;
   card: string;
   /** Absent when the chip carries no id number (DG13). */
   id: string | undefined;
@@ -74,9 +90,10 @@ export interface RegistryKeys {
 
 /** {@link RegistryKeys} of `chip` under the registry's HMAC `secret`. */
 export async function registryKeys(secret: string, chip: ChipFacts): Promise<RegistryKeys> {
+  if (stateOf(chip) !== REGISTRY_ISSUING_STATE) return { foreign: true, card: '', id: undefined, first: [] };
   const card = await registryKey(secret, chip.documentNumber);
   const id = chip.idNumber ? await registryKey(secret, chip.idNumber) : undefined;
-  return { card, id, first: id ? [keys.card(card), keys.citizen(id)] : [keys.card(card)] };
+  return { foreign: false, card, id, first: id ? [keys.card(card), keys.citizen(id)] : [keys.card(card)] };
 }
 
 /**
@@ -101,9 +118,15 @@ export async function checkRegistry(
 
   const cardKey = k.card;
   const idKey = k.id;
+  if (chip.dateOfExpiry && chip.dateOfExpiry < today) reasons.push('card_expired');
+  // Keys alone do not say which state a number belongs to: a foreign document is never looked up.
+  if (k.foreign || stateOf(chip) !== REGISTRY_ISSUING_STATE) {
+    reasons.push('card_unknown');
+    out.note = `issuing state not served by this registry (${REGISTRY_ISSUING_STATE} only)`;
+    return out;
+  }
   const [cardItem, citizenItem] = await read(k.first);
   const card = cardRecord(cardItem);
-  if (chip.dateOfExpiry && chip.dateOfExpiry < today) reasons.push('card_expired');
   if (!card) {
     reasons.push('card_unknown');
     return out;

@@ -42,7 +42,8 @@ beforeAll(async () => {
     req.on('end', async () => {
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
-      if (req.url === '/.well-known/jwks.json') {
+      // The sandbox issuer's keys (a sandbox client's assertions come from `<service>/sandbox`).
+      if (req.url === '/sandbox/.well-known/jwks.json') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [svcJwk] }));
         return;
       }
@@ -87,7 +88,7 @@ beforeAll(async () => {
       const reasons = result === 'verified' ? [] : ['card_revoked'];
       const assertion = await new SignJWT({ txn: 'ver_7', result, reasons, sub: 'p' })
         .setProtectedHeader({ alg: 'ES256', typ: 'chipid-assertion+jwt', kid: 's1' })
-        .setIssuer(base)
+        .setIssuer(`${base}/sandbox`)
         .setAudience(String(payload.iss))
         .setIssuedAt()
         .setExpirationTime('5m')
@@ -140,7 +141,7 @@ describe('chipid submit', () => {
     const printed = JSON.parse(out()) as Record<string, unknown>;
     expect(printed).toMatchObject({ id: 'ver_7', result: 'verified', reasons: [] });
     expect(typeof printed.assertion).toBe('string');
-    expect(printed.claims).toMatchObject({ txn: 'ver_7', aud: 'sandbox_cli', iss: base });
+    expect(printed.claims).toMatchObject({ txn: 'ver_7', aud: 'sandbox_cli', iss: `${base}/sandbox` });
     const { request } = JSON.parse(bodies.at(-1)!) as { request: string };
     const { payload } = await jwtVerify(request, rpPublic);
     expect(payload).toMatchObject({ scope: ['given_name', 'age_over_18'], purpose: 'cli test' });

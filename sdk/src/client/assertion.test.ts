@@ -4,9 +4,11 @@ import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { base64url, exportJWK, generateKeyPair, generateSecret, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isChipIdError } from '../errors.ts';
-import { verifyAssertion } from './assertion.ts';
+import { assertionIssuer, verifyAssertion } from './assertion.ts';
 
-const ISS = 'http://127.0.0.1:8787';
+/** The service URL: the live issuer. A sandbox client's assertions come from `<service>/sandbox`. */
+const SERVICE = 'http://127.0.0.1:8787';
+const ISS = `${SERVICE}/sandbox`;
 const AUD = 'sandbox_demo';
 
 let key: CryptoKey;
@@ -95,22 +97,77 @@ describe('verifyAssertion', () => {
   it("rejects an assertion of the other world: one service key signs both, the trust framework must be the client's", async () => {
     const live = 'live_demo';
     // A sandbox assertion (anyone can get one from the open console) addressed to a live client id.
-    const sandboxForLive = await sign({ aud: live });
-    expect(await rejectsWith(sandboxForLive, 'ERR_ASSERTION_INVALID', { audience: live })).toMatch(
-      /trust_framework is the sandbox for a live client/,
-    );
+    const sandboxForLive = await sign({ aud: live, iss: SERVICE });
+    expect(
+      await rejectsWith(sandboxForLive, 'ERR_ASSERTION_INVALID', { audience: live, issuer: SERVICE }),
+    ).toMatch(/trust_framework is the sandbox for a live client/);
     const p = claims();
     (p.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework =
       'chipid';
     expect(await rejectsWith(await sign({ payload: p }))).toMatch(
       /trust_framework does not match for a sandbox client/,
     );
-    const ok = await verifyAssertion(await sign({ payload: p, aud: live }), {
-      issuer: ISS,
+    const ok = await verifyAssertion(await sign({ payload: p, aud: live, iss: SERVICE }), {
+      issuer: SERVICE,
       audience: live,
       jwks,
     });
     expect(ok.verified_claims?.verification.trust_framework).toBe('chipid');
+  });
+
+  it("derives the issuer of the audience's environment from the service URL (sandbox: <service>/sandbox)", async () => {
+    expect(assertionIssuer(SERVICE, 'sandbox_demo')).toBe(`${SERVICE}/sandbox`);
+    expect(assertionIssuer(`${SERVICE}/`, 'live_demo')).toBe(SERVICE);
+    const c = await verifyAssertion(await sign(), { service: SERVICE, audience: AUD, jwks });
+    expect(c.iss).toBe(ISS);
+    // A sandbox assertion for a live client: another issuer (and, from the service, other keys).
+    const sandboxForLive = await sign({ aud: 'live_demo' });
+    expect(
+      await rejectsWith(sandboxForLive, 'ERR_ASSERTION_INVALID', {
+        audience: 'live_demo',
+        issuer: undefined,
+        service: SERVICE,
+      }),
+    ).toMatch(/iss/);
+    // And a live assertion is not a sandbox one.
+    const liveForSandbox = await sign({ iss: SERVICE });
+    expect(
+      await rejectsWith(liveForSandbox, 'ERR_ASSERTION_INVALID', { issuer: undefined, service: SERVICE }),
+    ).toMatch(/iss/);
+  });
+
+  it("refuses to point a client at the other environment's issuer or key set (ERR_CONFIG)", async () => {
+    const jwt = await sign({ aud: 'live_demo' });
+    expect(await rejectsWith(jwt, 'ERR_CONFIG', { audience: 'live_demo', issuer: ISS })).toMatch(/live/);
+    expect(await rejectsWith(jwt, 'ERR_CONFIG', { audience: 'live_demo', issuer: `${ISS}/` })).toMatch(
+      /live/,
+    );
+    expect(
+      await rejectsWith(jwt, 'ERR_CONFIG', {
+        audience: 'live_demo',
+        issuer: SERVICE,
+        jwks: `${SERVICE}/sandbox/.well-known/jwks.json`,
+      }),
+    ).toMatch(/sandbox key set/);
+    // A sandbox client given the live issuer: nothing to guard, its assertions just do not match.
+    expect(await rejectsWith(await sign(), 'ERR_ASSERTION_INVALID', { issuer: SERVICE })).toMatch(
+      /iss.*<service URL>\/sandbox/,
+    );
+    expect(await rejectsWith(await sign(), 'ERR_CONFIG', { issuer: ISS, service: SERVICE })).toMatch(/both/);
+    expect(await rejectsWith(await sign(), 'ERR_CONFIG', { issuer: undefined, service: ISS })).toMatch(
+      /sandbox/,
+    );
+    expect(() => assertionIssuer(SERVICE, 'acme')).toThrow(/sandbox_ or live_/);
+  });
+
+  it("rejects an env claim that is not the audience's environment", async () => {
+    expect(await rejectsWith(await sign({ payload: claims({ env: 'live' }) }))).toMatch(/env/);
+    const c = await verifyAssertion(await sign({ payload: claims({ env: 'sandbox' }) }), {
+      service: SERVICE,
+      audience: AUD,
+      jwks,
+    });
+    expect(c.result).toBe('verified');
   });
 
   it('rejects a wrong issuer', async () => {
@@ -200,5 +257,6 @@ describe('verifyAssertion', () => {
     const jwt = await sign();
     await rejectsWith(jwt, 'ERR_CONFIG', { jwks: { nope: true } });
     await rejectsWith(jwt, 'ERR_CONFIG', { issuer: '' });
+    await rejectsWith(jwt, 'ERR_CONFIG', { issuer: undefined });
   });
 });

@@ -20,14 +20,62 @@ export const ASSERTION_ALGORITHMS = ['ES256'] as const;
 /** Where the service keys come from: a key resolver (jose), a JWKS document, or its URL. */
 export type JWKSInput = JWTVerifyGetKey | JSONWebKeySet | URL | string;
 
+/**
+ * The issuer of a client's assertions (DESIGN.md "Environments": each environment its own issuer and
+ * keys): the service URL for a `live_…` client, the service URL + `/sandbox` for a `sandbox_…` one.
+ * Its keys are at `<issuer>/.well-known/jwks.json` and list that environment's keys only.
+ *
+ * @throws ClientError `ERR_CONFIG` for a client id of neither environment or a malformed service URL
+ * @example
+ * assertionIssuer('https://api.chipid.dev', 'sandbox_acme'); // 'https://api.chipid.dev/sandbox'
+ * assertionIssuer('https://api.chipid.dev', 'live_acme');    // 'https://api.chipid.dev'
+ */
+export function assertionIssuer(serviceUrl: string, clientId: string): string {
+  const env = environmentOf(clientId);
+  if (!env) throw new ClientError('ERR_CONFIG', 'audience: a client id starts with sandbox_ or live_');
+  let u: URL;
+  try {
+    u = new URL(serviceUrl);
+  } catch (cause) {
+    throw new ClientError('ERR_CONFIG', 'service: not a valid URL', { cause });
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new ClientError('ERR_CONFIG', 'service: expected an http(s) URL');
+  const base = serviceUrl.replace(/\/+$/, '');
+  if (base.endsWith(SANDBOX_PATH))
+    throw new ClientError('ERR_CONFIG', 'service: give the service URL, not its /sandbox issuer');
+  return env === 'sandbox' ? `${base}${SANDBOX_PATH}` : base;
+}
+
+/** The path that makes the sandbox issuer of a service URL. */
+const SANDBOX_PATH = '/sandbox';
+
+/** `sandbox_…` → sandbox, `live_…` → live, else undefined. */
+function environmentOf(clientId: string): 'sandbox' | 'live' | undefined {
+  return clientId.startsWith('sandbox_') ? 'sandbox' : clientId.startsWith('live_') ? 'live' : undefined;
+}
+
 /** Inputs of {@link verifyAssertion}. */
 export interface VerifyAssertionOptions {
-  /** The service URL (`SERVICE_URL`), e.g. `https://api.chipid.dev`; must equal `iss`. */
-  issuer: string;
-  /** Your client id; must be in `aud`. */
+  /**
+   * The service URL (`SERVICE_URL`), e.g. `https://api.chipid.dev`: the issuer and key set of your
+   * client's environment are derived from it and `audience` ({@link assertionIssuer}). Give this or
+   * `issuer`.
+   */
+  service?: string;
+  /**
+   * The expected `iss` itself: the service URL for a `live_…` audience, the service URL + `/sandbox`
+   * for a `sandbox_…` one. A `/sandbox` issuer for a `live_…` audience is a configuration error, so a
+   * live client can never be pointed at the sandbox issuer.
+   */
+  issuer?: string;
+  /** Your client id; must be in `aud`. Its prefix (`sandbox_` / `live_`) names the environment. */
   audience: string;
-  /** The service keys: `createRemoteJWKSet(…)`, a `{ keys: [...] }` document, or the JWKS URL. */
-  jwks: JWKSInput;
+  /**
+   * The service keys: `createRemoteJWKSet(…)`, a `{ keys: [...] }` document, or the JWKS URL. Default:
+   * `<issuer>/.well-known/jwks.json` (cached, {@link remoteJWKS}) — the environment's own keys.
+   */
+  jwks?: JWKSInput;
   /** Refuse assertions issued longer ago than this (seconds; uses `iat`). */
   maxAgeSeconds?: number;
   /** Clock skew allowed on `exp`/`iat`/`nbf` (seconds, default 5). */
@@ -71,7 +119,7 @@ const MAX_REMOTE_SETS = 16;
  *
  * @example
  * const jwks = remoteJWKS('https://api.chipid.dev/.well-known/jwks.json');
- * await verifyAssertion(jwt, { issuer, audience, jwks });
+ * await verifyAssertion(jwt, { service: 'https://api.chipid.dev', audience: 'live_acme', jwks });
  */
 export function remoteJWKS(
   url: string | URL,
@@ -133,7 +181,13 @@ function mapJoseError(e: unknown): ClientError {
     return e.claim === 'iat'
       ? invalid('older than maxAgeSeconds (its "iat")', e)
       : invalid('expired ("exp" passed)', e);
-  if (e instanceof joseErrors.JWTClaimValidationFailed) return invalid(`claim check failed: ${e.message}`, e);
+  if (e instanceof joseErrors.JWTClaimValidationFailed)
+    return invalid(
+      e.claim === 'iss'
+        ? `claim check failed: ${e.message} (live assertions come from the service URL, sandbox ones from <service URL>/sandbox)`
+        : `claim check failed: ${e.message}`,
+      e,
+    );
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return invalid('algorithm not allowed (only ES256)', e);
   if (e instanceof joseErrors.JWKSNoMatchingKey) return invalid('no service key matches its "kid"', e);
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('signature does not verify', e);
@@ -154,30 +208,31 @@ function mapJoseError(e: unknown): ClientError {
  * Verifies a chipid identity assertion and returns its typed claims.
  *
  * Checks: compact JWS signed with ES256 only (no `none`, no HS*), header `typ` =
- * `chipid-assertion+jwt`, key chosen by `kid` from the service JWKS, `iss` = `issuer`, `aud` contains
+ * `chipid-assertion+jwt`, key chosen by `kid` from the environment's JWKS, `iss` = the environment's
+ * issuer (`service` URL for `live_…` audiences, `service` + `/sandbox` for `sandbox_…` ones — so a
+ * sandbox assertion never verifies for a live client: another issuer, other keys), `aud` contains
  * `audience`, `exp` in the future and `iat` present (± `clockToleranceSeconds`), optional
- * `maxAgeSeconds`, and the claim set's shape (`txn`, `result`, `reasons`, `verified_claims`).
+ * `maxAgeSeconds`, the claim set's shape (`txn`, `result`, `reasons`, `verified_claims`), and
+ * `trust_framework` / `env` naming the audience's environment.
  *
  * @throws ClientError `ERR_ASSERTION_INVALID` (any check failed, message names which),
  *   `ERR_NETWORK` / `ERR_HTTP` (the JWKS could not be fetched), `ERR_CONFIG` (bad `jwks` option).
  * @example
  * const claims = await verifyAssertion(assertion, {
- *   issuer: 'https://api.chipid.dev', audience: 'live_acme',
- *   jwks: 'https://api.chipid.dev/.well-known/jwks.json',
+ *   service: 'https://api.chipid.dev', audience: 'live_acme', // iss and JWKS of the live environment
  * });
  * if (claims.result === 'verified') console.log(claims.verified_claims?.claims.age_over_18);
  */
 export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): Promise<AssertionClaims> {
   if (typeof jwt !== 'string' || jwt.length === 0 || jwt.length > 65_536)
     throw invalid('expected a compact JWT string (≤ 64 KiB)');
-  if (typeof o?.issuer !== 'string' || o.issuer.length === 0)
-    throw new ClientError('ERR_CONFIG', 'issuer is required');
-  if (typeof o.audience !== 'string' || o.audience.length === 0)
+  if (typeof o?.audience !== 'string' || o.audience.length === 0)
     throw new ClientError('ERR_CONFIG', 'audience is required');
+  const issuer = expectedIssuer(o);
   requireSubtle('checking an assertion');
-  const getKey = resolveJWKS(o.jwks, o);
+  const getKey = resolveJWKS(o.jwks ?? `${issuer}/.well-known/jwks.json`, o);
   const options: JWTVerifyOptions = {
-    issuer: o.issuer,
+    issuer,
     audience: o.audience,
     typ: ASSERTION_TYP,
     algorithms: [...ASSERTION_ALGORITHMS],
@@ -197,18 +252,49 @@ export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): P
     const where = r.error.issues[0]?.path.join('.') || '(root)';
     throw invalid(`claim ${where} is missing or malformed`, r.error);
   }
-  // One service key signs sandbox and live assertions alike: `aud` already binds an assertion to one
-  // client, and the trust framework must name that client's world too (a live client never takes a
-  // sandbox assertion, whatever else it checks).
+  // Each environment has its own issuer and keys, so the checks above already keep a sandbox assertion
+  // out of a live client. The claims must say the same world as the audience too (defence in depth).
+  const env = environmentOf(o.audience);
   const framework = r.data.verified_claims?.verification.trust_framework;
-  const expected = o.audience.startsWith('live_')
-    ? 'chipid'
-    : o.audience.startsWith('sandbox_')
-      ? 'chipid_sandbox'
-      : undefined;
+  const expected = env === 'live' ? 'chipid' : env === 'sandbox' ? 'chipid_sandbox' : undefined;
   if (expected && framework !== undefined && framework !== expected)
     throw invalid(
       `trust_framework ${framework === 'chipid_sandbox' ? 'is the sandbox' : 'does not match'} for a ${expected === 'chipid' ? 'live' : 'sandbox'} client`,
     );
+  const claimedEnv = (r.data as { env?: unknown }).env;
+  if (env && claimedEnv !== undefined && claimedEnv !== env)
+    throw invalid(`env is ${String(claimedEnv).slice(0, 16)} for a ${env} client`);
   return r.data as AssertionClaims;
+}
+
+/**
+ * The issuer to require: derived from `service` and the audience, or `issuer` as given — refused when
+ * a live audience is given the sandbox's (a `/sandbox` issuer, or the sandbox JWKS URL). A sandbox
+ * audience given the live issuer needs no such guard: its assertions then simply fail (`iss`).
+ */
+function expectedIssuer(o: VerifyAssertionOptions): string {
+  const env = environmentOf(o.audience);
+  if (o.service !== undefined && o.issuer !== undefined)
+    throw new ClientError('ERR_CONFIG', 'give service or issuer, not both');
+  let issuer: string;
+  if (o.service !== undefined) {
+    if (typeof o.service !== 'string' || o.service.length === 0)
+      throw new ClientError('ERR_CONFIG', 'service must be the service URL');
+    issuer = assertionIssuer(o.service, o.audience);
+  } else {
+    if (typeof o.issuer !== 'string' || o.issuer.length === 0)
+      throw new ClientError('ERR_CONFIG', 'issuer (or service) is required');
+    issuer = o.issuer;
+    const sandboxIssuer = issuer.replace(/\/+$/, '').endsWith(SANDBOX_PATH);
+    if (env === 'live' && sandboxIssuer)
+      throw new ClientError(
+        'ERR_CONFIG',
+        'issuer: a live client takes assertions of the live issuer (the service URL), never of /sandbox',
+      );
+  }
+  const j = o.jwks;
+  const href = typeof j === 'string' ? j : j instanceof URL ? j.href : undefined;
+  if (env === 'live' && href !== undefined && href.includes(`${SANDBOX_PATH}/.well-known/`))
+    throw new ClientError('ERR_CONFIG', 'jwks: a live client never uses the sandbox key set');
+  return issuer;
 }

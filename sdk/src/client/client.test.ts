@@ -65,7 +65,7 @@ function problem(res: ServerResponse, status: number, code: string, extra: Recor
 async function assertion(p: JWTPayload): Promise<string> {
   return new SignJWT(p)
     .setProtectedHeader({ alg: 'ES256', typ: 'chipid-assertion+jwt', kid: 'svc-1' })
-    .setIssuer(base)
+    .setIssuer(`${base}/sandbox`)
     .setAudience('sandbox_demo')
     .setIssuedAt()
     .setExpirationTime('5m')
@@ -75,7 +75,8 @@ async function assertion(p: JWTPayload): Promise<string> {
 
 async function handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
   const path = req.url ?? '/';
-  if (path === '/.well-known/jwks.json') {
+  // A sandbox client's keys: the sandbox issuer's JWKS (the live one is never asked).
+  if (path === '/sandbox/.well-known/jwks.json') {
     jwksFetches++;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ keys: [svcJwk] }));
@@ -395,7 +396,7 @@ describe('challenge, getVerification, verifyAssertion', () => {
     expect(jwksFetches).toBe(1);
     const other = await new SignJWT({ txn: 't', result: 'verified', reasons: [] })
       .setProtectedHeader({ alg: 'ES256', typ: 'chipid-assertion+jwt', kid: 'svc-2' })
-      .setIssuer(base)
+      .setIssuer(`${base}/sandbox`)
       .setAudience('sandbox_demo')
       .setIssuedAt()
       .setExpirationTime('5m')

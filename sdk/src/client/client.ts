@@ -22,7 +22,7 @@ import {
   verificationFormData,
 } from '../request/sign.ts';
 import type { JWKSInput } from './assertion.ts';
-import { remoteJWKS, verifyAssertion as verifyAssertionWith } from './assertion.ts';
+import { assertionIssuer, remoteJWKS, verifyAssertion as verifyAssertionWith } from './assertion.ts';
 import type { FetchLike, HttpAnswer, TransportOptions } from './http.ts';
 import { newIdempotencyKey, send } from './http.ts';
 import type {
@@ -43,7 +43,10 @@ export interface ClientOptions {
   privateKey: PrivateKeyInput | SigningKey;
   /** Key id, required with a bare CryptoKey (overrides the JWK's). */
   kid?: string;
-  /** The service's own URL (request `aud`, assertion `iss`) when it differs from `baseUrl` (proxies). */
+  /**
+   * The service's own URL (request `aud`; assertion `iss` of live clients, + `/sandbox` of sandbox
+   * ones) when it differs from `baseUrl` (proxies).
+   */
   serviceUrl?: string;
   /** fetch implementation (default: the global fetch). */
   fetch?: FetchLike;
@@ -55,7 +58,10 @@ export interface ClientOptions {
   retryBaseDelayMs?: number;
   /** Longest wait between attempts in ms; a longer `Retry-After` ends the retries (default 10000). */
   maxRetryDelayMs?: number;
-  /** Service keys for assertion checks (default: `<serviceUrl>/.well-known/jwks.json`, cached). */
+  /**
+   * Service keys for assertion checks (default: the client's environment's, `<issuer>/.well-known/jwks.json`
+   * — `<serviceUrl>/sandbox/.well-known/jwks.json` for a sandbox client —, cached).
+   */
   jwks?: JWKSInput;
 }
 
@@ -204,9 +210,12 @@ export function createClient(options: ClientOptions): ChipIdClient {
     }
     return keyPromise;
   };
+  // Each environment its own issuer and keys: the client's id says which (a live client never
+  // fetches, let alone trusts, the sandbox key set).
+  const issuer = assertionIssuer(serviceUrl, clientId);
   let jwks: JWKSInput | undefined = options.jwks;
   const getJwks = (): JWKSInput => {
-    jwks ??= remoteJWKS(`${serviceUrl}/.well-known/jwks.json`, {
+    jwks ??= remoteJWKS(`${issuer}/.well-known/jwks.json`, {
       fetch: fetchImpl,
       timeoutMs: transport.timeoutMs,
     });
@@ -234,7 +243,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
 
   const verifyAssertion = (jwt: string, o: { maxAgeSeconds?: number; currentDate?: Date } = {}) => {
     const opts: Parameters<typeof verifyAssertionWith>[1] = {
-      issuer: serviceUrl,
+      issuer,
       audience: clientId,
       jwks: getJwks(),
     };

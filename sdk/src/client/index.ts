@@ -1,7 +1,13 @@
 /** chipid API client and identity assertion verification (SERVICE-CONTRACT.md "RP endpoints"). */
 
 export type { JWKSInput, VerifyAssertionOptions } from './assertion.ts';
-export { ASSERTION_ALGORITHMS, ASSERTION_TYP, remoteJWKS, verifyAssertion } from './assertion.ts';
+export {
+  ASSERTION_ALGORITHMS,
+  ASSERTION_TYP,
+  assertionIssuer,
+  remoteJWKS,
+  verifyAssertion,
+} from './assertion.ts';
 export type { CallOptions, ChipIdClient, ClientOptions, VerifyOptions } from './client.ts';
 export { createClient } from './client.ts';
 export type { FetchLike } from './http.ts';
