@@ -17,6 +17,11 @@ export interface Bindings {
   REGISTRY_HMAC_KEY?: string;
   SERVICE_SIGNING_KEYS?: string;
   RATE_LIMIT_PER_MINUTE?: string;
+  /**
+   * How stale an isolate's copy of the trust store (CSCAs, CRLs) may be, in seconds; default 5, `0`
+   * checks its version on every verification (`store/trust.ts`, docs/capacity.md).
+   */
+  TRUST_RECHECK_SECONDS?: string;
   /** Max attempts of one DynamoDB call (SDK standard retry with backoff); default 3. */
   DYNAMODB_MAX_ATTEMPTS?: string;
   /** Per-attempt timeout of one DynamoDB call in ms; default 3000. */

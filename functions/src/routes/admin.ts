@@ -10,7 +10,7 @@ import { parseCertificate, parseCRL } from '@chipid/sdk';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { envOfClientId } from '../env.ts';
+import { type Bindings, envOfClientId, intBinding } from '../env.ts';
 import { fromB64 } from '../lib/crypto.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import {
@@ -19,6 +19,7 @@ import {
   requestFingerprint,
   StoredAnswer,
 } from '../middleware/idempotency.ts';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../middleware/rate-limit.ts';
 import { ApiError } from '../problems.ts';
 import {
   ClientCreateSchema,
@@ -35,6 +36,7 @@ import {
   listClients,
   MAX_CLIENT_PAGE,
   putClient,
+  rateShards,
 } from '../store/clients.ts';
 import { isConditionFailed, storeFor } from '../store/db.ts';
 import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } from '../store/registry.ts';
@@ -52,7 +54,19 @@ function view(r: ClientRecord) {
     keys: r.keys.map((k) => ({ kid: k.kid, status: k.status })),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+    ...(r.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: r.rateLimitPerMinute } : {}),
   };
+}
+
+/**
+ * The copies a client item is kept in for its quota (its own, else the service default at the time of
+ * writing): `clients.ts#rateShards`.
+ */
+function shardsFor(env: Bindings, r: ClientRecord): ClientRecord {
+  const quota = r.rateLimitPerMinute ?? intBinding(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
+  const shards = rateShards(quota);
+  const { shards: _old, ...rest } = r;
+  return shards > 1 ? { ...rest, shards } : rest;
 }
 
 type JwkIn = z.infer<typeof ClientCreateSchema>['jwks']['keys'][number];
@@ -228,6 +242,7 @@ adminRoutes
         keys: toKeys(b.jwks.keys),
         createdAt: now,
         updatedAt: now,
+        ...(b.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: b.rateLimitPerMinute } : {}),
       };
       const answer = view(rec);
       const remember =
@@ -242,7 +257,7 @@ adminRoutes
               }),
             ];
       try {
-        await putClient(s, rec, 'create', remember);
+        await putClient(s, shardsFor(c.env, rec), 'create', remember);
       } catch (e) {
         if (!isConditionFailed(e)) throw e;
         await remembered(); // a concurrent request with this key won: its answer (or 409 for another body)
@@ -294,10 +309,11 @@ adminRoutes
         ...(b.status !== undefined ? { status: b.status } : {}),
         ...(b.scope !== undefined ? { scope: b.scope } : {}),
         ...(b.jwks !== undefined ? { keys: toKeys(b.jwks.keys) } : {}),
+        ...(b.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: b.rateLimitPerMinute } : {}),
         updatedAt: new Date().toISOString(),
       };
       try {
-        await putClient(s, next, 'replace');
+        await putClient(s, shardsFor(c.env, next), 'replace', [], rec.shards ?? 1);
       } catch (e) {
         if (isConditionFailed(e)) throw new ApiError('ERR_NOT_FOUND', 'no such client');
         throw e;

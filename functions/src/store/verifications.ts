@@ -1,6 +1,6 @@
 /**
- * Verification outcomes `VER#<id>` / `VER` and the per-client audit chain `AUDIT#<clientId>`
- * (`HEAD` + `SEQ#<n>`). Each audit entry carries `prev` (the previous entry's hash) and `hash` =
+ * Verification outcomes `VER#<id>` / `VER` and the per-client audit chains `AUDIT#<clientId>#<lane>`
+ * (`HEAD#<lane>` + `SEQ#<lane>#<n>`, one partition per lane). Each audit entry carries `prev` (the previous entry's hash) and `hash` =
  * SHA-256(prev ‖ canonical JSON of the entry without `hash`), so editing or deleting an entry breaks
  * every later hash. Entries hold digests and outcomes only — never images or personal data.
  *
@@ -27,7 +27,7 @@ import {
   transact,
   unmarshal,
 } from './db.ts';
-import { AUDIT_LANES, type Key, keyAttrs, keys } from './keys.ts';
+import { AUDIT_LANES, auditLanePk, type Key, keyAttrs, keys } from './keys.ts';
 
 export interface CheckOutcome {
   name: string;
@@ -275,28 +275,30 @@ export async function getVerification(s: StoreContext, id: string): Promise<Veri
   };
 }
 
-/** Reads a client's audit chain in order (for verification tools and tests). */
+/** Reads a client's audit chain, lane by lane, each in order (for verification tools and tests). */
 export async function readAudit(s: StoreContext, clientId: string): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
-  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-  do {
-    const r = await guarded(() =>
-      s.db.send(
-        new QueryCommand({
-          TableName: s.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-          ExpressionAttributeValues: { ':pk': { S: `AUDIT#${clientId}` }, ':seq': { S: 'SEQ#' } },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ),
-    );
-    for (const it of r.Items ?? []) {
-      const { pk: _pk, sk: _sk, ...rest } = unmarshal(it);
-      out.push(rest as unknown as AuditEntry);
-    }
-    start = r.LastEvaluatedKey;
-  } while (start);
+  for (let lane = 0; lane < AUDIT_LANES; lane++) {
+    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const r = await guarded(() =>
+        s.db.send(
+          new QueryCommand({
+            TableName: s.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
+            ExpressionAttributeValues: { ':pk': { S: auditLanePk(clientId, lane) }, ':seq': { S: 'SEQ#' } },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const it of r.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...rest } = unmarshal(it);
+        out.push(rest as unknown as AuditEntry);
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+  }
   return out;
 }
 
