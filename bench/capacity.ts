@@ -49,6 +49,13 @@ export const PRICES = {
   },
 } as const;
 
+/**
+ * Default per-table throughput quota of on-demand tables, read and write request units per second
+ * (adjustable in Service Quotas; AWS DynamoDB Developer Guide, "Troubleshooting throttling in on-demand
+ * mode", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottlingOnDemand.html).
+ */
+export const DEFAULT_TABLE_QUOTA = 40_000;
+
 /** workerd CPU per verification end to end (bench/RESULTS.md, "End to end", main run at 46a80f9). */
 export const CPU_MS_PER_VERIFICATION = 2.46;
 /** workerd CPU per challenge request: not measured on its own; an assumption (token check + one write). */
@@ -64,6 +71,8 @@ export interface ModelOptions {
   isolates: number;
   challengeShare: number;
   trustRecheckSeconds?: number;
+  /** The `AUDIT_LANES` binding (default: the code's, as recorded). */
+  auditLanes?: number;
 }
 
 interface KeyLoad {
@@ -82,6 +91,7 @@ export function model(records: CapacityRecords, o: ModelOptions) {
   const trustCheck = r['verification-trust-check'];
   if (!challenge || !verification || !trustCheck) throw new Error('capacity records: missing request kinds');
   const recheck = o.trustRecheckSeconds ?? records.settings.trustRecheckSeconds;
+  const lanes = o.auditLanes ?? records.settings.auditLanes;
   const shares = zipfShares(o.clients, o.zipf);
   const top = o.rate * shares[0]!;
   const requestsPerVerification = 1 + o.challengeShare;
@@ -116,14 +126,13 @@ export function model(records: CapacityRecords, o: ModelOptions) {
         perSecond = a.units;
         which = 'one request’s own key';
       } else {
-        const spread =
-          scope.spread === 'shards' ? topShards : scope.spread === 'lanes' ? records.settings.auditLanes : 1;
+        const spread = scope.spread === 'shards' ? topShards : scope.spread === 'lanes' ? lanes : 1;
         perSecond = (units * top) / spread;
         which =
           scope.spread === 'shards'
             ? `largest client, 1 of ${topShards} copies`
             : scope.spread === 'lanes'
-              ? `largest client, 1 of ${records.settings.auditLanes} lanes`
+              ? `largest client, 1 of ${lanes} lanes`
               : 'largest client';
       }
       const id = a.partition;
@@ -167,9 +176,13 @@ export function model(records: CapacityRecords, o: ModelOptions) {
     isolates: o.isolates,
     largestClientPerSecond: top,
     largestClientShards: topShards,
+    auditLanes: lanes,
+    trustRecheckSeconds: recheck,
     rcuPerVerification: rcu,
     wcuPerVerification: wcu,
     loads: all,
+    tableReadUnitsPerSec: rcu * o.rate,
+    tableWriteUnitsPerSec: wcu * o.rate,
     hottestReadKey: hr.partition,
     hottestReadUnitsPerSec: hr.read,
     hottestWriteKey: hw.partition,
@@ -230,6 +243,7 @@ function main() {
       isolates: { type: 'string', default: '1000' },
       'challenge-share': { type: 'string', default: '1' },
       'trust-recheck': { type: 'string' },
+      'audit-lanes': { type: 'string' },
       citizens: { type: 'string', default: '1e8' },
       'table-write-units': { type: 'string', default: '40000' },
       records: { type: 'string', default: new URL('./capacity-records.json', import.meta.url).pathname },
@@ -253,6 +267,9 @@ function main() {
     ...(values['trust-recheck'] !== undefined
       ? { trustRecheckSeconds: num('trust-recheck', values['trust-recheck']) }
       : {}),
+    ...(values['audit-lanes'] !== undefined
+      ? { auditLanes: Math.floor(num('audit-lanes', values['audit-lanes'], 2)) }
+      : {}),
   };
   const m = model(records, o);
   const reg = registryModel(
@@ -264,7 +281,7 @@ function main() {
   console.log(
     `${fmt(o.rate)} verifications/s over ${fmt(o.clients)} clients (Zipf s = ${o.zipf}); the largest sends ${fmt(m.largestClientPerSecond)}/s` +
       ` (+ ${fmt(m.largestClientPerSecond * o.challengeShare)} challenges/s), its item kept in ${m.largestClientShards} copies;` +
-      ` ${fmt(o.isolates)} isolates checking the trust version every ${records.settings.trustRecheckSeconds} s`,
+      ` ${m.auditLanes} audit lanes; ${fmt(o.isolates)} isolates checking the trust version every ${m.trustRecheckSeconds} s`,
   );
   console.log('');
   console.log(
@@ -283,6 +300,10 @@ function main() {
   console.log(
     `per verification (with its challenge): ${fmt(m.rcuPerVerification, 2)} read units, ${fmt(m.wcuPerVerification, 2)} write units` +
       ` (transactions count twice); ${fmt(m.storageGbPerMonth, 1)} GB a month kept (outcomes + audit entries)`,
+  );
+  console.log(
+    `whole table: ${fmt(m.tableReadUnitsPerSec)} read and ${fmt(m.tableWriteUnitsPerSec)} write units/s` +
+      ` (default on-demand table quota: ${fmt(DEFAULT_TABLE_QUOTA)} each; a new on-demand table starts at 4,000 writes/s and doubles its previous peak)`,
   );
   console.log(
     `cost per million verifications: $${fmt(m.usdPerMillion, 2)} (DynamoDB on-demand $${fmt(m.usdPerMillionParts.dynamodb, 2)},` +

@@ -137,8 +137,6 @@ describe('a client kept in several copies', () => {
         shards: 4,
       },
       'replace',
-      [],
-      rateShards(1e9), // the copies it was registered with (the in-process service's default quota)
     );
     const inMinute = Date.now() % 60_000;
     if (inMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - inMinute));

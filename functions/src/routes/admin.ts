@@ -10,7 +10,7 @@ import { parseCertificate, parseCRL } from '@chipid/sdk';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { type Bindings, envOfClientId, intBinding } from '../env.ts';
+import { envOfClientId } from '../env.ts';
 import { fromB64 } from '../lib/crypto.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import {
@@ -19,7 +19,6 @@ import {
   requestFingerprint,
   StoredAnswer,
 } from '../middleware/idempotency.ts';
-import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../middleware/rate-limit.ts';
 import { ApiError } from '../problems.ts';
 import {
   ClientCreateSchema,
@@ -59,12 +58,12 @@ function view(r: ClientRecord) {
 }
 
 /**
- * The copies a client item is kept in for its quota (its own, else the service default at the time of
- * writing): `clients.ts#rateShards`.
+ * The copies a client item is kept in for its own quota (`clients.ts#rateShards`); one for a client on
+ * the service default (`RATE_LIMIT_PER_MINUTE` may be set high to switch limits off, and every client
+ * would then be written many times over): a large client gets its own quota.
  */
-function shardsFor(env: Bindings, r: ClientRecord): ClientRecord {
-  const quota = r.rateLimitPerMinute ?? intBinding(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
-  const shards = rateShards(quota);
+function withShards(r: ClientRecord): ClientRecord {
+  const shards = r.rateLimitPerMinute === undefined ? 1 : rateShards(r.rateLimitPerMinute);
   const { shards: _old, ...rest } = r;
   return shards > 1 ? { ...rest, shards } : rest;
 }
@@ -257,7 +256,7 @@ adminRoutes
               }),
             ];
       try {
-        await putClient(s, shardsFor(c.env, rec), 'create', remember);
+        await putClient(s, withShards(rec), 'create', remember);
       } catch (e) {
         if (!isConditionFailed(e)) throw e;
         await remembered(); // a concurrent request with this key won: its answer (or 409 for another body)
@@ -313,7 +312,7 @@ adminRoutes
         updatedAt: new Date().toISOString(),
       };
       try {
-        await putClient(s, shardsFor(c.env, next), 'replace', [], rec.shards ?? 1);
+        await putClient(s, withShards(next), 'replace', [], rec.shards ?? 1);
       } catch (e) {
         if (isConditionFailed(e)) throw new ApiError('ERR_NOT_FOUND', 'no such client');
         throw e;

@@ -68,8 +68,11 @@ export interface ClientRecord {
 
 /** Requests per second one copy of a client item takes at the client's full quota. */
 export const SHARD_REQUESTS_PER_SECOND = 250;
-/** Most copies of one client (a transaction writes them all, with room for deletions: ≤ 100 items). */
-export const MAX_SHARDS = 48;
+/**
+ * Most copies of one client: a transaction writes them all with the directory entry and an
+ * idempotency record, or the copies kept and those dropped (≤ 100 items, DynamoDB's limit).
+ */
+export const MAX_SHARDS = 96;
 
 /**
  * Copies of a client item for a quota (requests per minute): enough that each counts at most

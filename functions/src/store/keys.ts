@@ -17,9 +17,13 @@ export const SEQ_WIDTH = 12;
  * is its own partition key (`AUDIT#<clientId>#<lane>`), so a client's audit writes spread over
  * AUDIT_LANES partitions: a commit writes two items of one lane (entry + head, 4 write units in a
  * transaction), and DynamoDB serves at most 1,000 write units per second per partition — one
- * partition would cap a client near 250 verifications per second (docs/capacity.md).
+ * partition would cap a client near 250 verifications per second (docs/capacity.md). The count is a
+ * setting (`AUDIT_LANES` binding, default 32): raising it only adds lanes (each a chain from genesis);
+ * it must never be lowered, or lanes above it would go unread.
  */
 export const AUDIT_LANES = 32;
+/** Most lanes the `AUDIT_LANES` binding may ask for. */
+export const MAX_AUDIT_LANES = 1024;
 const lane2 = (lane: number) => String(lane).padStart(2, '0');
 /** The partition key of one audit lane of a client. */
 export const auditLanePk = (clientId: string, lane: number): string => `AUDIT#${clientId}#${lane2(lane)}`;

@@ -63,7 +63,7 @@ export interface AuditFacts {
 
 export interface AuditEntry extends AuditFacts {
   clientId: string;
-  /** The chain (0 … AUDIT_LANES − 1) this entry extends; `seq` counts within it. */
+  /** The chain (0 … lanes − 1, AUDIT_LANES by default) this entry extends; `seq` counts within it. */
   lane: number;
   seq: number;
   prev: string;
@@ -78,18 +78,18 @@ export async function auditHash(e: Omit<AuditEntry, 'hash'>): Promise<string> {
 }
 
 /** FNV-1a of the id, reduced to a lane. */
-function laneOf(id: string): number {
+function laneOf(id: string, lanes: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % AUDIT_LANES;
+  return (h >>> 0) % lanes;
 }
 
 /**
  * Key of the audit head a verification's commit tries first, so a caller can read it ahead together
  * with other items and pass it to {@link commitVerification}.
  */
-export function firstAuditHead(clientId: string, verificationId: string): Key {
-  return keys.auditHead(clientId, laneOf(verificationId));
+export function firstAuditHead(clientId: string, verificationId: string, lanes = AUDIT_LANES): Key {
+  return keys.auditHead(clientId, laneOf(verificationId, lanes));
 }
 
 /**
@@ -118,16 +118,14 @@ export async function commitVerification(
   extra: TransactWriteItem[],
   /** The item at {@link firstAuditHead} when the caller read it ahead (used by the first attempt only). */
   readAhead?: { head: Item | undefined },
+  /** The service's lane count (`AUDIT_LANES` binding): as {@link firstAuditHead} was given it. */
+  lanes = AUDIT_LANES,
 ): Promise<CommitResult> {
   const started = Date.now();
   // First lane from the verification id (spreads commits evenly, same choice on every store),
   // another random one after each lost race.
-  let lane = laneOf(ver.id);
-  for (
-    let attempt = 0;
-    ;
-    attempt++, lane = (lane + 1 + Math.floor(Math.random() * (AUDIT_LANES - 1))) % AUDIT_LANES
-  ) {
+  let lane = laneOf(ver.id, lanes);
+  for (let attempt = 0; ; attempt++, lane = (lane + 1 + Math.floor(Math.random() * (lanes - 1))) % lanes) {
     const head =
       attempt === 0 && readAhead
         ? { Item: readAhead.head }
@@ -275,10 +273,17 @@ export async function getVerification(s: StoreContext, id: string): Promise<Veri
   };
 }
 
-/** Reads a client's audit chain, lane by lane, each in order (for verification tools and tests). */
-export async function readAudit(s: StoreContext, clientId: string): Promise<AuditEntry[]> {
+/**
+ * Reads a client's audit chain, lane by lane, each in order (for verification tools and tests);
+ * `lanes`: the most the service ever used (the `AUDIT_LANES` binding only grows).
+ */
+export async function readAudit(
+  s: StoreContext,
+  clientId: string,
+  lanes = AUDIT_LANES,
+): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
-  for (let lane = 0; lane < AUDIT_LANES; lane++) {
+  for (let lane = 0; lane < lanes; lane++) {
     let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
     do {
       const r = await guarded(() =>

@@ -24,11 +24,11 @@ import {
   verifyChip,
 } from '@chipid/sdk';
 import type { RpAuth } from '../app-env.ts';
-import { type Bindings, ConfigError } from '../env.ts';
+import { type Bindings, ConfigError, intBinding } from '../env.ts';
 import { fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
 import { getItems, type Item, keyId } from '../store/db.ts';
-import { type Key, keys } from '../store/keys.ts';
+import { AUDIT_LANES, type Key, keys, MAX_AUDIT_LANES } from '../store/keys.ts';
 import { type ChallengeRecord, challengeConsume, challengeRecord } from '../store/requests.ts';
 import {
   DEFAULT_TRUST_RECHECK_SECONDS,
@@ -91,6 +91,12 @@ export function trustRecheckSeconds(env: Bindings): number {
   const v = env.TRUST_RECHECK_SECONDS;
   const n = v === undefined || v === '' ? Number.NaN : Number(v);
   return Number.isInteger(n) && n >= 0 ? n : DEFAULT_TRUST_RECHECK_SECONDS;
+}
+
+/** Audit lanes per client (`AUDIT_LANES`, 2 … MAX_AUDIT_LANES; default AUDIT_LANES). */
+export function auditLanes(env: Bindings): number {
+  const n = intBinding(env.AUDIT_LANES, AUDIT_LANES);
+  return Math.max(2, Math.min(MAX_AUDIT_LANES, n));
 }
 
 /** Request claims specific to verifications. */
@@ -189,6 +195,8 @@ export interface PreparedVerification {
   challengeUsed: boolean;
   /** The audit head the commit starts on, read with the other items (pass to `commitVerification`). */
   readAhead: { head: Item | undefined };
+  /** The audit lane count the head was chosen among (pass to `commitVerification`). */
+  lanes: number;
 }
 
 /**
@@ -227,7 +235,8 @@ export async function prepareVerification(
   // Everything the checks read from the store, in one round trip: the trust-store version, the
   // challenge, the registry's card and citizen, and the audit head the commit starts on.
   const regKeys = stated ? await registryKeys(registrySecret, stated) : undefined;
-  const headKey = firstAuditHead(auth.clientId, id);
+  const lanes = auditLanes(env);
+  const headKey = firstAuditHead(auth.clientId, id, lanes);
   // The trust-store version only when this isolate's copy is older than the recheck bound: one item
   // for the whole environment, it would be the service's hottest key if every verification read it.
   const trustMaxAgeMs = trustRecheckSeconds(env) * 1000;
@@ -389,5 +398,6 @@ export async function prepareVerification(
     consume: challenge ? [challengeConsume(auth.store, challenge.id, auth.clientId, nowMs)] : [],
     challengeUsed: !!challenge,
     readAhead,
+    lanes,
   };
 }
