@@ -152,6 +152,28 @@ describe('a client kept in several copies', () => {
     expect((await counted(c.clientId, 4, window)).reduce((a, b) => a + b, 0)).toBe(51);
   });
 
+  it('a client write that read the copies before a concurrent change fails (no copy left behind)', async () => {
+    const c = await register(`sandbox_sc${Date.now()}`, 120_000); // 8 copies
+    const store = storeFor(svc.env, 'sandbox');
+    const [item] = await getItems(store, [keys.client(c.clientId)]);
+    const rec = {
+      clientId: c.clientId,
+      name: 'Shards',
+      status: 'active' as const,
+      scope: ['name'],
+      keys: JSON.parse(item?.keysJson?.S ?? '[]'),
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      rateLimitPerMinute: 600,
+    };
+    // As if it had read the client before a change to 8 copies: it would delete none of copies 1–7.
+    await expect(putClient(store, rec, 'replace', [], 1)).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
+    await putClient(store, rec, 'replace', [], 8);
+    expect((await copies(c.clientId, 8)).slice(1).every((it) => it === undefined)).toBe(true);
+  });
+
   it('a disabled client is refused on every copy; fewer copies: the dropped ones are deleted and requests go on', async () => {
     const c = await register(`sandbox_sd${Date.now()}`, 120_000);
     expect(await challenge(c)).toBe(201);

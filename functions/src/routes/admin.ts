@@ -288,12 +288,12 @@ adminRoutes
     createRoute({
       method: 'patch',
       path: '/admin/v1/clients/{clientId}',
-      summary: 'Rotate keys, change scope, disable or enable an RP client',
+      summary: 'Rotate keys, change scope or quota, disable or enable an RP client',
       security,
       request: { params: ClientParam, ...jsonBody(ClientPatchSchema) },
       responses: {
         200: { description: 'Updated', content: { 'application/json': { schema: ClientViewSchema } } },
-        ...problemResponses(400, 401, 404, 503),
+        ...problemResponses(400, 401, 404, 409, 503),
       },
     }),
     async (c) => {
@@ -314,8 +314,11 @@ adminRoutes
       try {
         await putClient(s, withShards(next), 'replace', [], rec.shards ?? 1);
       } catch (e) {
-        if (isConditionFailed(e)) throw new ApiError('ERR_NOT_FOUND', 'no such client');
-        throw e;
+        if (!isConditionFailed(e)) throw e;
+        if (await getClient(s, clientId)) {
+          throw new ApiError('ERR_CONFLICT', 'the client was changed concurrently; read it and retry');
+        }
+        throw new ApiError('ERR_NOT_FOUND', 'no such client');
       }
       return c.json(view(next), 200);
     },

@@ -159,9 +159,18 @@ export async function putClient(
   const names = Object.keys(attrs);
   const shards = rec.shards ?? 1;
   const write = (shard: number): TransactWriteItem => {
-    // The item itself decides whether the client exists; its copies follow it.
+    // The item itself decides whether the client exists, and — replaced — that its copies are still the
+    // `previousShards` the caller read: a concurrent change of the copies fails here instead of
+    // leaving a copy behind that no later write would update.
     const condition =
-      shard === 0 ? { ConditionExpression: `attribute_${mode === 'create' ? 'not_' : ''}exists(pk)` } : {};
+      shard !== 0
+        ? {}
+        : mode === 'create'
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression:
+                'attribute_exists(pk) AND (#shards = :previous OR attribute_not_exists(#shards))',
+            };
     return mode === 'create'
       ? {
           Put: {
@@ -176,8 +185,14 @@ export async function putClient(
             Key: keyAttrs(keys.clientShard(rec.clientId, shard)),
             UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
             ...condition,
-            ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
-            ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:a${i}`, attrs[n]!])),
+            ExpressionAttributeNames: {
+              ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+              ...(shard === 0 ? { '#shards': 'shards' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...Object.fromEntries(names.map((n, i) => [`:a${i}`, attrs[n]!])),
+              ...(shard === 0 ? { ':previous': { N: String(previousShards) } } : {}),
+            },
           },
         };
   };
