@@ -232,7 +232,7 @@ export async function prepareVerification(
   } catch {
     stated = undefined;
   }
-  // Everything the checks read from the store, in one round trip: the trust-store version, the
+  // Everything the checks read from the store, in one round trip: the trust-store version (when due), the
   // challenge, the registry's card and citizen, and the audit head the commit starts on.
   const regKeys = stated ? await registryKeys(registrySecret, stated) : undefined;
   const lanes = auditLanes(env);
