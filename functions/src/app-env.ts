@@ -20,7 +20,7 @@ export interface RpAuth {
   /** The compact JWS as received. */
   token: string;
   /** This request's count in the client's rate window (set by RP authentication). */
-  rate?: { window: number; count: number };
+  rate?: { window: number; count: number; shard?: number };
 }
 
 /** Set by the idempotency middleware when the request carries an `Idempotency-Key`. */

@@ -20,6 +20,17 @@ export interface Bindings {
   /** The sandbox's own assertion keys, same shape, sharing no key with the live ones (issuer SERVICE_URL/sandbox). */
   SANDBOX_SIGNING_KEYS?: string;
   RATE_LIMIT_PER_MINUTE?: string;
+  /**
+   * How stale an isolate's copy of the trust store (CSCAs, CRLs) may be, in seconds; default 5, `0`
+   * checks its version on every verification (`store/trust.ts`, docs/capacity.md).
+   */
+  TRUST_RECHECK_SECONDS?: string;
+  /**
+   * Audit lanes per client (hash chains, each its own partition key); default 32, at most 1024. Raise
+   * it (never lower it) when one client's verifications per second × 4 write units exceed half of
+   * 1,000 × lanes (docs/capacity.md).
+   */
+  AUDIT_LANES?: string;
   /** Max attempts of one DynamoDB call (SDK standard retry with backoff); default 3. */
   DYNAMODB_MAX_ATTEMPTS?: string;
   /** Per-attempt timeout of one DynamoDB call in ms; default 3000. */

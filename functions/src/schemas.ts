@@ -122,12 +122,23 @@ export const ClientIdSchema = z
 export const ClaimNameSchema = z.enum(CLAIM_NAMES);
 export type ClaimName = z.infer<typeof ClaimNameSchema>;
 
+/**
+ * A client's own quota (requests per minute, RP endpoints together); without it the service default
+ * (`RATE_LIMIT_PER_MINUTE`). Its size decides how many copies the client item is kept in
+ * (docs/capacity.md).
+ */
+const RateLimitSchema = z.number().int().min(1).max(10_000_000).openapi({
+  description:
+    "the client's quota in requests per minute (all RP endpoints together); default: the service's RATE_LIMIT_PER_MINUTE",
+});
+
 export const ClientCreateSchema = z
   .object({
     clientId: ClientIdSchema,
     name: z.string().min(1).max(200),
     scope: z.array(ClaimNameSchema).max(20),
     jwks: z.object({ keys: z.array(JwkSchema).min(1).max(10) }),
+    rateLimitPerMinute: RateLimitSchema.optional(),
   })
   .strict()
   .openapi('ClientCreate');
@@ -138,6 +149,7 @@ export const ClientPatchSchema = z
     status: z.enum(['active', 'disabled']).optional(),
     scope: z.array(ClaimNameSchema).max(20).optional(),
     jwks: z.object({ keys: z.array(JwkSchema).min(1).max(10) }).optional(),
+    rateLimitPerMinute: RateLimitSchema.optional(),
   })
   .strict()
   .openapi('ClientPatch');
@@ -151,6 +163,7 @@ export const ClientViewSchema = z
     keys: z.array(z.object({ kid: z.string(), status: z.enum(['active', 'disabled']) })),
     createdAt: z.string(),
     updatedAt: z.string(),
+    rateLimitPerMinute: z.number().int().optional(),
   })
   .openapi('Client');
 

@@ -315,7 +315,8 @@ describe('console API', () => {
     const audit = [];
     for (const t of [Date.now() - 86_400_000, Date.now()]) {
       const day = new Date(t).toISOString().slice(0, 10);
-      audit.push(...(await readAudit(store as never, 'sandbox_console', keys.consoleAuditPartition(day))));
+      const ledger = { auditPartition: () => keys.consoleAuditPartition(day) };
+      audit.push(...(await readAudit(store as never, 'sandbox_console', undefined, ledger)));
     }
     expect(audit.length).toBeGreaterThanOrEqual(2);
     expect(await verifyAuditChain(audit)).toBe(0);

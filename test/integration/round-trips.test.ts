@@ -2,7 +2,7 @@
  * Store round trips per verification: the Worker's app in this process on DynamoDB Local through its
  * own client (`DynamoHttpClient`), every `send` counted on the way through. A verification counts the
  * request on the client's item and reads the client back in the same `UpdateItem`, reads everything
- * else in one `BatchGetItem` (trust-store version, challenge, card, citizen, audit head) and commits in
+ * else in one `BatchGetItem` (trust-store version when due, challenge, card, citizen, audit head) and commits in
  * one transaction: three calls, each one a few milliseconds of latency against real DynamoDB — and two
  * round trips in a row, as the count and the batch read are in flight together. The first request of a
  * client in an isolate reads the client once more before the signature check.

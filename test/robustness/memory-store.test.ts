@@ -176,6 +176,7 @@ async function items(s: StoreContext, mem?: MemoryDynamo) {
         delete o.verificationId;
         delete o.lane;
         o.sk = 'SEQ#';
+        o.pk = String(o.pk).replace(/#\d+$/, '#<lane>'); // a lane is its own partition
       }
       // Lane heads: how many lanes were used depends on the same random choice (chains are checked above).
       if (typeof o.sk === 'string' && o.sk.startsWith('HEAD#')) return undefined;

@@ -90,7 +90,7 @@ export function consoleLedger(now: Date): Ledger {
   const day = now.toISOString().slice(0, 10);
   return {
     verification: (id) => keys.consoleVerification(id),
-    auditPartition: keys.consoleAuditPartition(day),
+    auditPartition: () => keys.consoleAuditPartition(day),
     auditHead: (lane) => keys.consoleAuditHead(day, lane),
     auditSeq: (lane, seq) => keys.consoleAuditSeq(day, lane, seq),
     ttl: Math.floor(now.getTime() / 1000) + CONSOLE_RECORD_TTL_SECONDS,
@@ -424,6 +424,7 @@ export async function consoleVerify(
     prepared.audit,
     prepared.consume,
     undefined,
+    prepared.lanes,
     consoleLedger(now),
   );
   if (!committed.ok) throw new ApiError('ERR_CHALLENGE_INVALID', 'the challenge was used concurrently');

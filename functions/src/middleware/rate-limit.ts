@@ -12,11 +12,17 @@
  * fleet, and as it answers the client item it is also the read that authentication needs. The fixed
  * window allows at most 2× the quota across a window edge, which is acceptable for abuse protection
  * (not billing).
+ *
+ * The quota is the client's own (`rateLimitPerMinute`, set by the operator) or the service default. A
+ * client with a large quota is counted on several copies of its item (`clients.ts#rateShards`: one item
+ * takes at most 1,000 writes per second), each serving its share of the quota (`quotaShare`): never
+ * more than the quota in all, and `RateLimit`'s remaining count is that copy's remainder scaled up.
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, RpAuth } from '../app-env.ts';
 import { type Bindings, intBinding } from '../env.ts';
 import { ApiError } from '../problems.ts';
+import { quotaShare } from '../store/clients.ts';
 
 export const RATE_WINDOW_SECONDS = 60;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
@@ -30,15 +36,18 @@ export const rateWindowOf = (nowS: number): number => Math.floor(nowS / RATE_WIN
  * @throws ApiError 429 `ERR_RATE_LIMITED` (with the headers and `Retry-After`) over the quota
  */
 export function rateLimitHeaders(env: Bindings, auth: RpAuth): Record<string, string> {
-  const quota = intBinding(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
+  const quota =
+    auth.client.rateLimitPerMinute ?? intBinding(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE);
   if (!auth.rate) throw new Error('rateLimit: the request was not counted by RP authentication');
   const { window, count } = auth.rate;
+  const shards = auth.client.shards ?? 1;
+  const share = quotaShare(quota, shards, auth.rate.shard ?? 0);
   const reset = Math.max(1, (window + 1) * RATE_WINDOW_SECONDS - Math.floor(Date.now() / 1000));
   const headers = {
     'RateLimit-Policy': `"default";q=${quota};w=${RATE_WINDOW_SECONDS}`,
-    RateLimit: `"default";r=${Math.max(0, quota - count)};t=${reset}`,
+    RateLimit: `"default";r=${Math.min(quota, Math.max(0, share - count) * shards)};t=${reset}`,
   };
-  if (count > quota) {
+  if (count > share) {
     throw new ApiError('ERR_RATE_LIMITED', `more than ${quota} requests in ${RATE_WINDOW_SECONDS} s`, {
       headers: { ...headers, 'Retry-After': String(reset) },
     });

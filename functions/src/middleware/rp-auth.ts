@@ -255,7 +255,9 @@ export async function checkRpToken(
  */
 export async function decideRpToken(env: Bindings, t: CheckedRpToken): Promise<RpAuth> {
   const window = rateWindowOf(t.now);
-  const counted = await countClientRequest(t.store, t.iss, window);
+  // A copy of the client item picked at random (clients.ts): a large client's counts spread over them.
+  const shards = t.seen.record.shards ?? 1;
+  const counted = await countClientRequest(t.store, t.iss, window, Math.floor(Math.random() * shards));
   if (!counted) {
     clientCache.delete(t.cacheKey);
     throw unauthorized('token issuer or key unknown');
@@ -270,7 +272,10 @@ export async function decideRpToken(env: Bindings, t: CheckedRpToken): Promise<R
   }
   // Only now, with a verified signature, may the answer tell a disabled client apart.
   if (fresh.record.status !== 'active') throw new ApiError('ERR_FORBIDDEN', 'client disabled');
-  return { ...provisionalAuth(t, fresh.record, claims), rate: { window, count: counted.count } };
+  return {
+    ...provisionalAuth(t, fresh.record, claims),
+    rate: { window, count: counted.count, shard: counted.shard },
+  };
 }
 
 /** The RpAuth of a checked token before it is decided: the client as the signature verified on it. */

@@ -37,6 +37,7 @@ import {
   listClients,
   MAX_CLIENT_PAGE,
   putClient,
+  rateShards,
 } from '../store/clients.ts';
 import { isConditionFailed, storeFor } from '../store/db.ts';
 import { type RegistryWrite, registryKey, setRegistryStatus, upsertRegistry } from '../store/registry.ts';
@@ -55,7 +56,19 @@ function view(r: ClientRecord) {
     keys: r.keys.map((k) => ({ kid: k.kid, status: k.status })),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+    ...(r.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: r.rateLimitPerMinute } : {}),
   };
+}
+
+/**
+ * The copies a client item is kept in for its own quota (`clients.ts#rateShards`); one for a client on
+ * the service default (`RATE_LIMIT_PER_MINUTE` may be set high to switch limits off, and every client
+ * would then be written many times over): a large client gets its own quota.
+ */
+function withShards(r: ClientRecord): ClientRecord {
+  const shards = r.rateLimitPerMinute === undefined ? 1 : rateShards(r.rateLimitPerMinute);
+  const { shards: _old, ...rest } = r;
+  return shards > 1 ? { ...rest, shards } : rest;
 }
 
 type JwkIn = z.infer<typeof ClientCreateSchema>['jwks']['keys'][number];
@@ -234,6 +247,7 @@ adminRoutes
         keys: toKeys(b.jwks.keys),
         createdAt: now,
         updatedAt: now,
+        ...(b.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: b.rateLimitPerMinute } : {}),
       };
       const answer = view(rec);
       const remember =
@@ -241,7 +255,7 @@ adminRoutes
           ? []
           : [idempotencyPut(s, ADMIN_PRINCIPAL, key, await sealedRecord(seal, fingerprint, 201, answer))];
       try {
-        await putClient(s, rec, 'create', remember);
+        await putClient(s, withShards(rec), 'create', remember);
       } catch (e) {
         if (!isConditionFailed(e)) throw e;
         await remembered(); // a concurrent request with this key won: its answer (or 409 for another body)
@@ -273,12 +287,12 @@ adminRoutes
     createRoute({
       method: 'patch',
       path: '/admin/v1/clients/{clientId}',
-      summary: 'Rotate keys, change scope, disable or enable an RP client',
+      summary: 'Rotate keys, change scope or quota, disable or enable an RP client',
       security,
       request: { params: ClientParam, ...jsonBody(ClientPatchSchema) },
       responses: {
         200: { description: 'Updated', content: { 'application/json': { schema: ClientViewSchema } } },
-        ...problemResponses(400, 401, 404, 503),
+        ...problemResponses(400, 401, 404, 409, 503),
       },
     }),
     async (c) => {
@@ -293,13 +307,17 @@ adminRoutes
         ...(b.status !== undefined ? { status: b.status } : {}),
         ...(b.scope !== undefined ? { scope: b.scope } : {}),
         ...(b.jwks !== undefined ? { keys: toKeys(b.jwks.keys) } : {}),
+        ...(b.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: b.rateLimitPerMinute } : {}),
         updatedAt: new Date().toISOString(),
       };
       try {
-        await putClient(s, next, 'replace');
+        await putClient(s, withShards(next), 'replace', [], rec.shards ?? 1);
       } catch (e) {
-        if (isConditionFailed(e)) throw new ApiError('ERR_NOT_FOUND', 'no such client');
-        throw e;
+        if (!isConditionFailed(e)) throw e;
+        if (await getClient(s, clientId)) {
+          throw new ApiError('ERR_CONFLICT', 'the client was changed concurrently; read it and retry');
+        }
+        throw new ApiError('ERR_NOT_FOUND', 'no such client');
       }
       return c.json(view(next), 200);
     },

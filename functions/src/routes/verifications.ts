@@ -132,6 +132,7 @@ export const verificationRoutes = newApp()
         prepared.audit,
         extra,
         prepared.readAhead,
+        prepared.lanes,
       );
       if (!r.ok) {
         const idemIndex = idem ? extra.length - 1 : -1;

@@ -10,6 +10,17 @@
  *
  * A directory entry per client (`CLIENTS` / `CLIENT#<clientId>`, written in the same transaction as
  * the client) lets the operator list clients with one `Query` per page instead of a table scan.
+ *
+ * A client with a large quota is kept in `shards` copies (`CLIENT#<clientId>` and
+ * `CLIENT#<clientId>#<k>`, k = 1 … shards − 1, all written in the one transaction that writes the
+ * client): each request counts itself on a copy picked at random, against that copy's share of the
+ * quota ({@link quotaShare}). One item takes at most 1,000 write units per second (DynamoDB's
+ * per-partition limit), so one counter would cap a client near 1,000 requests per second; with
+ * {@link rateShards} copies each sees at most {@link SHARD_REQUESTS_PER_SECOND} at the client's full
+ * quota. Every copy is the whole client, so a change (a disabled client or key) is seen by the next
+ * request whichever copy it counts on. Never more than the quota is served; a request may be refused
+ * while other copies still have room (a random split of the traffic) — exactly as before for a client
+ * with one copy (docs/capacity.md).
  */
 import {
   GetItemCommand,
@@ -49,11 +60,47 @@ export interface ClientRecord {
   keys: ClientKey[];
   createdAt: string;
   updatedAt: string;
+  /** Requests per minute this client may send; absent: the service's default (`RATE_LIMIT_PER_MINUTE`). */
+  rateLimitPerMinute?: number;
+  /** Copies of the client item its requests are counted on ({@link rateShards}); absent: 1. */
+  shards?: number;
+}
+
+/** Requests per second one copy of a client item takes at the client's full quota. */
+export const SHARD_REQUESTS_PER_SECOND = 250;
+/**
+ * Most copies of one client: a transaction writes them all with the directory entry and an
+ * idempotency record, or the copies kept and those dropped (≤ 100 items, DynamoDB's limit).
+ */
+export const MAX_SHARDS = 96;
+
+/**
+ * Copies of a client item for a quota (requests per minute): enough that each counts at most
+ * {@link SHARD_REQUESTS_PER_SECOND} at the full quota — a quarter of DynamoDB's 1,000 write units
+ * per second per partition, so a client item of up to 2 KB (2 units a count) stays under half of it.
+ *
+ * @example
+ * rateShards(600); // 1
+ * rateShards(215_400); // 15
+ */
+export function rateShards(quotaPerMinute: number): number {
+  const n = Math.ceil(quotaPerMinute / 60 / SHARD_REQUESTS_PER_SECOND);
+  return Math.max(1, Math.min(MAX_SHARDS, n));
+}
+
+/**
+ * The part of `quota` that copy `shard` of `shards` serves: the shares add up to the quota exactly.
+ *
+ * @example
+ * [0, 1, 2].map((k) => quotaShare(20, 3, k)); // [7, 7, 6]
+ */
+export function quotaShare(quota: number, shards: number, shard: number): number {
+  return Math.floor(quota / shards) + (shard < quota % shards ? 1 : 0);
 }
 
 function toRecord(item: Item): ClientRecord {
   const o = unmarshal(item) as unknown as ClientRecord & { keysJson?: string };
-  return {
+  const rec: ClientRecord = {
     clientId: o.clientId,
     name: o.name,
     status: o.status === 'active' ? 'active' : 'disabled',
@@ -62,6 +109,9 @@ function toRecord(item: Item): ClientRecord {
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
   };
+  if (typeof o.rateLimitPerMinute === 'number') rec.rateLimitPerMinute = o.rateLimitPerMinute;
+  if (typeof o.shards === 'number' && Number.isInteger(o.shards) && o.shards > 1) rec.shards = o.shards;
+  return rec;
 }
 
 /** Reads a client (strongly consistent); undefined when unknown. */
@@ -85,43 +135,72 @@ function recordAttrs(rec: ClientRecord): Item {
     keysJson: JSON.stringify(rec.keys),
     createdAt: rec.createdAt,
     updatedAt: rec.updatedAt,
+    rateLimitPerMinute: rec.rateLimitPerMinute,
+    shards: rec.shards ?? 1,
   } as Record<string, Plain>);
 }
 
 /**
- * Writes a client with its directory entry, in one transaction. `mode: 'create'` fails with a
- * conditional-check error when the client exists already; `'replace'` requires it to exist and
- * rewrites the registered fields only, so the client's rate counter carries on (and writes the
- * directory entry again, which lists a client registered before the directory existed). `also`: more
- * writes of the same transaction (an idempotency record).
+ * Writes a client with its directory entry and its copies ({@link rateShards}), in one transaction.
+ * `mode: 'create'` fails with a conditional-check error when the client exists already; `'replace'`
+ * requires it to exist and rewrites the registered fields only, so the client's rate counters carry on
+ * (and writes the directory entry again, which lists a client registered before the directory
+ * existed), and deletes the copies from `rec.shards` up to `previousShards`. `also`: more writes of the
+ * same transaction (an idempotency record).
  */
 export async function putClient(
   s: StoreContext,
   rec: ClientRecord,
   mode: 'create' | 'replace',
   also: TransactWriteItem[] = [],
+  previousShards = 1,
 ): Promise<void> {
   const attrs = recordAttrs(rec);
   const names = Object.keys(attrs);
-  const clientWrite =
-    mode === 'create'
+  const shards = rec.shards ?? 1;
+  const write = (shard: number): TransactWriteItem => {
+    // The item itself decides whether the client exists, and — replaced — that its copies are still the
+    // `previousShards` the caller read: a concurrent change of the copies fails here instead of
+    // leaving a copy behind that no later write would update.
+    const condition =
+      shard !== 0
+        ? {}
+        : mode === 'create'
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression:
+                'attribute_exists(pk) AND (#shards = :previous OR attribute_not_exists(#shards))',
+            };
+    return mode === 'create'
       ? {
           Put: {
             TableName: s.table,
-            Item: { ...keyAttrs(keys.client(rec.clientId)), ...attrs },
-            ConditionExpression: 'attribute_not_exists(pk)',
+            Item: { ...keyAttrs(keys.clientShard(rec.clientId, shard)), ...attrs },
+            ...condition,
           },
         }
       : {
           Update: {
             TableName: s.table,
-            Key: keyAttrs(keys.client(rec.clientId)),
+            Key: keyAttrs(keys.clientShard(rec.clientId, shard)),
             UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :a${i}`).join(', ')}`,
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
-            ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:a${i}`, attrs[n]!])),
+            ...condition,
+            ExpressionAttributeNames: {
+              ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])),
+              ...(shard === 0 ? { '#shards': 'shards' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...Object.fromEntries(names.map((n, i) => [`:a${i}`, attrs[n]!])),
+              ...(shard === 0 ? { ':previous': { N: String(previousShards) } } : {}),
+            },
           },
         };
+  };
+  const copies = Array.from({ length: shards }, (_, k) => write(k));
+  const dropped: TransactWriteItem[] = [];
+  for (let k = Math.max(1, shards); k < previousShards; k++) {
+    dropped.push({ Delete: { TableName: s.table, Key: keyAttrs(keys.clientShard(rec.clientId, k)) } });
+  }
   const entry = {
     Put: {
       TableName: s.table,
@@ -130,7 +209,11 @@ export async function putClient(
   };
   try {
     await guarded(() =>
-      s.db.send(new TransactWriteItemsCommand({ TransactItems: [clientWrite, entry, ...also] })),
+      s.db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [copies[0]!, entry, ...also, ...copies.slice(1), ...dropped],
+        }),
+      ),
     );
   } catch (e) {
     // A condition failed (the client's, or one of `also`'s): the same error as a single conditional write.
@@ -181,8 +264,10 @@ export async function listClients(
 /** A client as it is now and the number of this request in the client's current rate window. */
 export interface CountedClient {
   record: ClientRecord;
-  /** Requests counted in `window`, this one included. */
+  /** Requests counted in `window` on copy `shard`, this one included. */
   count: number;
+  /** The copy of the client item the request was counted on (0: the item itself). */
+  shard: number;
 }
 
 /** The attribute that counts a client's requests in rate window `window` (a minute number). */
@@ -203,8 +288,9 @@ export async function countClientRequest(
   s: StoreContext,
   clientId: string,
   window: number,
+  shard = 0,
 ): Promise<CountedClient | undefined> {
-  const Key = keyAttrs(keys.client(clientId));
+  const Key = keyAttrs(keys.clientShard(clientId, shard));
   let item: Item;
   try {
     const r = await guarded(() =>
@@ -222,8 +308,9 @@ export async function countClientRequest(
     );
     item = r.Attributes ?? {};
   } catch (e) {
-    if (isConditionFailed(e)) return undefined;
-    throw e;
+    if (!isConditionFailed(e)) throw e;
+    // A copy that is gone (the client now has fewer): the item itself says whether the client exists.
+    return shard === 0 ? undefined : countClientRequest(s, clientId, window, 0);
   }
   const now = rateAttr(window);
   const stale = Object.keys(item).filter((a) => a.startsWith('rate_') && a !== now);
@@ -240,5 +327,5 @@ export async function countClientRequest(
       ),
     ).catch(() => {});
   }
-  return { record: toRecord(item), count: Number(item[now]?.N ?? '1') };
+  return { record: toRecord(item), count: Number(item[now]?.N ?? '1'), shard };
 }

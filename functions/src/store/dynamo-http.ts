@@ -56,6 +56,17 @@ const THROTTLING = new Set([
   'TransactionInProgressException',
 ]);
 
+/**
+ * What {@link DynamoHttpClient.observer} sees of one call: the operation, the input as sent, and the
+ * answer's body (or the error) — one report per call, after its retries.
+ */
+export interface ObservedCall {
+  op: string;
+  input: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  error?: unknown;
+}
+
 const BASE_DELAY_MS = 25;
 const MAX_DELAY_MS = 1_000;
 
@@ -111,6 +122,13 @@ export class DynamoHttpClient {
   /** Signing keys by date (aws4fetch derives one per day, region and service). */
   private readonly signingKeys = new Map<string, ArrayBuffer>();
 
+  /**
+   * Measurement hook (tests and benchmarks only; never set in the Worker): called with every call's
+   * operation, input and answer. While it is set, each call also asks for `ReturnConsumedCapacity:
+   * TOTAL`, so the answer carries what the store charged (`test/integration/capacity-records.test.ts`).
+   */
+  static observer: ((call: ObservedCall) => void) | undefined;
+
   constructor(o: DynamoHttpOptions) {
     this.region = o.region;
     this.endpoint = (o.endpoint ?? `https://dynamodb.${o.region}.amazonaws.com`).replace(/\/+$/, '');
@@ -134,7 +152,23 @@ export class DynamoHttpClient {
     if (op === 'TransactWriteItems' && input.ClientRequestToken === undefined) {
       input = { ...input, ClientRequestToken: crypto.randomUUID() };
     }
-    const body = JSON.stringify(input);
+    const observer = DynamoHttpClient.observer;
+    if (observer && input.ReturnConsumedCapacity === undefined) {
+      input = { ...input, ReturnConsumedCapacity: 'TOTAL' };
+    }
+    if (!observer) return this.sendBody(op, JSON.stringify(input));
+    try {
+      const output = await this.sendBody(op, JSON.stringify(input));
+      observer({ op, input, output });
+      return output;
+    } catch (error) {
+      observer({ op, input, error });
+      throw error;
+    }
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: as `send`
+  private async sendBody(op: string, body: string): Promise<any> {
     for (let attempt = 1; ; attempt++) {
       let failure: unknown;
       try {

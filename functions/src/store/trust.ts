@@ -2,7 +2,11 @@
  * Trust store of one environment — CSCA certificates and CRLs (Doc 9303 Part 12) as items under
  * `TRUST`: `CSCA#<sha256 hex of DER>`, `CRL#<sha256 hex>`, plus `META` holding a random version tag
  * that every change rewrites in the same transaction. Isolates cache the decoded anchors and reload when the
- * version moves, so an admin change anywhere is effective on the next verification.
+ * version moves. The version is checked at most once per `maxAgeMs` per isolate ({@link trustCheckDue}):
+ * `TRUST`/`META` is one item for the whole environment, and read on every verification it alone would
+ * cap the service near 3,000 verifications per second (DynamoDB's per-partition read limit;
+ * docs/capacity.md). So an admin change is effective at once in the isolate that made it and within
+ * `maxAgeMs` everywhere else (`TRUST_RECHECK_SECONDS`, default 5 s).
  */
 import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { b64, fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
@@ -25,10 +29,25 @@ export interface TrustAnchors {
 }
 
 const cache = new Map<string, TrustAnchors>();
+/** When this isolate last learnt each table's trust version (epoch ms when that read was sent). */
+const checkedAt = new Map<string, number>();
+
+/** Default bound on how stale an isolate's trust store may be, in seconds (`TRUST_RECHECK_SECONDS`). */
+export const DEFAULT_TRUST_RECHECK_SECONDS = 5;
 
 /** Forgets this isolate's cached anchors of a table (called after admin changes). */
 export function invalidateTrust(table: string): void {
   cache.delete(table);
+  checkedAt.delete(table);
+}
+
+/**
+ * Whether this isolate must read the table's trust version (`TRUST`/`META`) before using its cached
+ * anchors: none cached yet, or the last check was `maxAgeMs` or more ago.
+ */
+export function trustCheckDue(table: string, maxAgeMs: number, now = Date.now()): boolean {
+  const at = checkedAt.get(table);
+  return !cache.has(table) || at === undefined || now - at >= maxAgeMs;
 }
 
 async function metaItem(s: StoreContext): Promise<Item | undefined> {
@@ -42,17 +61,30 @@ async function metaItem(s: StoreContext): Promise<Item | undefined> {
 
 /**
  * Current CSCAs and CRLs (DER) of the environment. `meta` is the `TRUST`/`META` item when the caller
- * already read it (in a batch with other items); otherwise it is read here.
+ * already read it (in a batch with other items, sent at `at`); otherwise it is read here — unless
+ * `maxAgeMs` is given and the cached anchors were checked less than that long ago (see
+ * {@link trustCheckDue}), when they are used as they are.
  */
-export async function loadTrust(s: StoreContext, meta?: { item: Item | undefined }): Promise<TrustAnchors> {
+export async function loadTrust(
+  s: StoreContext,
+  meta?: { item: Item | undefined; at?: number },
+  maxAgeMs = 0,
+): Promise<TrustAnchors> {
+  const fresh = cache.get(s.table);
+  if (!meta && fresh && !trustCheckDue(s.table, maxAgeMs)) return fresh;
+  const at = meta?.at ?? Date.now();
   const v = (meta ? meta.item : await metaItem(s))?.version?.S ?? 'none';
   const hit = cache.get(s.table);
-  if (hit && hit.version === v) return hit;
+  if (hit && hit.version === v) {
+    checkedAt.set(s.table, Math.max(at, checkedAt.get(s.table) ?? 0));
+    return hit;
+  }
   const cscas: Uint8Array[] = [];
   const crls: Uint8Array[] = [];
   for (const e of await trustEntries(s)) (e.kind === 'csca' ? cscas : crls).push(e.der);
   const anchors = { version: v, cscas, crls };
   cache.set(s.table, anchors);
+  checkedAt.set(s.table, at);
   return anchors;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Verification outcomes `VER#<id>` / `VER` and the per-client audit chain `AUDIT#<clientId>`
- * (`HEAD` + `SEQ#<n>`). Each audit entry carries `prev` (the previous entry's hash) and `hash` =
+ * Verification outcomes `VER#<id>` / `VER` and the per-client audit chains `AUDIT#<clientId>#<lane>`
+ * (`HEAD#<lane>` + `SEQ#<lane>#<n>`, one partition per lane). Each audit entry carries `prev` (the previous entry's hash) and `hash` =
  * SHA-256(prev ‖ canonical JSON of the entry without `hash`), so editing or deleting an entry breaks
  * every later hash. Entries hold digests and outcomes only — never images or personal data.
  *
@@ -27,7 +27,7 @@ import {
   transact,
   unmarshal,
 } from './db.ts';
-import { AUDIT_LANES, type Key, keyAttrs, keys } from './keys.ts';
+import { AUDIT_LANES, auditLanePk, type Key, keyAttrs, keys } from './keys.ts';
 
 export interface CheckOutcome {
   name: string;
@@ -63,7 +63,7 @@ export interface AuditFacts {
 
 export interface AuditEntry extends AuditFacts {
   clientId: string;
-  /** The chain (0 … AUDIT_LANES − 1) this entry extends; `seq` counts within it. */
+  /** The chain (0 … lanes − 1, AUDIT_LANES by default) this entry extends; `seq` counts within it. */
   lane: number;
   seq: number;
   prev: string;
@@ -78,39 +78,39 @@ export async function auditHash(e: Omit<AuditEntry, 'hash'>): Promise<string> {
 }
 
 /** FNV-1a of the id, reduced to a lane. */
-function laneOf(id: string): number {
+function laneOf(id: string, lanes: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % AUDIT_LANES;
+  return (h >>> 0) % lanes;
 }
 
 /**
  * Key of the audit head a verification's commit tries first, so a caller can read it ahead together
  * with other items and pass it to {@link commitVerification}.
  */
-export function firstAuditHead(clientId: string, verificationId: string): Key {
-  return keys.auditHead(clientId, laneOf(verificationId));
+export function firstAuditHead(clientId: string, verificationId: string, lanes = AUDIT_LANES): Key {
+  return keys.auditHead(clientId, laneOf(verificationId, lanes));
 }
 
 /**
  * Where one verification's record and audit entry are written: an RP's are `VER#<id>` and its own
- * chain `AUDIT#<clientId>`, kept (no TTL); the console has a ledger of its own (`console/service.ts`).
+ * lanes `AUDIT#<clientId>#<lane>`, kept (no TTL); the console has a ledger of its own (`console/service.ts`).
  */
 export interface Ledger {
   verification: (id: string) => Key;
-  /** The `pk` of the audit chain's items (for {@link readAudit}). */
-  auditPartition: string;
+  /** The `pk` of one audit lane's items (for {@link readAudit}). */
+  auditPartition: (lane: number) => string;
   auditHead: (lane: number) => Key;
   auditSeq: (lane: number, seq: number) => Key;
   /** Epoch seconds at which every item written expires (DynamoDB TTL); undefined: kept. */
   ttl?: number;
 }
 
-/** An RP client's ledger: `VER#<id>`, `AUDIT#<clientId>`, no TTL. */
+/** An RP client's ledger: `VER#<id>`, one partition per audit lane `AUDIT#<clientId>#<lane>`, no TTL. */
 export function rpLedger(clientId: string): Ledger {
   return {
     verification: (id) => keys.verification(id),
-    auditPartition: `AUDIT#${clientId}`,
+    auditPartition: (lane) => auditLanePk(clientId, lane),
     auditHead: (lane) => keys.auditHead(clientId, lane),
     auditSeq: (lane, seq) => keys.auditSeq(clientId, lane, seq),
   };
@@ -142,18 +142,16 @@ export async function commitVerification(
   extra: TransactWriteItem[],
   /** The item at {@link firstAuditHead} when the caller read it ahead (used by the first attempt only). */
   readAhead?: { head: Item | undefined },
+  /** The service's lane count (`AUDIT_LANES` binding): as {@link firstAuditHead} was given it. */
+  lanes = AUDIT_LANES,
   ledger: Ledger = rpLedger(ver.clientId),
 ): Promise<CommitResult> {
   const ttl = ledger.ttl === undefined ? {} : { ttl: ledger.ttl };
   const started = Date.now();
   // First lane from the verification id (spreads commits evenly, same choice on every store),
   // another random one after each lost race.
-  let lane = laneOf(ver.id);
-  for (
-    let attempt = 0;
-    ;
-    attempt++, lane = (lane + 1 + Math.floor(Math.random() * (AUDIT_LANES - 1))) % AUDIT_LANES
-  ) {
+  let lane = laneOf(ver.id, lanes);
+  for (let attempt = 0; ; attempt++, lane = (lane + 1 + Math.floor(Math.random() * (lanes - 1))) % lanes) {
     const head =
       attempt === 0 && readAhead
         ? { Item: readAhead.head }
@@ -309,34 +307,40 @@ export async function getVerification(
 }
 
 /**
- * Reads a client's audit chain in order (for verification tools and tests); `partition` reads another
- * ledger's (e.g. the console's day, `keys.consoleAuditPartition`).
+ * Reads a client's audit chain, lane by lane, each in order (for verification tools and tests);
+ * `lanes`: the most the service ever used (the `AUDIT_LANES` binding only grows); `ledger` reads
+ * another ledger's chain (e.g. the console's day, {@link Ledger}).
  */
 export async function readAudit(
   s: StoreContext,
   clientId: string,
-  partition = `AUDIT#${clientId}`,
+  lanes = AUDIT_LANES,
+  ledger: Pick<Ledger, 'auditPartition'> = rpLedger(clientId),
 ): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
-  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-  do {
-    const r = await guarded(() =>
-      s.db.send(
-        new QueryCommand({
-          TableName: s.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-          ExpressionAttributeValues: { ':pk': { S: partition }, ':seq': { S: 'SEQ#' } },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ),
-    );
-    for (const it of r.Items ?? []) {
-      const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = unmarshal(it);
-      out.push(rest as unknown as AuditEntry);
-    }
-    start = r.LastEvaluatedKey;
-  } while (start);
+  // An RP's lanes are partitions of their own; the console's day keeps every lane in one.
+  const partitions = [...new Set(Array.from({ length: lanes }, (_, lane) => ledger.auditPartition(lane)))];
+  for (const partition of partitions) {
+    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const r = await guarded(() =>
+        s.db.send(
+          new QueryCommand({
+            TableName: s.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
+            ExpressionAttributeValues: { ':pk': { S: partition }, ':seq': { S: 'SEQ#' } },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const it of r.Items ?? []) {
+        const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = unmarshal(it);
+        out.push(rest as unknown as AuditEntry);
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+  }
   return out;
 }
 

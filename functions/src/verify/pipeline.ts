@@ -25,13 +25,18 @@ import {
   verifyChip,
 } from '@chipid/sdk';
 import type { RpAuth } from '../app-env.ts';
-import { type Bindings, ConfigError } from '../env.ts';
+import { type Bindings, ConfigError, intBinding } from '../env.ts';
 import { fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
 import { getItems, type Item, keyId } from '../store/db.ts';
-import { type Key, keys } from '../store/keys.ts';
+import { AUDIT_LANES, type Key, keys, MAX_AUDIT_LANES } from '../store/keys.ts';
 import { type ChallengeRecord, challengeConsume, challengeRecord } from '../store/requests.ts';
-import { loadTrust, type TrustAnchors } from '../store/trust.ts';
+import {
+  DEFAULT_TRUST_RECHECK_SECONDS,
+  loadTrust,
+  type TrustAnchors,
+  trustCheckDue,
+} from '../store/trust.ts';
 import {
   type AuditFacts,
   type CheckOutcome,
@@ -84,6 +89,22 @@ export function trustStoreFor(a: TrustAnchors): TrustStore {
     trustStores.set(a, t);
   }
   return t;
+}
+
+/**
+ * How stale this isolate's trust store may be (`TRUST_RECHECK_SECONDS`, whole seconds ≥ 0; 0 checks
+ * the version on every verification).
+ */
+export function trustRecheckSeconds(env: Bindings): number {
+  const v = env.TRUST_RECHECK_SECONDS;
+  const n = v === undefined || v === '' ? Number.NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_TRUST_RECHECK_SECONDS;
+}
+
+/** Audit lanes per client (`AUDIT_LANES`, 2 … MAX_AUDIT_LANES; default AUDIT_LANES). */
+export function auditLanes(env: Bindings): number {
+  const n = intBinding(env.AUDIT_LANES, AUDIT_LANES);
+  return Math.max(2, Math.min(MAX_AUDIT_LANES, n));
 }
 
 /** Request claims specific to verifications. */
@@ -189,6 +210,8 @@ export interface PreparedVerification {
   challengeUsed: boolean;
   /** The audit head the commit starts on, read with the other items (pass to `commitVerification`). */
   readAhead: { head: Item | undefined };
+  /** The audit lane count the head was chosen among (pass to `commitVerification`). */
+  lanes: number;
 }
 
 /**
@@ -224,12 +247,18 @@ export async function prepareVerification(
   } catch {
     stated = undefined;
   }
-  // Everything the checks read from the store, in one round trip: the trust-store version, the
+  // Everything the checks read from the store, in one round trip: the trust-store version (when due), the
   // challenge, the registry's card and citizen, and the audit head the commit starts on.
   const regKeys = stated ? await registryKeys(registrySecret, stated) : undefined;
-  const headKey = firstAuditHead(auth.clientId, id);
+  const lanes = auditLanes(env);
+  const headKey = firstAuditHead(auth.clientId, id, lanes);
+  // The trust-store version only when this isolate's copy is older than the recheck bound: one item
+  // for the whole environment, it would be the service's hottest key if every verification read it.
+  const trustMaxAgeMs = trustRecheckSeconds(env) * 1000;
+  const checkTrust = trustCheckDue(auth.store.table, trustMaxAgeMs);
+  const readAt = Date.now();
   const wanted = [
-    keys.trustMeta(),
+    ...(checkTrust ? [keys.trustMeta()] : []),
     ...(rc.challengeId ? [keys.challenge(rc.challengeId)] : []),
     ...(regKeys?.first ?? []),
     headKey,
@@ -238,8 +267,8 @@ export async function prepareVerification(
   // both round trips run at once; nothing below runs for a client that is refused.
   const [items, decidedAuth] = await Promise.all([getItems(auth.store, wanted), decided]);
   if (decidedAuth) auth = decidedAuth;
-  const metaItem = items[0];
-  const challengeItem = rc.challengeId ? items[1] : undefined;
+  const metaItem = checkTrust ? { item: items[0], at: readAt } : undefined;
+  const challengeItem = rc.challengeId ? items[checkTrust ? 1 : 0] : undefined;
   const readAhead = { head: items[items.length - 1] };
   let challenge: ChallengeRecord | undefined;
   if (rc.challengeId) {
@@ -249,7 +278,7 @@ export async function prepareVerification(
   const expected = challenge ? fromB64(challenge.challenge) : undefined;
 
   // (2) + (3) the chip.
-  const trust = trustStoreFor(await loadTrust(auth.store, { item: metaItem }));
+  const trust = trustStoreFor(await loadTrust(auth.store, metaItem, trustMaxAgeMs));
   const report = await verifyChip(dump, {
     trust,
     at: now,
@@ -396,5 +425,6 @@ export async function prepareVerification(
     consume: challenge ? [challengeConsume(auth.store, challenge.id, auth.clientId, nowMs)] : [],
     challengeUsed: !!challenge,
     readAhead,
+    lanes,
   };
 }
