@@ -149,3 +149,11 @@ export function smMac(keys: SMKeys, ssc: Uint8Array, data: Uint8Array): Uint8Arr
   const padded = pad(input, SM_BLOCK_LENGTH[keys.cipher]);
   return keys.cipher === '3DES' ? retailMac(keys.ksMac, padded) : aesCmac(keys.ksMac, padded).slice(0, 8);
 }
+
+/** Constant-time comparison of two MACs. */
+export function equalMac(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
