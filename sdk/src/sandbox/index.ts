@@ -68,6 +68,7 @@ export type {
   VirtualCardStats,
 } from './virtual-card/index.ts';
 export {
+  CHIP_PROFILE_DESCRIPTIONS,
   CHIP_PROFILES,
   EMRTD_AID,
   encodeCardAccess,

@@ -252,14 +252,14 @@ export class VirtualCard {
     return this.#files.find((f) => f.fid === CARD_ACCESS.fid)?.bytes;
   }
 
-  /** Maximum command APDU length the card takes, in bytes (ISO/IEC 7816-4: short 5 + 255 + 1, extended 7 + 65535 + 2). */
+  /** Transport hint: the longest command APDU, in bytes (short 5 + 255 + 1, extended 7 + 65535 + 2). */
   get maxCommandLength(): number {
     return this.extendedLength ? 65544 : 261;
   }
 
-  /** Maximum response data length per APDU, SW excluded (short 256, extended 65536). */
+  /** Transport hint: the longest response APDU, in bytes, SW1 SW2 included (short 256 + 2, extended 65536 + 2). */
   get maxResponseLength(): number {
-    return this.extendedLength ? 65536 : 256;
+    return this.extendedLength ? 65538 : 258;
   }
 
   /** What the card counted so far (a copy). */

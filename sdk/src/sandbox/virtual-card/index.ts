@@ -60,6 +60,21 @@ export const CHIP_PROFILES = [
 ] as const;
 export type ChipProfileName = (typeof CHIP_PROFILES)[number];
 
+/** What each chip set-up is (docs/sandbox.md's chip table is generated from these). */
+export const CHIP_PROFILE_DESCRIPTIONS = {
+  cccd: "Vietnam's CCCD (the default): EF.CardAccess as the cards store it (PACE ECDH-GM brainpoolP256r1 AES-128, Chip Authentication ECDH AES-128, Terminal Authentication info); SELECT MF answers 6D00; PACE with the CAN; PACE with the MRZ key refused (6982), BAC with it accepted; short APDUs.",
+  bac: 'A BAC-only passport chip: no EF.CardAccess (6A82), BAC with the MRZ key, 3DES secure messaging; SELECT MF 9000.',
+  'pace-gm':
+    'Textbook PACE chip: ECDH Generic Mapping on brainpoolP256r1, AES-128; CAN and MRZ passwords, BAC too.',
+  'pace-im': 'PACE ECDH Integrated Mapping on brainpoolP256r1, AES-128; CAN and MRZ passwords, BAC too.',
+  'pace-cam':
+    "PACE with Chip Authentication Mapping on P-256 (the card's Chip Authentication key), AES-128; CAN and MRZ, BAC too.",
+  'pace-dh':
+    'PACE DH Generic Mapping on the RFC 5114 2048-bit MODP group with a 256-bit subgroup (parameterId 2), AES-128.',
+  'pace-3des':
+    'PACE ECDH Generic Mapping on brainpoolP256r1 with 3DES secure messaging (retail MAC, 8-byte SSC).',
+} as const satisfies Record<ChipProfileName, string>;
+
 /** A PACE set-up to offer; unset fields come from the chip profile. */
 export interface PACEOption {
   mapping?: PACEMapping;
