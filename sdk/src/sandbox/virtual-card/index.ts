@@ -101,7 +101,7 @@ export interface VirtualCardOptions {
   chipAuthentication?: boolean;
   /** Answer Active Authentication when the card has an AA key (default true). */
   activeAuthentication?: boolean;
-  /** Accept extended length APDUs (default false: short APDUs only, as many phones). */
+  /** Accept extended length APDUs (default false — short APDUs only, as many phones — except with a 2048-bit DH group). */
   extendedLength?: boolean;
   /** At most this many bytes per READ BINARY (e.g. 0xE0). */
   maxLe?: number;
@@ -184,7 +184,8 @@ export function resolveSetup(options: VirtualCardOptions = {}): VirtualCardSetup
     terminalAuthenticationInfo: cccd,
     chipAuthentication: options.chipAuthentication ?? true,
     activeAuthentication: options.activeAuthentication ?? true,
-    extendedLength: options.extendedLength ?? false,
+    // A 2048-bit DH public key does not fit a short APDU: chips offering those groups take extended ones.
+    extendedLength: options.extendedLength ?? pace.some((p) => p.domain.startsWith('MODP-2048')),
     ...(maxLe !== undefined ? { maxLe } : {}),
     eofWarning: options.eofWarning ?? false,
     ...(retryCounter !== undefined ? { retryCounter } : {}),

@@ -31,7 +31,6 @@ import {
   encodePoint,
   type PACEDomain,
   paceDomain,
-  privateKey,
 } from '../../reader/crypto/pace-math.ts';
 import { pad } from '../../reader/crypto/padding.ts';
 import { SW } from './apdu.ts';
@@ -126,9 +125,13 @@ export class CardPACE {
 
   #nonce(dyn: DataObject[]): PACEStepResult {
     if (dyn.length !== 0) return { data: new Uint8Array(0), sw: SW.WRONG_DATA, done: true };
-    const bs = blockLength(this.#offer.cipher);
-    this.#s = this.#random(bs);
-    const z = encrypt(this.#offer.cipher, this.#kPi, new Uint8Array(bs), this.#s);
+    const { cipher, mapping } = this.#offer;
+    const bs = blockLength(cipher);
+    // The Integrated Mapping's R(s, t) keys the cipher with E(t, s): s is as long as the mapping's
+    // constants (128 bits for 3DES and AES-128, 256 bits otherwise); GM takes one cipher block.
+    const sLength = mapping === 'IM' ? (cipher === '3DES' || cipher === 'AES-128' ? 16 : 32) : bs;
+    this.#s = this.#random(sLength);
+    const z = encrypt(cipher, this.#kPi, new Uint8Array(bs), this.#s);
     return this.#ok(tlv(0x80, z));
   }
 
@@ -168,7 +171,7 @@ export class CardPACE {
       return this.#ok();
     }
     const theirs = this.#decode(m);
-    this.#mapSk = privateKey(d, this.#random);
+    this.#mapSk = drawPrivateKey(d, this.#random);
     const mine = this.#mul(this.#generator(), this.#mapSk);
     this.#mapPk = this.#encode(mine);
     if (equalBytes(this.#encode(theirs), this.#mapPk))
@@ -186,7 +189,7 @@ export class CardPACE {
     const pk = find(dyn, 0x83);
     if (!pk) return { data: new Uint8Array(0), sw: SW.WRONG_DATA, done: true };
     const theirs = this.#decode(pk);
-    const sk = privateKey(d, this.#random);
+    const sk = drawPrivateKey(d, this.#random);
     this.#pkIc = this.#encode(this.#mul(this.#g!, sk));
     this.#pkPcd = this.#encode(theirs);
     if (equalBytes(this.#pkIc, this.#pkPcd))
@@ -227,6 +230,23 @@ export class CardPACE {
       done: true,
     };
   }
+}
+
+/**
+ * A private key in [1, order): the order's byte length drawn, bits above the order's bit length
+ * cleared, drawn again when out of range (FIPS 186-5 §A.2.2; the first in-range draw is used as is, so
+ * a standard's keys can be injected). Masking keeps P-521's 66-byte draws in range about half the time.
+ */
+export function drawPrivateKey(domain: PACEDomain, random: (n: number) => Uint8Array): bigint {
+  const order = domain.kind === 'ec' ? domain.n : domain.q;
+  const extra = domain.orderLength * 8 - order.toString(2).length;
+  for (let i = 0; i < 128; i++) {
+    const b = Uint8Array.from(random(domain.orderLength));
+    b[0] = b[0]! & (0xff >> extra);
+    const k = bytesToBigInt(b);
+    if (k > 0n && k < order) return k;
+  }
+  throw new Error('virtual card: the random source gives no private key in range');
 }
 
 /** a⁻¹ mod m (m prime), by Fermat. */
