@@ -40,6 +40,8 @@ export interface PartialRead {
   readonly current?: { readonly file: string; readonly data: string; readonly total?: number };
   /** Chip Authentication outcome so far, when it already ran. */
   readonly chipAuthentication?: 'passed' | 'failed' | 'not-supported' | 'skipped';
+  /** The read died on an extended-length APDU: continue with short ones. */
+  readonly shortOnly?: boolean;
 }
 
 /** A reader failure: a stable `code`, a `hint` for the user, the chip's status word when it answered. */

@@ -35,7 +35,7 @@ export function protectedResponseLength(n: number, blockLength: number, oddIns =
 
 /** The largest plaintext whose protected response fits in `maxResponse` bytes (SW included). */
 export function maxPlaintextFor(maxResponse: number, blockLength: number): number {
-  let n = Math.max(0, maxResponse - 2 - 14 - 4 - blockLength);
+  let n = Math.max(0, maxResponse - 2 - 14);
   while (n > 0 && protectedResponseLength(n, blockLength) + 2 > maxResponse) n--;
   return n;
 }
