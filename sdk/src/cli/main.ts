@@ -31,6 +31,10 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     ],
     load: async () => (await import('./submit.ts')).run,
   },
+  readers: {
+    usage: [['readers [--json]', 'the PC/SC readers and whether each holds a card']],
+    load: async () => (await import('./readers.ts')).run,
+  },
 };
 
 function usage(): string {

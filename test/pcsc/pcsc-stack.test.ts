@@ -1,0 +1,160 @@
+/**
+ * The CLI's PC/SC path through a real stack (issue 18): pcscd + vsmartcard's vpcd, with two cards —
+ * the project's APDU virtual chip (CCCD profile: PACE-CAN, CA, AA) plugged into "Virtual PCD 00 00"
+ * over vpcd's socket, and vsmartcard's independent ePassport emulator (BAC, 3DES; data set made by
+ * its make_dataset.py) in "Virtual PCD 00 01".
+ *
+ * The harness starts pcscd, the emulator and the route it needs, and stops them (afterAll). Where the
+ * stack cannot run (not root, packages missing) the tests say why and skip — except in CI (CI=true),
+ * where that is a failure.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPcscTransport, type PcscTransport } from '../../sdk/src/cli/pcsc.ts';
+import { virtualCardFor } from '../../sdk/src/sandbox/virtual-card/index.ts';
+import {
+  type Emulator,
+  type EmulatorDataset,
+  emulatorUnavailable,
+  makeEmulatorDataset,
+  type PcscStack,
+  pcscStackUnavailable,
+  stackRequired,
+  startEmulator,
+  startPcscStack,
+  VPCD_READERS,
+  waitForCard,
+} from '../support/pcsc-stack.ts';
+import { connectVpcd, type VpcdConnection } from '../support/vpcd.ts';
+
+const execFileP = promisify(execFile);
+const BIN = new URL('../../sdk/bin/chipid.mjs', import.meta.url).pathname;
+
+/** Runs the CLI as a user would, asynchronously (the virtual chip answers from this process). */
+async function chipid(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileP(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 64 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+const SELECT_EMRTD = Uint8Array.from([
+  0x00, 0xa4, 0x04, 0x0c, 0x07, 0xa0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01,
+]);
+const GET_CHALLENGE = Uint8Array.from([0x00, 0x84, 0x00, 0x00, 0x08]);
+const sw = (r: Uint8Array) => ((r[r.length - 2] ?? 0) << 8) | (r[r.length - 1] ?? 0);
+
+const reason = await pcscStackUnavailable();
+const runStack = stackRequired(reason, 'the PC/SC stack tests (pcscd + vpcd)');
+const runEmulator = runStack && stackRequired(emulatorUnavailable(), 'the independent eMRTD emulator tests');
+
+describe.runIf(runStack)('PC/SC through pcscd + vpcd', () => {
+  let stack: PcscStack;
+  let own: VpcdConnection | undefined;
+  let emulator: Emulator | undefined;
+  let dataset: EmulatorDataset | undefined;
+  const OWN = VPCD_READERS[35963];
+
+  beforeAll(async () => {
+    stack = await startPcscStack();
+    const chip = await virtualCardFor('valid', 18);
+    own = await connectVpcd(chip, 35963, stack.vpcdHost);
+    await waitForCard(OWN);
+    if (runEmulator) {
+      dataset = await makeEmulatorDataset();
+      emulator = await startEmulator(dataset.dir, 35964);
+      await waitForCard(emulator.reader);
+    }
+  });
+
+  afterAll(async () => {
+    await own?.close();
+    await emulator?.stop();
+    await stack?.stop();
+  });
+
+  it('chipid readers lists both virtual readers and the cards in them', async () => {
+    const r = await chipid(['readers', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const list = JSON.parse(r.stdout) as { name: string; cardPresent: boolean; atr?: string }[];
+    const mine = list.find((x) => x.name === OWN);
+    expect(mine?.cardPresent).toBe(true);
+    expect(mine?.atr).toMatch(/^3B/);
+    if (emulator) {
+      expect(list.find((x) => x.name === emulator?.reader)).toMatchObject({
+        cardPresent: true,
+        atr: '3B951381018073FF01000B', // the emulator's ATR (its README)
+      });
+    }
+    const text = await chipid(['readers']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(OWN);
+  });
+
+  it('raw APDUs reach the project virtual chip (T=1): SELECT the eMRTD application, GET CHALLENGE', async () => {
+    const t: PcscTransport = await openPcscTransport(OWN);
+    try {
+      expect(t.reader).toBe(OWN);
+      expect(hex(await t.transceive(SELECT_EMRTD))).toBe('9000');
+      const ch = await t.transceive(GET_CHALLENGE);
+      expect(sw(ch)).toBe(0x9000);
+      expect(ch.length).toBe(10);
+    } finally {
+      await t.close();
+    }
+    expect(own?.stats.apdus).toBeGreaterThanOrEqual(2);
+  });
+
+  it.runIf(runEmulator)(
+    'raw APDUs reach the independent emulator: SELECT, GET CHALLENGE, EF.COM byte for byte',
+    async () => {
+      const t = await openPcscTransport(VPCD_READERS[35964]);
+      try {
+        expect(hex(t.atr)).toBe('3B951381018073FF01000B');
+        expect(t.extendedLength).toBe(false); // its ATR does not announce extended length
+        expect(hex(await t.transceive(SELECT_EMRTD))).toBe('9000');
+        const a = await t.transceive(GET_CHALLENGE);
+        const b = await t.transceive(GET_CHALLENGE);
+        expect(sw(a)).toBe(0x9000);
+        expect(a.length).toBe(10);
+        expect(hex(a)).not.toBe(hex(b));
+        // The emulator has no access control before BAC (its README): plain READ BINARY of EF.COM (SFI 1E).
+        const com = await t.transceive(Uint8Array.from([0x00, 0xb0, 0x9e, 0x00, 0x00]));
+        // Le 00 (256) beyond its 25 bytes: the data, then 6282 "end of file reached before Le bytes" (ISO/IEC 7816-4 §5.6).
+        expect(sw(com)).toBe(0x6282);
+        const want = readFileSync(join(dataset?.dir ?? '', 'COM'));
+        expect(hex(com.subarray(0, -2))).toBe(hex(want));
+      } finally {
+        await t.close();
+      }
+    },
+  );
+
+  it('no pcscd: chipid readers exits 2 and says what to start and install', async () => {
+    // pcsc-lite's client finds pcscd through PCSCLITE_CSOCK_NAME: a socket nobody serves = no pcscd.
+    const r = await chipid(['readers'], { PCSCLITE_CSOCK_NAME: '/nonexistent/pcscd.comm' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/pcscd is not running/);
+    expect(r.stderr).toMatch(/apt-get install pcscd/);
+  });
+
+  it('a reader that does not exist is a clear error (exit 2 in the CLI)', async () => {
+    await expect(openPcscTransport('No Such Reader')).rejects.toMatchObject({
+      code: 'ERR_CONFIG',
+      message: expect.stringMatching(/no reader named 'No Such Reader'.*Virtual PCD 00 00/),
+    });
+  });
+});
