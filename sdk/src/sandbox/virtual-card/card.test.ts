@@ -70,7 +70,7 @@ function apdu(
 /** The terminal side of BAC and secure messaging, for tests. */
 class Terminal {
   keys: SMKeys | undefined;
-  ssc = new Uint8Array(8);
+  ssc: Uint8Array = new Uint8Array(8);
   constructor(readonly card: VirtualCard) {}
 
   raw(bytes: Uint8Array) {
@@ -137,7 +137,7 @@ class Terminal {
     if (!equalMac(smMac(keys, this.ssc, covered), macDo.value)) throw new Error('response MAC wrong');
     const status = objs.find((o) => o.tag === 0x99)!.value;
     const crypt = objs.find((o) => o.tag === 0x87 || o.tag === 0x85);
-    let plain = new Uint8Array(0);
+    let plain: Uint8Array = new Uint8Array(0);
     if (crypt) {
       const c = crypt.tag === 0x87 ? crypt.value.subarray(1) : crypt.value;
       plain = unpad(smDecrypt(keys, this.ssc, c));
