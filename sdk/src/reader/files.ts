@@ -210,10 +210,11 @@ export async function readEF(
       continue;
     }
     if (r.sw >> 8 === 0x6c) {
+      // xx: the length the chip can give (of the plaintext, as most chips mean it; if it meant the
+      // protected answer, the next 6Cxx shrinks the chunk again).
       const exact = r.sw & 0xff || 256;
-      const fit = o.cipher ? maxPlaintextFor(exact + 2, SM_BLOCK_LENGTH[o.cipher]) : exact;
       chunk.extended = false;
-      chunk.size = Math.max(1, Math.min(chunk.size - 1, fit));
+      chunk.size = Math.max(1, Math.min(chunk.size - 1, exact));
       continue;
     }
     if (r.sw === 0x6b00 && offset > 0) {

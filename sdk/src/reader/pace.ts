@@ -236,6 +236,8 @@ export async function performPACE(
       `pace: the password is blocked or suspended (${swHex(set.sw)})`,
       { sw: set.sw },
     );
+  // Refusing the protocol or this password type (several CCCDs answer 6982 to the MRZ) is not a failed
+  // attempt: no key was tried, so BAC may follow with the MRZ.
   if (set.sw !== SW.OK && set.sw >> 4 !== 0x63c)
     throw new ReaderError('ERR_PROTOCOL_UNSUPPORTED', `pace: MSE:Set AT answered ${swHex(set.sw)}`, {
       sw: set.sw,

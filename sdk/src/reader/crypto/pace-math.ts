@@ -234,8 +234,11 @@ export function ecDomainByParams(p: bigint, a: bigint, b: bigint, n: bigint): EC
  */
 export function privateKey(domain: PACEDomain, random: (n: number) => Uint8Array): bigint {
   const order = domain.kind === 'ec' ? domain.n : domain.q;
+  const bits = order.toString(2).length;
+  const mask = (1n << BigInt(bits)) - 1n;
   for (let i = 0; i < 64; i++) {
-    const k = bytesToBigInt(random(domain.orderLength));
+    // Bits above the order's length are dropped (P-521's order has 521 bits in 66 bytes).
+    const k = bytesToBigInt(random(domain.orderLength)) & mask;
     if (k > 0n && k < order) return k;
   }
   throw new ReaderError('ERR_PROTOCOL_UNSUPPORTED', 'pace: the random source gives no usable private key');
