@@ -31,6 +31,15 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     ],
     load: async () => (await import('./submit.ts')).run,
   },
+  read: {
+    usage: [
+      [
+        'read (--can|--mrz|--cccd …) (--virtual <p>|--reader) --out <f>',
+        'read a chip (PACE/BAC, CA, AA) to a dump',
+      ],
+    ],
+    load: async () => (await import('./read.ts')).run,
+  },
   readers: {
     usage: [['readers [--json]', 'the PC/SC readers and whether each holds a card']],
     load: async () => (await import('./readers.ts')).run,
