@@ -61,7 +61,9 @@ export async function performBAC(
   data.set(eIFD);
   data.set(mIFD, 32);
   const r = await ch.send({ cla: 0x00, ins: 0x82, p1: 0, p2: 0, data, ne: 40 });
-  if (isAccessDenied(r.sw))
+  // 6988 "incorrect SM data objects": chips that check M_IFD first (vsmartcard's ePass emulator, read
+  // through pcscd in test/pcsc) answer a wrong MRZ key with it — a refused key, like 6300/6982.
+  if (isAccessDenied(r.sw) || r.sw === SW.SM_DATA_INCORRECT)
     throw new ReaderError('ERR_ACCESS_DENIED', `bac: the chip refused the MRZ key (${swHex(r.sw)})`, {
       sw: r.sw,
     });
