@@ -9,12 +9,14 @@
  * where that is a failure.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPcscTransport, type PcscTransport } from '../../sdk/src/cli/pcsc.ts';
-import { virtualCardFor } from '../../sdk/src/sandbox/virtual-card/index.ts';
+import { sandboxCSCA } from '../../sdk/src/sandbox/pki.ts';
+import { type VirtualCard, virtualCardFor } from '../../sdk/src/sandbox/virtual-card/index.ts';
 import {
   type Emulator,
   type EmulatorDataset,
@@ -66,11 +68,17 @@ describe.runIf(runStack)('PC/SC through pcscd + vpcd', () => {
   let own: VpcdConnection | undefined;
   let emulator: Emulator | undefined;
   let dataset: EmulatorDataset | undefined;
+  let chip: VirtualCard;
+  let can: string;
   const OWN = VPCD_READERS[35963];
+  const tmp = mkdtempSync(join(tmpdir(), 'chipid-pcsc-'));
+  const CHALLENGE = '0102030405060708';
 
   beforeAll(async () => {
     stack = await startPcscStack();
-    const chip = await virtualCardFor('valid', 18);
+    chip = await virtualCardFor('valid', 18);
+    can = chip.sandboxCard?.citizen.idNumber.slice(-6) ?? '';
+    writeFileSync(join(tmp, 'sandbox-csca.pem'), (await sandboxCSCA()).pem);
     own = await connectVpcd(chip, 35963, stack.vpcdHost);
     await waitForCard(OWN);
     if (runEmulator) {
@@ -142,6 +150,120 @@ describe.runIf(runStack)('PC/SC through pcscd + vpcd', () => {
       }
     },
   );
+
+  it('chipid read --reader "Virtual PCD 00 00" --can reads the CCCD-profile virtual chip (PACE-CAN, CA, AA) and chipid verify says valid', async () => {
+    const out = join(tmp, 'own.json');
+    const r = await chipid(['read', '--reader', OWN, '--can', can, '--challenge', CHALLENGE, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const dump = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
+    for (const k of ['com', 'sod', 'dg1', 'dg2', 'dg13', 'dg14', 'dg15'] as const) {
+      expect(dump[k], k).toBe(chip.sandboxCard?.dump[k]);
+    }
+    expect(chip.stats.chipAuthentications).toBeGreaterThanOrEqual(1);
+    expect(chip.stats.activeAuthentications).toBeGreaterThanOrEqual(1);
+    const v = await chipid(['verify', out, '--csca', join(tmp, 'sandbox-csca.pem')]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const report = JSON.parse(v.stdout) as { valid: boolean; checks: { name: string; ok: boolean }[] };
+    expect(report.valid).toBe(true);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.find((c) => c.name === 'aa.signature')?.ok).toBe(true);
+  });
+
+  it('a wrong CAN through pcscd exits 1 with ERR_ACCESS_DENIED', async () => {
+    const before = chip.stats.failedAccessAttempts;
+    const wrong = can === '000000' ? '111111' : '000000';
+    const r = await chipid(['read', '--reader', OWN, '--can', wrong, '--out', join(tmp, 'wrong.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERR_ACCESS_DENIED');
+    expect(chip.stats.failedAccessAttempts).toBe(before + 1);
+  });
+
+  it.runIf(runEmulator)(
+    'the independent emulator read with --mrz (BAC, 3DES): files byte for byte, AA valid',
+    async () => {
+      const d = dataset as EmulatorDataset;
+      const out = join(tmp, 'emu.json');
+      const mrz = `${d.documentNumber},${d.dateOfBirth},${d.dateOfExpiry}`;
+      const r = await chipid([
+        'read',
+        '--reader',
+        VPCD_READERS[35964],
+        '--mrz',
+        mrz,
+        '--challenge',
+        CHALLENGE,
+        '--out',
+        out,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const dump = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string> & { aa?: unknown };
+      const files = {
+        com: 'COM',
+        sod: 'SOD',
+        dg1: 'DG1',
+        dg2: 'DG2',
+        dg13: 'DG13',
+        dg14: 'DG14',
+        dg15: 'DG15',
+      };
+      for (const [k, f] of Object.entries(files)) {
+        expect(dump[k], k).toBe(readFileSync(join(d.dir, f)).toString('base64'));
+      }
+      expect(dump.aa).toBeTruthy();
+      const v = await chipid(['verify', out, '--csca', join(d.dir, 'keys', 'csca.pem')]);
+      const report = JSON.parse(v.stdout) as {
+        valid: boolean;
+        checks: { name: string; ok: boolean; code?: string }[];
+      };
+      // make_dataset.py's throw-away CSCA has no keyUsage extension, which Doc 9303 Part 12 §7.1.1 requires
+      // (keyCertSign) and chipid enforces: that profile check — and only it — fails. The SOD signature,
+      // the DS chain's signatures, every DG hash and the Active Authentication signature all pass.
+      const failed = report.checks.filter((c) => !c.ok);
+      expect(failed.map((c) => [c.name, c.code])).toEqual([['ds.profile', 'ds_invalid']]);
+      expect(JSON.stringify(failed)).toMatch(/csca: not a CA certificate with key usage keyCertSign/);
+      expect(v.code).toBe(1);
+      const ok = (name: string) => report.checks.find((c) => c.name === name)?.ok;
+      expect(ok('aa.signature')).toBe(true);
+      expect(ok('sod.signature')).toBe(true);
+      expect(ok('ds.chain')).toBe(true);
+      for (const dg of ['dg1', 'dg2', 'dg13', 'dg14', 'dg15']) expect(ok(`${dg}.hash`), dg).toBe(true);
+    },
+  );
+
+  it.runIf(runEmulator)('a wrong MRZ key on the emulator exits 1 with ERR_ACCESS_DENIED', async () => {
+    const d = dataset as EmulatorDataset;
+    const wrongKey = `${d.documentNumber},${d.dateOfBirth},991231`;
+    const r = await chipid([
+      'read',
+      '--reader',
+      VPCD_READERS[35964],
+      '--mrz',
+      wrongKey,
+      '--out',
+      join(tmp, 'x.json'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERR_ACCESS_DENIED');
+  });
+
+  it('no such reader / no pcscd: chipid read exits 2 with a message', async () => {
+    const a = await chipid([
+      'read',
+      '--reader',
+      'No Such Reader',
+      '--can',
+      '123456',
+      '--out',
+      join(tmp, 'n.json'),
+    ]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/no reader named 'No Such Reader'/);
+    const b = await chipid(['read', '--reader', '--can', '123456', '--out', join(tmp, 'n.json')], {
+      PCSCLITE_CSOCK_NAME: '/nonexistent/pcscd.comm',
+    });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/pcscd is not running/);
+  });
 
   it('no pcscd: chipid readers exits 2 and says what to start and install', async () => {
     // pcsc-lite's client finds pcscd through PCSCLITE_CSOCK_NAME: a socket nobody serves = no pcscd.
