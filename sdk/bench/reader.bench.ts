@@ -19,6 +19,7 @@ import { SecureChannel } from '../src/reader/sm.ts';
 import { type ChipTransport, PlainChannel } from '../src/reader/transport.ts';
 import { makeCard } from '../src/sandbox/factory.ts';
 import { virtualCard } from '../src/sandbox/virtual-card/index.ts';
+import { type PathFigures, pcscBench } from './reader-pcsc.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const CHALLENGE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
@@ -151,6 +152,7 @@ const naiveCounters = await naive();
 const cpuNode = await replayCpu(false, false);
 const cpuNodeExt = await replayCpu(true, false);
 const cpuPure = await replayCpu(false, true);
+const pcsc = await pcscBench(card, can, CHALLENGE, Number(process.env.BENCH_PCSC_ROUNDS ?? 5));
 
 const row = (label: string, c: { apdus: number; bytesSent: number; bytesReceived: number }) =>
   `${label.padEnd(44)} ${String(c.apdus).padStart(6)} ${String(c.bytesSent).padStart(9)} ${String(c.bytesReceived).padStart(10)}`;
@@ -168,9 +170,22 @@ console.log(`  without Web Crypto (Hermes-like) ${cpuPure.toFixed(1)} ms`);
 console.log(
   `targets: ≤ 110 APDUs short (${short.apdus <= 110 ? 'met' : 'MISSED'}), ≤ 25 extended (${extended.apdus <= 25 ? 'met' : 'MISSED'}), ≤ 50 ms CPU in Node (${cpuNode <= 50 ? 'met' : 'MISSED'})`,
 );
+const wall = (label: string, f: PathFigures) =>
+  `  ${label.padEnd(42)} ${f.apdus.toFixed(0).padStart(5)} APDUs ${f.msPerRead.toFixed(1).padStart(8)} ms/read ${f.msPerApdu.toFixed(2).padStart(7)} ms/APDU`;
+if ('skipped' in pcsc) console.log(`PC/SC (pcscd + vpcd): not measured — ${pcsc.skipped}`);
+else {
+  console.log(
+    `wall time per full read (${pcsc.rounds} reads each; PC/SC: pcscd + vpcd via ${pcsc.vpcdHost}):`,
+  );
+  console.log(wall('in-process virtual card, short APDUs', pcsc.inProcess.short));
+  console.log(wall('in-process virtual card, extended length', pcsc.inProcess.extended));
+  console.log(wall('PC/SC through pcscd, short APDUs', pcsc.pcsc.short));
+  console.log(wall('PC/SC through pcscd, extended length', pcsc.pcsc.extended));
+}
 console.log(
   JSON.stringify({
     bench: 'reader',
+    pcsc,
     files: sizes,
     short,
     extended,
