@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     usage: [
       ['submit <dump.json> [--challenge] [--scope a,b]', 'send a dump to the chipid service'],
       ['submit --profile <name> --seed <n> --challenge', 'the same for a sandbox card, its chip answering'],
+      [
+        'submit --read (--can|--mrz|--cccd …) (--virtual <p>|--reader)',
+        'read the chip answering a challenge, submit',
+      ],
     ],
     load: async () => (await import('./submit.ts')).run,
   },
