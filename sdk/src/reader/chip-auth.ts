@@ -134,7 +134,7 @@ export function chipAuthOffer(infos: readonly SecurityInfo[]): ChipAuthOffer | u
     const info = keys.find(
       (k) => keyId === undefined || (k.kind === 'chipAuthenticationPublicKey' && k.keyId === keyId),
     );
-    if (!info || info.kind !== 'chipAuthenticationPublicKey') continue;
+    if (info?.kind !== 'chipAuthenticationPublicKey') continue;
     const key = parseChipAuthKey(info.spki);
     if (agreement && key.agreement !== agreement) continue;
     return { oid: p?.oid, cipher, keyId: keyId ?? info.keyId, ...key };

@@ -13,7 +13,13 @@ import { isChipIdError } from '../errors.ts';
 import { type ChipDumpJSON, parseDump } from '../icao/dump.ts';
 import { makeCard, type SandboxCard } from '../sandbox/factory.ts';
 import { sandboxCSCA } from '../sandbox/pki.ts';
-import { type VirtualCardOptions, virtualCard } from '../sandbox/virtual-card/index.ts';
+import {
+  resolveSetup,
+  sandboxCardImage,
+  VirtualCard,
+  type VirtualCardOptions,
+  virtualCard,
+} from '../sandbox/virtual-card/index.ts';
 import { ReaderError } from './errors.ts';
 import { type ChipRead, type ReadChipOptions, readChip } from './read-chip.ts';
 import type { ApduLogEntry } from './transport.ts';
@@ -288,6 +294,36 @@ describe('faults', () => {
       readChip(chip, { key: { cccd: { idNumber: '1234', dateOfBirth: '900101', dateOfExpiry: '300101' } } }),
     ).rejects.toMatchObject({ code: 'ERR_ACCESS_DENIED' });
     expect(chip.stats.apdus).toBe(0);
+  });
+});
+
+describe('large and missing files', () => {
+  it("a DG2 over 32 KB: offsets above 32 767 read with B1 and DO'54, short and extended, byte-identical", async () => {
+    const big = await makeCard({ profile: 'valid', seed: 'reader-big', faceSize: 40_000 });
+    expect(Buffer.from(big.dump.dg2!, 'base64').length).toBeGreaterThan(32_767);
+    const bigCan = big.citizen.idNumber.slice(-6);
+    for (const extendedLength of [false, true]) {
+      const log: ApduLogEntry[] = [];
+      const r = await readChip(virtualCard(big, { seed: 1, extendedLength }), { key: { can: bigCan }, log });
+      expect(r.dump.dg2).toBe(big.dump.dg2);
+      expect(r.dump.sod).toBe(big.dump.sod);
+      if (!extendedLength) expect(log.some((e) => e.header.startsWith('0CB1'))).toBe(true);
+    }
+  }, 120_000);
+
+  it('a file the SOD lists but the chip lacks (6A82): ERR_FILE_NOT_FOUND', async () => {
+    const image = sandboxCardImage(card);
+    const { dg13: _gone, ...files } = image.files;
+    const chip = new VirtualCard({ ...image, files }, resolveSetup({}), () => new Uint8Array(32).fill(3));
+    const e = await readChip(chip, { key: { can } }).catch((x: unknown) => x);
+    expect((e as ReaderError).code).toBe('ERR_FILE_NOT_FOUND');
+    expect((e as ReaderError).message).toMatch(/dg13/);
+  });
+
+  it('options.files reads only what is asked', async () => {
+    const r = await readChip(virtualCard(card, { seed: 1 }), { key: { can }, files: ['sod', 'dg1'] });
+    expect(Object.keys(r.dump).sort()).toEqual(['dg1', 'format', 'sod']);
+    expect(r.chipAuthentication).toBe('skipped');
   });
 });
 

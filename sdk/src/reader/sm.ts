@@ -130,8 +130,7 @@ export class SecureChannel implements Channel {
       return this.breakSession('malformed protected response', r.sw, cause);
     }
     const last = objects[objects.length - 1];
-    if (!last || last.tag !== 0x8e || last.value.length !== 8)
-      return this.breakSession('response without MAC', r.sw);
+    if (last?.tag !== 0x8e || last.value.length !== 8) return this.breakSession('response without MAC', r.sw);
     const covered = concatAll(objects.slice(0, -1).map((o) => o.raw));
     if (!equalMac(smMac(this.keys, this.ssc, covered), last.value))
       return this.breakSession('response MAC mismatch', r.sw);
