@@ -196,6 +196,28 @@ describe('faults', () => {
     expect(chip.stats.apdus - before).toBeLessThan(30);
   }, 60_000);
 
+  it('the link dropped at many points (card access, PACE, files, Chip and Active Authentication): each continuation byte-identical', async () => {
+    for (const drop of [0, 1, 3, 5, 7, 9, 12, 15, 16, 17, 22, 28, 33, 36, 38]) {
+      const chip = virtualCard(card, { seed: `drop-${drop}`, faults: { dropAfterApdus: drop } });
+      let resume: ReaderError['partial'];
+      let r: ChipRead | undefined;
+      for (let attempt = 0; attempt < 3 && !r; attempt++) {
+        try {
+          r = await readChip(chip, { key: { can }, challenge: CHALLENGE, ...(resume ? { resume } : {}) });
+        } catch (e) {
+          expect((e as ReaderError).code, `drop ${drop}`).toBe('ERR_TRANSPORT');
+          resume = (e as ReaderError).partial;
+          chip.powerOn();
+        }
+      }
+      expect(r, `drop ${drop}`).toBeDefined();
+      expectSameFiles(r!.dump);
+      expect(r!.chipAuthentication, `drop ${drop}`).toBe('passed');
+      expect(r!.activeAuthentication, `drop ${drop}`).toBe('answered');
+      await expectValid(r!.dump);
+    }
+  }, 180_000);
+
   it('a forged response MAC: ERR_SECURE_MESSAGING, and the forged answer is not in the partial read', async () => {
     const chip = virtualCard(card, { seed: 3, faults: { badResponseMacAt: 12 } });
     const e = await readChip(chip, { key: { can } }).catch((x: unknown) => x);
