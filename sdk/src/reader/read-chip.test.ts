@@ -333,6 +333,37 @@ describe('large and missing files', () => {
     }
   }, 120_000);
 
+  it('Chip Authentication with 3DES (MSE:Set KAT) and AES-192/256 (MSE:Set AT + GENERAL AUTHENTICATE): the files read under the new keys', async () => {
+    const image = sandboxCardImage(card);
+    const aes128 = Buffer.from('04007F00070202030202', 'hex');
+    for (const [arc, cipher] of [
+      [1, '3DES'],
+      [3, 'AES-192'],
+      [4, 'AES-256'],
+    ] as const) {
+      // DG14 announcing the same key with another cipher (same length: only the OID's last arc changes).
+      const dg14 = Buffer.from(image.files.dg14!);
+      const at = dg14.indexOf(aes128);
+      expect(at).toBeGreaterThan(0);
+      dg14[at + aes128.length - 1] = arc;
+      const protocol = `0.4.0.127.0.7.2.2.3.2.${arc}`;
+      const chip = new VirtualCard(
+        {
+          ...image,
+          files: { ...image.files, dg14 },
+          chipAuthentication: { ...image.chipAuthentication!, protocol },
+        },
+        resolveSetup({}),
+        () => new Uint8Array(32).fill(5),
+      );
+      const r = await readChip(chip, { key: { can }, challenge: CHALLENGE });
+      expect(r.chipAuthentication, cipher).toBe('passed');
+      expect(chip.stats.chipAuthentications, cipher).toBe(1);
+      expect(chip.session?.cipher, cipher).toBe(cipher);
+      expect(r.dump.dg2).toBe(card.dump.dg2); // read after the switch, under the new keys
+    }
+  }, 60_000);
+
   it('a file the SOD lists but the chip lacks (6A82): ERR_FILE_NOT_FOUND', async () => {
     const image = sandboxCardImage(card);
     const { dg13: _gone, ...files } = image.files;

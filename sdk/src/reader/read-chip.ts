@@ -358,9 +358,7 @@ export async function readChip(transport: ChipTransport, options: ReadChipOption
         } else chipAuthentication = 'not-supported';
       }
     }
-    if (!files.has('dg14') && chipAuthentication === 'skipped' && listed.has(14) && !want('dg14'))
-      chipAuthentication = 'skipped';
-    else if (!files.has('dg14') && !listed.has(14)) chipAuthentication = 'not-supported';
+    if (!files.has('dg14') && !listed.has(14)) chipAuthentication = 'not-supported';
 
     // ── Active Authentication ──
     let activeAuthentication: ChipRead['activeAuthentication'] = 'skipped';
