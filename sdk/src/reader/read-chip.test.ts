@@ -373,6 +373,39 @@ describe('large and missing files', () => {
     expect((e as ReaderError).message).toMatch(/dg13/);
   });
 
+  it('EF.CardAccess without short EF ids: SELECT MF (6D00 on a CCCD), then SELECT 011C with P1=02', async () => {
+    const chip = virtualCard(card, { seed: 1 });
+    const transport = {
+      // A chip that refuses the short-EF-id read of EF.CardAccess.
+      transceive: (c: Uint8Array) =>
+        c[0] === 0x00 && c[1] === 0xb0 && c[2] === 0x9c
+          ? Promise.resolve(Uint8Array.of(0x6a, 0x86))
+          : chip.transceive(c),
+    };
+    const log: ApduLogEntry[] = [];
+    const r = await readChip(transport, { key: { can }, log });
+    expect(log.slice(0, 4).map((e) => `${e.header} ${e.sw}`)).toEqual([
+      '00B09C00 6A86',
+      '00A4000C 6D00',
+      '00A4020C 9000',
+      '00B00000 9000',
+    ]);
+    expect(r.accessControl).toBe('pace');
+    expectSameFiles(r.dump);
+  });
+
+  it('a file the SOD does not list and the chip lacks (6A82) is left out', async () => {
+    const noAA = await makeCard({ profile: 'no-aa', seed: 'reader-no-aa' });
+    expect(noAA.dump.dg15).toBeUndefined();
+    const r = await readChip(virtualCard(noAA, { seed: 1 }), {
+      key: { can: noAA.citizen.idNumber.slice(-6) },
+      files: ['sod', 'dg1', 'dg15'],
+      challenge: CHALLENGE,
+    });
+    expect(Object.keys(r.dump).sort()).toEqual(['dg1', 'format', 'sod']);
+    expect(r.activeAuthentication).toBe('not-supported');
+  }, 60_000);
+
   it('options.files reads only what is asked', async () => {
     const r = await readChip(virtualCard(card, { seed: 1 }), { key: { can }, files: ['sod', 'dg1'] });
     expect(Object.keys(r.dump).sort()).toEqual(['dg1', 'format', 'sod']);
