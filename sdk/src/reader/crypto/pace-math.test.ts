@@ -10,6 +10,7 @@ import {
   type DHDomain,
   decodePoint,
   dhGenericMap,
+  dhIntegratedMap,
   dhPower,
   type ECDomain,
   ecGenericMap,
@@ -155,5 +156,20 @@ describe('Appendix H.1 — ECDH Integrated Mapping, brainpoolP256r1, AES-128', (
       ecIntegratedMap(dom, '3DES', s, t).assertValidity();
     }
     expect(() => ecIntegratedMap(paceDomain(10) as ECDomain, 'AES-128', s, t)).toThrow(/not defined/);
+  });
+});
+
+describe("Appendix H.2 — DH Integrated Mapping, RFC 5114 1024-bit MODP, AES-128 (values as in public readers' tests)", () => {
+  it('g~ = R_p(s, t)^((p−1)/q) mod p', () => {
+    const d = paceDomain(0) as DHDomain;
+    const g2 = dhIntegratedMap(
+      d,
+      'AES-128',
+      h('FA5B7E3E49753A0DB9178B7B9BD898C8'),
+      h('B3A6DB3C870C3E99245E0D1C06B747DE'),
+    );
+    expect(hex(encodeDHPublic(d, g2))).toBe(
+      '1D7D767F11E333BCD6DBAEF40E799E7A926B96973550656FF3C830726D118D61C276CDCC61D475CF03A98E0C0E79CAEBA5BE25578BD4551D0B10903236F0B0F976852FA78EEA14EA0ACA87D1E91F688FE0DFF897BBE35A472621D343564B262F34223AE8FC59B664BFEDFA2BFE7516CA5510A6BBB633D517EC25D4E0BBAA16C2',
+    );
   });
 });
