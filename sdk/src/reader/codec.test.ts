@@ -94,3 +94,27 @@ describe('garbage from a chip never crashes a parser', () => {
     );
   });
 });
+
+describe('PlainChannel', () => {
+  it('61xx: GET RESPONSE until the answer is complete (ISO/IEC 7816-4 §5.3.4)', async () => {
+    const { ScriptedCard } = await import('./test/scripted-card.ts');
+    const card = new ScriptedCard([
+      { command: '0C880000 0D 01020304050607080910111213 00'.replace(/ /g, ''), response: 'AABB6104' },
+      { command: '00C0000004', response: 'CCDDEEFF6102' },
+      { command: '00C0000002', response: '11229000' },
+    ]);
+    const ch = new PlainChannel(card);
+    const r = await ch.send({
+      cla: 0x0c,
+      ins: 0x88,
+      p1: 0,
+      p2: 0,
+      data: fromHex('01020304050607080910111213'),
+      ne: 256,
+    });
+    expect(hex(r.data)).toBe('AABBCCDDEEFF1122');
+    expect(r.sw).toBe(0x9000);
+    expect(card.mismatches).toEqual([]);
+    expect(ch.counters.apdus).toBe(3);
+  });
+});
