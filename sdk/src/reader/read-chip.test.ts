@@ -307,6 +307,14 @@ describe('faults', () => {
     expect((e as ReaderError).partial?.files.sod).toBe(card.dump.sod);
   });
 
+  it('an abort while the transport hangs: ERR_TRANSPORT at once', async () => {
+    const ac = new AbortController();
+    const hung = { transceive: () => new Promise<Uint8Array>(() => {}) };
+    const p = readChip(hung, { key: { can }, signal: ac.signal });
+    setTimeout(() => ac.abort(), 10);
+    await expect(p).rejects.toMatchObject({ code: 'ERR_TRANSPORT' });
+  });
+
   it('bad keys are refused before any APDU', async () => {
     const chip = virtualCard(card, { seed: 7 });
     await expect(readChip(chip, { key: { can: '12345' } })).rejects.toMatchObject({

@@ -104,7 +104,7 @@ export class PlainChannel implements Channel {
     this.counters.bytesSent += raw.length;
     let out: Uint8Array;
     try {
-      out = await this.transport.transceive(raw);
+      out = await this.withAbort(this.transport.transceive(raw));
     } catch (cause) {
       this.record(raw, 'error', 0, t0);
       throw new ReaderError('ERR_TRANSPORT', 'reader: the transport failed (tag lost or timeout)', { cause });
@@ -113,6 +113,26 @@ export class PlainChannel implements Channel {
     const r = decodeResponse(out);
     this.record(raw, hex2(r.sw >> 8) + hex2(r.sw & 0xff), r.data.length, t0);
     return r;
+  }
+
+  /** The transport's answer, or a rejection as soon as the signal aborts (a hung NFC call does not hold the read). */
+  private withAbort<T>(p: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    if (!signal) return p;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
   }
 
   private record(raw: Uint8Array, sw: string, responseLength: number, t0: number): void {
