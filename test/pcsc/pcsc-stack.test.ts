@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPcscTransport, type PcscTransport } from '../../sdk/src/cli/pcsc.ts';
+import { readChip } from '../../sdk/src/reader/read-chip.ts';
 import { sandboxCSCA } from '../../sdk/src/sandbox/pki.ts';
-import { type VirtualCard, virtualCardFor } from '../../sdk/src/sandbox/virtual-card/index.ts';
+import { type VirtualCard, virtualCard, virtualCardFor } from '../../sdk/src/sandbox/virtual-card/index.ts';
 import {
   type Emulator,
   type EmulatorDataset,
@@ -278,5 +279,40 @@ describe.runIf(runStack)('PC/SC through pcscd + vpcd', () => {
       code: 'ERR_CONFIG',
       message: expect.stringMatching(/no reader named 'No Such Reader'.*Virtual PCD 00 00/),
     });
+  });
+  it('extended APDUs through pcscd when the card announces them: the CCCD read in ≤ 25 APDUs, byte-identical', async () => {
+    // Re-insert the card as one that takes extended length: its ATR's card capabilities say so
+    // (pseudo-ATR 3B 85 80 01 | 80 73 00 00 40 | TCK, ISO/IEC 7816-4 §12.1.1.9 b7).
+    await own?.close();
+    own = undefined;
+    await waitForCard(OWN, false);
+    const card = chip.sandboxCard;
+    if (!card) throw new Error('no sandbox card');
+    const ext = virtualCard(card, { seed: 19, extendedLength: true });
+    const atr = Uint8Array.from([0x3b, 0x85, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0x40, 0xb7]);
+    own = await connectVpcd(
+      {
+        atr,
+        transceive: (c) => ext.transceive(c),
+        powerOn: () => ext.powerOn(),
+        powerOff: () => ext.powerOff(),
+        reset: () => ext.reset(),
+      },
+      35963,
+      stack.vpcdHost,
+    );
+    await waitForCard(OWN);
+    const t = await openPcscTransport(OWN);
+    try {
+      expect(t.extendedLength).toBe(true);
+      expect(t.maxResponseLength).toBeGreaterThan(258);
+      const r = await readChip(t, { key: { can }, challenge: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) });
+      expect(r.counters.apdus).toBeLessThanOrEqual(25);
+      for (const k of ['com', 'sod', 'dg1', 'dg2', 'dg13', 'dg14', 'dg15'] as const)
+        expect(r.dump[k], k).toBe(card.dump[k]);
+      expect(r.chipAuthentication).toBe('passed');
+    } finally {
+      await t.close();
+    }
   });
 });
