@@ -14,7 +14,7 @@
  * to 127.0.0.1, slower but the same bytes.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,7 @@ export async function startPcscStack(): Promise<PcscStack> {
     const out = openSync(log, 'a');
     // A pcscd killed earlier leaves its socket and pid file; a new one refuses to start beside them.
     await run('rm', ['-f', '/run/pcscd/pcscd.comm', '/run/pcscd/pcscd.pid']);
+    mkdirSync('/run/pcscd', { recursive: true }); // /run is emptied at boot; systemd-tmpfiles is not there to make it
     child = spawn(PCSCD, ['--foreground'], { stdio: ['ignore', out, out] });
     for (let i = 0; i < 100 && !(listening(35963) && listening(35964)); i++) {
       if (child.exitCode !== null) break;

@@ -14,7 +14,7 @@ describe('atrAnnouncesExtendedLength', () => {
     // the same with the third software-function byte's b7 set (what its --extended announces)
     expect(atrAnnouncesExtendedLength(fromHex('3B951381018073FF01404B'))).toBe(true);
     // a PC/SC Part 3 pseudo-ATR for a contactless card (3B 8n 80 01 + ATS historical bytes) with 73 00 00 40
-    expect(atrAnnouncesExtendedLength(fromHex('3B85800180730000407E'))).toBe(true);
+    expect(atrAnnouncesExtendedLength(fromHex('3B8580018073000040B7'))).toBe(true);
     // historical bytes that are not compact-TLV (category 'c' = 0x63: the project's virtual card)
     expect(atrAnnouncesExtendedLength(fromHex('3B888001636869706964564378'))).toBe(false);
   });
