@@ -21,18 +21,10 @@ beforeAll(async () => {
   can = card.citizen.idNumber.slice(-6);
 });
 
-/**
- * The reader's randomness, seeded. A 66-byte draw (P-521 keys) has its top 7 bits cleared: the reader's
- * `privateKey` (pace-math) takes a draw as is when below the order and rejects the rest, so unmasked
- * P-521 draws fail 127 times in 128 (reported to the reader core; the card draws its own keys masked).
- */
+/** The reader's randomness, seeded (nonces, ephemeral keys). */
 const terminalRandom = () => {
   const r = createRandom('terminal').fork('interop');
-  return (n: number) => {
-    const b = r.bytes(n);
-    if (n === 66) b[0] = b[0]! & 0x01;
-    return b;
-  };
+  return (n: number) => r.bytes(n);
 };
 
 /** PACE with the card's CAN (or MRZ), then DG1 read under the session. */
