@@ -9,7 +9,7 @@
  * where that is a failure.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,6 +93,8 @@ describe.runIf(runStack)('PC/SC through pcscd + vpcd', () => {
     await own?.close();
     await emulator?.stop();
     await stack?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+    if (dataset) rmSync(dataset.dir, { recursive: true, force: true }); // holds throw-away CSCA/AA keys
   });
 
   it('chipid readers lists both virtual readers and the cards in them', async () => {
