@@ -16,6 +16,7 @@ import { PROBLEM_TYPE_BASE, PROBLEMS, problemType } from '../functions/src/probl
 import { CLONE_CHECK_REASONS } from '../functions/src/verify/pipeline.ts';
 import { ERROR_CODES } from '../sdk/src/errors.ts';
 import { MASTER_LIST_CODES, type MasterListCode } from '../sdk/src/icao/master-list.ts';
+import { READER_HINTS } from '../sdk/src/reader/errors.ts';
 import { REASONS, type ReasonCode } from '../sdk/src/reasons.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,6 +86,8 @@ export const ADVICE: Record<string, string> = {
     'Bad sandbox factory input (e.g. unknown profile): see `chipid sandbox profiles` for the names.',
   ERR_CONFIG:
     'Client options are wrong (base URL, client id prefix, missing key, JWKS): fix your configuration; nothing was sent.',
+  // ── Chip reader (readChip, `chipid read`): the hint shown to the user ──
+  ...READER_HINTS,
   // ── Service problems (HTTP API) ──
   ERR_REQUEST_REPLAYED:
     'The request token (`jti`) was already used: sign a new request for each attempt; to retry safely resend the same body with the same Idempotency-Key instead.',

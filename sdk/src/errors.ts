@@ -57,6 +57,12 @@ export const ERROR_CODES = [
   'ERR_FORBIDDEN',
   'ERR_CONFLICT',
   'ERR_UNSUPPORTED_MEDIA_TYPE',
+  // Chip reader (Doc 9303 Part 11: access control, secure messaging, files)
+  'ERR_ACCESS_DENIED',
+  'ERR_TRANSPORT',
+  'ERR_SECURE_MESSAGING',
+  'ERR_PROTOCOL_UNSUPPORTED',
+  'ERR_FILE_NOT_FOUND',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -75,5 +75,16 @@ export {
 } from './icao/master-list.ts';
 export { type MRZ, parseMRZ } from './icao/mrz.ts';
 export { parseSOD, type SOD } from './icao/sod.ts';
+export {
+  type ApduLogEntry,
+  type ChipRead,
+  type ChipTransport,
+  type PartialRead,
+  type ReadChipOptions,
+  ReaderError,
+  type ReadKey,
+  type ReadProgress,
+  readChip,
+} from './reader/index.ts';
 export { REASON_CODES, REASONS, type ReasonCode, type VerificationResult } from './reasons.ts';
 export * from './request/index.ts';

@@ -69,6 +69,7 @@ interface Verification {
   expected?: { result: string; reasons: string[] };
   matchesExpected?: boolean;
   seed?: string;
+  read?: { accessControl: string; pace?: Record<string, string>; chipAuthentication: string; apdus: number };
 }
 
 const post = (worker: TestWorker, path: string, body: unknown, ip?: string) =>
@@ -151,6 +152,14 @@ describe('console API', () => {
     const v = await verify({ profile: 'valid', seed: 'api' });
     expect(v).toMatchObject({ result: 'verified', reasons: [], source: 'profile', challengeAnswered: true });
     expect(v.matchesExpected).toBe(true);
+    // Read as a phone reads it: the SDK reader over the card's APDU-level virtual card.
+    expect(v.read).toMatchObject({
+      accessControl: 'pace',
+      pace: { mapping: 'GM', curve: 'brainpoolP256r1', cipher: 'AES-128', password: 'can' },
+      chipAuthentication: 'passed',
+      activeAuthentication: 'answered',
+    });
+    expect(v.read?.apdus).toBeGreaterThan(10);
     expect(v.steps.length).toBeGreaterThan(10);
     expect(v.steps.filter((s) => s.status !== 'pass')).toEqual([]);
     expect(v.steps.map((s) => s.name)).toEqual(

@@ -93,8 +93,10 @@ describe('@chipid/sdk as published', () => {
     expect(packed.files).toBeGreaterThan(50);
     expect(manifest.dependencies).not.toHaveProperty('tsx');
     expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      '@noble/ciphers',
       '@noble/curves',
       '@noble/hashes',
+      'des.js',
       'jose',
       'zod',
     ]);
@@ -137,6 +139,46 @@ console.log(JSON.stringify(out));
       // Passive authentication failed: AA is not run on a DG15 nothing vouches for (issue 19).
       'tampered-dg1': { valid: false, activeAuth: 'skipped', failed: ['dg_hash_mismatch'], digest: 43 },
     });
+  });
+
+  it('@chipid/sdk/reader reads a virtual chip from plain Node, the dump verifies, and chipid read runs built', async () => {
+    writeFileSync(
+      join(dir, 'read.mjs'),
+      `import { createTrustStore, parseDump, verifyChip } from '@chipid/sdk';
+import { readChip, ReaderError } from '@chipid/sdk/reader';
+import { virtualCardFor, sandboxCSCA } from '@chipid/sdk/sandbox';
+const chip = await virtualCardFor('valid', 'pkg');
+const can = chip.sandboxCard.citizen.idNumber.slice(-6);
+const challenge = new Uint8Array(8).fill(7);
+const read = await readChip(chip, { key: { can }, challenge });
+const trust = createTrustStore({ cscas: [(await sandboxCSCA()).pem] });
+const report = await verifyChip(parseDump(read.dump), { trust, expectedChallenge: challenge });
+console.log(JSON.stringify({ valid: report.valid, accessControl: read.accessControl, ca: read.chipAuthentication, errorClass: typeof ReaderError }));
+`,
+    );
+    const r = await node(['read.mjs']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      valid: true,
+      accessControl: 'pace',
+      ca: 'passed',
+      errorClass: 'function',
+    });
+    const bin = join(pkgDir, manifest.bin.chipid!);
+    const cli = await node([
+      bin,
+      'read',
+      '--can',
+      '000000',
+      '--virtual',
+      'valid',
+      '--seed',
+      'pkg',
+      '--out',
+      '-',
+    ]);
+    expect([0, 1]).toContain(cli.code); // 1 when 000000 is not that card's CAN: the chip refused it
+    expect(cli.stderr).toMatch(/chipid read: (pace|ERR_ACCESS_DENIED)/);
   });
 
   it('its chipid CLI runs the built code (no TypeScript loader installed)', async () => {

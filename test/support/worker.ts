@@ -83,6 +83,11 @@ export interface WorkerOptions {
   prefix: string;
   /** Extra/overriding bindings. */
   bindings?: Record<string, string>;
+  /**
+   * Listen on this loopback port and make `http://127.0.0.1:<port>` the service URL (issuer, request
+   * audience), for clients that cannot be told another one (the CLI). Default: Miniflare's free port.
+   */
+  port?: number;
 }
 
 export interface TestWorker {
@@ -128,15 +133,17 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
       }
     });
   };
+  const serviceUrl = o.port ? `http://127.0.0.1:${o.port}` : SERVICE_URL;
   const mf = new Miniflare({
     modules: true,
     script,
+    ...(o.port ? { host: '127.0.0.1', port: o.port } : {}),
     ...workerCompatibility(),
     // The Worker's fetches (DynamoDB Local) go straight out, as deployed, not through Miniflare's
     // `CF-Connecting-IP` stripper (one more isolate on workerd's thread per store call).
     stripCfConnectingIp: false,
     bindings: {
-      SERVICE_URL,
+      SERVICE_URL: serviceUrl,
       TABLE_PREFIX: o.prefix,
       DYNAMODB_REGION: 'ap-southeast-1',
       DYNAMODB_ENDPOINT: o.endpoint,
@@ -160,10 +167,10 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
   });
   await mf.ready;
   const fetchPath = async (path: string, init?: RequestInit) =>
-    (await mf.dispatchFetch(`${SERVICE_URL}${path}`, init as never)) as unknown as Response;
+    (await mf.dispatchFetch(`${serviceUrl}${path}`, init as never)) as unknown as Response;
   return {
     mf,
-    serviceUrl: SERVICE_URL,
+    serviceUrl,
     signingKeys,
     sandboxSigningKeys,
     logs,

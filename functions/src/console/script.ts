@@ -300,17 +300,25 @@ export const CONSOLE_SCRIPT = `
     return checkSignature(jwt, header);
   }
 
+  function readText(r) {
+    var how = r.accessControl === 'pace' && r.pace
+      ? 'PACE ' + r.pace.mapping + ' ' + r.pace.curve + ' ' + r.pace.cipher + ' with the ' + r.pace.password.toUpperCase()
+      : r.accessControl.toUpperCase();
+    return 'Read through its APDU-level virtual card: ' + how + ', Chip Authentication ' + r.chipAuthentication +
+      ', ' + r.apdus + ' APDUs (' + r.bytesSent + ' bytes sent, ' + r.bytesReceived + ' received).';
+  }
+
   function renderResult(v) {
     show('result-panel', true);
     var r = $('result');
     r.dataset.result = v.result;
     r.textContent = (v.result === 'verified' ? '✓ ' : v.result === 'rejected' ? '✗ ' : '? ') + v.result;
     $('verification-id').textContent = v.id;
-    $('challenge-note').textContent = v.challengeAnswered
+    $('challenge-note').textContent = (v.challengeAnswered
       ? 'The chip answered a fresh one-time challenge from the service (sandbox virtual chip).'
       : v.source === 'upload'
         ? 'Uploaded dump: no chip was present to answer a fresh challenge.'
-        : 'No fresh challenge was answered.';
+        : 'No fresh challenge was answered.') + (v.read ? ' ' + readText(v.read) : '');
     var exp = $('expected-note');
     clear(exp);
     if (v.expected) {

@@ -12,7 +12,9 @@
  *
  * Active Authentication (Doc 9303 Part 11 §6.1): the console issues a one-time challenge bound to its
  * client exactly as `POST /v1/challenges` does, and the sandbox virtual chip answers it, so the
- * clone check runs the same path as for an RP.
+ * clone check runs the same path as for an RP. A profile's card is read as a phone would read it: the
+ * SDK reader (`readChip`) over the card's APDU-level virtual card (PACE with the CAN, secure messaging,
+ * Chip Authentication, every file, INTERNAL AUTHENTICATE over the challenge).
  */
 import {
   type ChipDumpJSON,
@@ -21,9 +23,16 @@ import {
   describeDump,
   parseDump,
   type ReasonCode,
+  readChip,
   type VerificationResult,
 } from '@chipid/sdk';
-import { type ExpectedOutcome, makeCard, type ProfileName, sandboxCSCA } from '@chipid/sdk/sandbox';
+import {
+  type ExpectedOutcome,
+  makeCard,
+  type ProfileName,
+  sandboxCSCA,
+  virtualCard,
+} from '@chipid/sdk/sandbox';
 import type { RpAuth } from '../app-env.ts';
 import type { Bindings } from '../env.ts';
 import { b64, hex, randomId, sha256 } from '../lib/crypto.ts';
@@ -200,6 +209,17 @@ export interface ConsoleStep {
   detail?: string;
 }
 
+/** What reading a profile's card did (no data: protocol names and counters). */
+export interface ConsoleRead {
+  accessControl: 'pace' | 'bac';
+  pace?: { mapping: string; curve: string; cipher: string; password: 'can' | 'mrz' };
+  chipAuthentication: string;
+  activeAuthentication?: string;
+  apdus: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
 /** The console's answer to one verification. */
 export interface ConsoleVerification {
   /** The verification id (`CONSOLE#VER#<id>` in the sandbox table, `txn` in the assertion). */
@@ -211,6 +231,8 @@ export interface ConsoleVerification {
   source: 'profile' | 'upload';
   /** Whether the chip answered a one-time challenge the service issued for this verification. */
   challengeAnswered: boolean;
+  /** How the profile's card was read through its virtual card (profile runs only). */
+  read?: ConsoleRead;
   dump: ChipDumpJSON;
   card: Record<string, unknown>;
   profile?: ProfileName;
@@ -374,6 +396,7 @@ export async function consoleVerify(
   let chip: ChipDumpJSON;
   let challengeId: string | undefined;
   let expected: ExpectedOutcome | undefined;
+  let read: ConsoleRead | undefined;
   if ('profile' in input) {
     // A challenge bound to the console client, stored exactly like `POST /v1/challenges` does.
     const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -387,9 +410,21 @@ export async function consoleVerify(
         used: false,
       }),
     ]);
-    // The virtual chip (sandbox factory) answers INTERNAL AUTHENTICATE with the card's own key.
-    const made = await makeCard({ profile: input.profile, seed: input.seed, challenge: bytes });
-    chip = made.dump;
+    // Read as a phone reads it: the card's APDU-level virtual chip, PACE with its CAN (the last 6
+    // digits of the id number), INTERNAL AUTHENTICATE over the challenge with the card's own key.
+    const made = await makeCard({ profile: input.profile, seed: input.seed });
+    const r = await readChip(virtualCard(made, { seed: input.seed }), {
+      key: { can: made.citizen.idNumber.slice(-6) },
+      challenge: bytes,
+    });
+    chip = r.dump;
+    read = {
+      accessControl: r.accessControl,
+      ...(r.pace ? { pace: r.pace } : {}),
+      chipAuthentication: r.chipAuthentication,
+      ...(r.activeAuthentication ? { activeAuthentication: r.activeAuthentication } : {}),
+      ...r.counters,
+    };
     expected = made.profile.expected;
   } else {
     chip = input.dump;
@@ -440,6 +475,7 @@ export async function consoleVerify(
     steps: consoleSteps(prepared.record.checks, reasons, source),
     source,
     challengeAnswered: prepared.challengeUsed && !reasons.includes('challenge_invalid'),
+    ...(read ? { read } : {}),
     dump: chip,
     card: describeDump(parseDump(chip), { images: true }),
   };

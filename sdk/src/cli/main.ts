@@ -46,8 +46,25 @@ const COMMANDS: Record<string, { usage: [string, string][]; load: () => Promise<
     usage: [
       ['submit <dump.json> [--challenge] [--scope a,b]', 'send a dump to the chipid service'],
       ['submit --profile <name> --seed <n> --challenge', 'the same for a sandbox card, its chip answering'],
+      [
+        'submit --read (--can|--mrz|--cccd …) (--virtual <p>|--reader)',
+        'read the chip answering a challenge, submit',
+      ],
     ],
     load: async () => (await import('./submit.ts')).run,
+  },
+  read: {
+    usage: [
+      [
+        'read (--can|--mrz|--cccd …) (--virtual <p>|--reader) --out <f>',
+        'read a chip (PACE/BAC, CA, AA) to a dump',
+      ],
+    ],
+    load: async () => (await import('./read.ts')).run,
+  },
+  readers: {
+    usage: [['readers [--json]', 'the PC/SC readers and whether each holds a card']],
+    load: async () => (await import('./readers.ts')).run,
   },
 };
 

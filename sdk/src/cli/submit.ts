@@ -1,21 +1,29 @@
 /**
  * `chipid submit` — sends a chip dump to the chipid service with the SDK client
  * (SERVICE-CONTRACT.md "RP endpoints") and prints the verified outcome and assertion as JSON.
+ * `chipid submit --read …` reads the chip first (issue 17: a fresh challenge from the service, the chip
+ * read through the full APDU protocol answering it, then the submission): card to signed assertion.
  *
- * Exit codes: 0 verified, 1 rejected or inconclusive, 2 unusable input, configuration or network error
- * (one line on stderr, from main.ts).
+ * Exit codes: 0 verified, 1 rejected or inconclusive (with --read also: the card refused the key or the
+ * protocol), 2 unusable input, configuration, transport or network error (one line on stderr).
  */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient } from '../client/client.ts';
-import type { Challenge } from '../client/types.ts';
+import type { Challenge, VerificationOutcome } from '../client/types.ts';
 import { ChipIdError, isChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
+import { ReaderError } from '../reader/errors.ts';
 import type { ProfileName } from '../sandbox/index.ts';
-import { configError, loadLocalConfig, readKeyFile } from './config.ts';
+import { configError, resolveCredentials } from './config.ts';
 import { parseCommandArgs, printJSON, readDumpFile, readSandboxChip } from './io.ts';
+import type { ReadArgs } from './read.ts';
 
 const HELP = `usage: chipid submit <dump.json> [options]
        chipid submit --profile <name> --seed <n> [--challenge] [options]
+       chipid submit --read (--can <digits> | --mrz <doc>,<YYMMDD birth>,<YYMMDD expiry> |
+                     --cccd <12-digit id> --dob <YYMMDD> --doe <YYMMDD>)
+                     (--virtual <profile> [--seed <n>] | --reader [<name>]) [options]
 
 Sends a chipid.dump/1 file to the chipid service (POST /v1/verifications), checks the signed
 assertion against the service's JWKS and prints { id, result, reasons, assertion, claims } as JSON.
@@ -45,7 +53,20 @@ cannot answer it. In the sandbox, \`chipid sandbox card --out card.json\` writes
 chip beside the dump as card.chip.json, and \`chipid submit card.json --challenge\` has it sign; or
 give --profile and --seed: the command rebuilds the same card with its virtual chip (the dump file,
 if also given, must be that card). With a real card, the reading app does this step
-(client.challenge() then client.verify()).
+(client.challenge() then client.verify()) — or --read below.
+
+--read: one command from the card to the signed assertion. It asks the service for a fresh challenge,
+reads the chip through the full APDU protocol (PACE or BAC, secure messaging, Chip Authentication,
+every file, INTERNAL AUTHENTICATE over that challenge; progress on stderr) and submits the dump.
+  --can <digits>        the Card Access Number (a CCCD's: the last 6 digits of its id number)
+  --mrz <doc>,<birth>,<expiry>   the MRZ key: document number, dates YYMMDD
+  --cccd <id> --dob <YYMMDD> --doe <YYMMDD>   a CCCD: PACE with its CAN, BAC with its MRZ key
+  --virtual <profile>   the APDU-level virtual chip of 'chipid sandbox card --profile <profile> --seed <n>'
+  --seed <n>            with --virtual: that card's seed
+  --reader [<name>]     a PC/SC reader (the first with a card, or the one whose name contains <name>)
+  --resume <file>       continue an interrupted read (the chipid-read.partial.json it left)
+Exit 1 also when the card refused the key (do not retry the same key: cards count failures); a lost
+card is exit 2 with what was read kept for --resume.
 `;
 
 /** Rebuilds a sandbox card (and its AA answer) with the SDK's chip factory, as `chipid sandbox card` does. */
@@ -61,7 +82,124 @@ async function sandboxCard(
   ).dump;
 }
 
+/** The service connection from flags and `.chipid/local.json`: the client and a reachability wrapper. */
+function connect(
+  values: { url?: string; 'service-url'?: string; 'client-id'?: string; key?: string; timeout?: string },
+  cwd: string,
+): { client: ReturnType<typeof createClient>; reach: <T>(call: Promise<T>) => Promise<T> } {
+  const creds = resolveCredentials(values, cwd);
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    if (!/^\d{1,7}$/.test(values.timeout) || Number(values.timeout) === 0)
+      throw configError('--timeout must be a positive number of milliseconds');
+    timeoutMs = Number(values.timeout);
+  }
+  const client = createClient({
+    baseUrl: creds.url,
+    clientId: creds.clientId,
+    privateKey: creds.privateJwk,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    // Proxy, tunnel, Docker: the audience (and issuer) is the service's own URL.
+    ...(creds.serviceUrl !== creds.url.replace(/\/+$/, '') ? { serviceUrl: creds.serviceUrl } : {}),
+  });
+  // An unreachable service: say where its URL came from (a stopped `npm start` leaves its file behind).
+  const reach = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      return await call;
+    } catch (e) {
+      if (!isChipIdError(e) || e.code !== 'ERR_NETWORK') throw e;
+      throw new ChipIdError('ERR_NETWORK', `${e.message}; is the service running? (URL from ${creds.from})`, {
+        cause: e,
+      });
+    }
+  };
+  return { client, reach };
+}
+
+const scopeOf = (scope: string | undefined): string[] =>
+  scope
+    ? scope
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+/** What `chipid submit` prints: the outcome and the assertion. */
+function printOutcome(out: VerificationOutcome): number {
+  printJSON({
+    id: out.id,
+    result: out.result,
+    reasons: out.reasons,
+    assertion: out.assertion,
+    claims: out.claims,
+  });
+  return out.result === 'verified' ? 0 : 1;
+}
+
+/** `chipid submit --read …`: challenge, read answering it, submit. */
+async function runRead(argv: string[], cwd: string): Promise<number> {
+  const { parseReadArgs, readFromArgs, readExitCode } = await import('./read.ts');
+  const args: ReadArgs = parseReadArgs(argv, {
+    command: 'submit',
+    requireOut: false,
+    extra: SUBMIT_READ_OPTIONS,
+  });
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const v = args.values as Record<string, string | boolean | undefined>;
+  if (args.challenge !== undefined)
+    throw configError('--read asks the service for its own challenge: drop --challenge');
+  if (args.out !== undefined)
+    throw configError('--read submits what it reads: drop --out (chipid read writes dumps)');
+  if (v.profile !== undefined)
+    throw configError('--profile does not go with --read (use --virtual <profile>)');
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const { client, reach } = connect(
+    {
+      ...(str('url') !== undefined ? { url: str('url')! } : {}),
+      ...(str('service-url') !== undefined ? { 'service-url': str('service-url')! } : {}),
+      ...(str('client-id') !== undefined ? { 'client-id': str('client-id')! } : {}),
+      ...(str('key') !== undefined ? { key: str('key')! } : {}),
+      ...(str('timeout') !== undefined ? { timeout: str('timeout')! } : {}),
+    },
+    cwd,
+  );
+  if (args.resume !== undefined) args.resume = resolve(cwd, args.resume);
+  // The challenge right before the read: it is single use and lives ≤ 120 s.
+  const challenge = await reach(client.challenge());
+  let read: Awaited<ReturnType<typeof readFromArgs>>;
+  try {
+    read = await readFromArgs(args, challenge.challenge);
+  } catch (e) {
+    if (!(e instanceof ReaderError)) throw e;
+    process.stderr.write(`chipid submit: ${e.code}: ${e.message}\n  ${e.hint}\n`);
+    if (e.partial && e.code === 'ERR_TRANSPORT') {
+      const file = resolve(cwd, 'chipid-read.partial.json');
+      writeFileSync(file, `${JSON.stringify(e.partial)}\n`);
+      process.stderr.write(
+        `chipid submit: the read was interrupted; what was read is in ${file}: run the same command with --resume ${file}\n`,
+      );
+    }
+    return readExitCode(e);
+  }
+  process.stderr.write(
+    `chipid submit: read ${read.accessControl}${read.pace ? ` (${read.pace.mapping} ${read.pace.curve} ${read.pace.cipher}, ${read.pace.password})` : ''}, chip authentication ${read.chipAuthentication}, ${read.counters.apdus} APDUs\n`,
+  );
+  const out = await reach(
+    client.verify(read.dump, {
+      scope: scopeOf(str('scope')),
+      purpose: str('purpose') ?? 'chipid submit',
+      challenge,
+      ...(v.multipart === true ? { transport: 'multipart' as const } : {}),
+    }),
+  );
+  return printOutcome(out);
+}
+
 export async function run(argv: string[], cwd: string = process.cwd()): Promise<number> {
+  if (argv.includes('--read')) return runRead(argv, cwd);
   const { values, positionals } = parse(argv);
   if (values.help) {
     process.stdout.write(HELP);
@@ -70,23 +208,8 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
   if (positionals.length > 1) throw configError('expected one dump file (see chipid submit --help)');
   const dumpPath = positionals[0];
 
-  const local = loadLocalConfig(cwd);
-  const url = values.url ?? local.url;
-  const clientId = values['client-id'] ?? local.clientId;
-  const privateJwk = values.key !== undefined ? readKeyFile(resolve(cwd, values.key)) : local.privateJwk;
-  if (!url)
-    throw configError(
-      `no service URL: no .chipid/local.json in ${resolve(cwd)} or above (\`npm start\` writes it) and no --url`,
-    );
-  if (!clientId) throw configError('no client id: pass --client-id or use .chipid/local.json');
-  if (!privateJwk) throw configError('no private key: pass --key <jwk file> or use .chipid/local.json');
-
-  const scope = values.scope
-    ? values.scope
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
+  const { client, reach } = connect(values, cwd);
+  const scope = scopeOf(values.scope);
   const purpose = values.purpose ?? 'chipid submit';
   let faceSize: number | undefined;
   // A dump written by `chipid sandbox card` has its sandbox chip beside it (card.chip.json).
@@ -130,37 +253,6 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     );
   if (!sandbox && dumpPath === undefined)
     throw configError('expected a dump file (see chipid submit --help)');
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    if (!/^\d{1,7}$/.test(values.timeout) || Number(values.timeout) === 0)
-      throw configError('--timeout must be a positive number of milliseconds');
-    timeoutMs = Number(values.timeout);
-  }
-
-  const client = createClient({
-    baseUrl: url,
-    clientId,
-    privateKey: privateJwk,
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(values['service-url'] !== undefined
-      ? { serviceUrl: values['service-url'] }
-      : values.url === undefined && local.serviceUrl !== undefined
-        ? { serviceUrl: local.serviceUrl }
-        : {}),
-  });
-
-  // An unreachable service: say where its URL came from (a stopped `npm start` leaves its file behind).
-  const reach = async <T>(call: Promise<T>): Promise<T> => {
-    try {
-      return await call;
-    } catch (e) {
-      if (!isChipIdError(e) || e.code !== 'ERR_NETWORK') throw e;
-      const from = values.url !== undefined ? '--url' : local.path;
-      throw new ChipIdError('ERR_NETWORK', `${e.message}; is the service running? (URL from ${from})`, {
-        cause: e,
-      });
-    }
-  };
   let challenge: Challenge | undefined;
   let dump: ChipDumpJSON;
   if (sandbox) {
@@ -180,15 +272,22 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
       ...(values.multipart ? { transport: 'multipart' as const } : {}),
     }),
   );
-  printJSON({
-    id: out.id,
-    result: out.result,
-    reasons: out.reasons,
-    assertion: out.assertion,
-    claims: out.claims,
-  });
-  return out.result === 'verified' ? 0 : 1;
+  return printOutcome(out);
 }
+
+/** Submit's own flags beside the read flags of `--read` (read.ts's READ_OPTIONS). */
+const SUBMIT_READ_OPTIONS = {
+  read: { type: 'boolean' },
+  url: { type: 'string' },
+  'service-url': { type: 'string' },
+  'client-id': { type: 'string' },
+  key: { type: 'string' },
+  scope: { type: 'string' },
+  purpose: { type: 'string' },
+  profile: { type: 'string' },
+  timeout: { type: 'string' },
+  multipart: { type: 'boolean' },
+} as const;
 
 function parse(argv: string[]) {
   return parseCommandArgs('submit', {

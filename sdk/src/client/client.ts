@@ -12,6 +12,7 @@ import type { ChipDumpJSON } from '../icao/dump.ts';
 import { chipDumpSchema, decodeDump, dumpIssueText } from '../icao/dump.ts';
 import { equalBytes, fromBase64 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
+import { type ChipRead, type ChipTransport, type ReadChipOptions, readChip } from '../reader/index.ts';
 import type { PrivateKeyInput, SigningKey } from '../request/keys.ts';
 import { importSigningKey } from '../request/keys.ts';
 import {
@@ -96,6 +97,20 @@ export interface VerifyOptions extends CallOptions {
   transport?: 'json' | 'multipart';
 }
 
+/** Options of {@link ChipIdClient.verifyCard}. */
+export interface VerifyCardOptions
+  extends Omit<VerifyOptions, 'challenge'>,
+    Omit<ReadChipOptions, 'challenge' | 'signal'> {
+  /** The access key: `{ can }`, `{ mrz: … }` or `{ cccd: … }` (see `readChip`). */
+  key: ReadChipOptions['key'];
+}
+
+/** What {@link ChipIdClient.verifyCard} returns: the service's verified outcome and what the read did. */
+export interface CardVerificationOutcome extends VerificationOutcome {
+  /** The read: access control, Chip Authentication, counters, and the dump that was sent. */
+  readonly read: ChipRead;
+}
+
 /** A chipid API client bound to one relying party and key. */
 export interface ChipIdClient {
   readonly baseUrl: string;
@@ -104,6 +119,13 @@ export interface ChipIdClient {
   challenge(options?: CallOptions & { idempotencyKey?: string }): Promise<Challenge>;
   /** Submits a chip dump (`POST /v1/verifications`) and returns the verified outcome. */
   verify(dump: ChipDumpJSON, options: VerifyOptions): Promise<VerificationOutcome>;
+  /**
+   * Reads a card and verifies it in one call: a fresh challenge (`challenge()`), the chip read answering
+   * it (`readChip(transport, { key, challenge })`), then `verify(dump, …)`. For programs that both read
+   * and hold the RP key (a desk reader at a counter, a kiosk, tests with the sandbox virtual card); an
+   * app on a phone reads and lets its backend verify.
+   */
+  verifyCard(transport: ChipTransport, options: VerifyCardOptions): Promise<CardVerificationOutcome>;
   /** Reads a past verification of this client (`GET /v1/verifications/:id`). */
   getVerification(id: string, options?: CallOptions): Promise<VerificationRecord>;
   /** Verifies an assertion from this service for this client (cached JWKS). */
@@ -252,7 +274,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
     return verifyAssertionWith(jwt, opts);
   };
 
-  return {
+  const api: ChipIdClient = {
     baseUrl,
     clientId,
 
@@ -390,6 +412,39 @@ export function createClient(options: ClientOptions): ChipIdClient {
       };
     },
 
+    async verifyCard(chip, o) {
+      if (typeof o !== 'object' || o === null)
+        throw new ClientError('ERR_REQUEST_INVALID', 'verifyCard: options required');
+      const {
+        scope,
+        purpose,
+        idempotencyKey,
+        ttlSeconds,
+        verifyAssertion: check,
+        transport,
+        signal,
+        ...read
+      } = o;
+      // The challenge first: the chip must sign the service's fresh bytes (single use, ≤ 120 s).
+      const challenge = await api.challenge(signal ? { signal } : {});
+      const chipRead = await readChip(chip, {
+        ...read,
+        challenge: challenge.challenge,
+        ...(signal ? { signal } : {}),
+      });
+      const out = await api.verify(chipRead.dump, {
+        scope,
+        purpose,
+        challenge,
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+        ...(check !== undefined ? { verifyAssertion: check } : {}),
+        ...(transport !== undefined ? { transport } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      return { ...out, read: chipRead };
+    },
+
     async getVerification(id, o = {}) {
       if (typeof id !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(id))
         throw new ClientError(
@@ -419,4 +474,5 @@ export function createClient(options: ClientOptions): ChipIdClient {
 
     verifyAssertion,
   };
+  return api;
 }

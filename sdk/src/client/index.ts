@@ -8,7 +8,14 @@ export {
   remoteJWKS,
   verifyAssertion,
 } from './assertion.ts';
-export type { CallOptions, ChipIdClient, ClientOptions, VerifyOptions } from './client.ts';
+export type {
+  CallOptions,
+  CardVerificationOutcome,
+  ChipIdClient,
+  ClientOptions,
+  VerifyCardOptions,
+  VerifyOptions,
+} from './client.ts';
 export { createClient } from './client.ts';
 export type { FetchLike } from './http.ts';
 export type {

@@ -108,7 +108,8 @@ export function pointConstructor(curve: Curve): PointCons {
   return NOBLE[curve.name].Point as unknown as PointCons;
 }
 
-function readECParameters(node: Node): Curve {
+/** ECParameters (RFC 3279 §2.3.5): a named curve OID or explicit parameters. */
+export function readECParameters(node: Node): Curve {
   if (node.id === TAG.OID) {
     const oid = readOID(node);
     const name = CURVE_OID[oid];

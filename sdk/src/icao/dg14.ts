@@ -3,7 +3,7 @@
  * SecurityInfo { protocol OID, requiredData, optionalData }) for Chip Authentication, PACE, Terminal
  * Authentication and Active Authentication (BSI TR-03110 arcs under 0.4.0.127.0.7.2.2).
  */
-import { children, type Node, readInt, readOctets, readOID, TAG } from '../asn1/der.ts';
+import { children, type Node, readInt, readNode, readOctets, readOID, TAG } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
 import type { HashName } from '../crypto/hash.ts';
 import { LDSError } from '../errors.ts';
@@ -184,6 +184,23 @@ export function parseDG14(bytes: Uint8Array): DG14 {
     const securityInfos = children(set as Node, BER).map(classify);
     const aa = securityInfos.find((s): s is ActiveAuthenticationInfo => s.kind === 'activeAuthentication');
     return { securityInfos, ...(aa ? { activeAuthentication: aa } : {}) };
+  });
+}
+
+/**
+ * Parses a bare SecurityInfos SET (EF.CardAccess, Doc 9303 Part 11 §9.2.1; the content of
+ * EF.CardSecurity), as DG14's: unknown protocols kept as `unknown`, malformed known ones refused.
+ *
+ * @throws LDSError `ERR_DG14_INVALID` when the bytes are not a SET OF SecurityInfo
+ * @example
+ * const infos = parseSecurityInfos(cardAccessBytes);
+ * const pace = infos.filter((i) => i.kind === 'pace');
+ */
+export function parseSecurityInfos(bytes: Uint8Array): SecurityInfo[] {
+  return withLDSErrors('ERR_DG14_INVALID', 'security infos: malformed SecurityInfos', () => {
+    const set = readNode(bytes, 0, BER); // some chips pad EF.CardAccess after the SET
+    if (set.id !== TAG.SET) fail('expected a SET OF SecurityInfo');
+    return children(set, BER).map(classify);
   });
 }
 

@@ -72,6 +72,8 @@ export interface SandboxCard {
   chip: VirtualChip | undefined;
   /** The key the chip holds (on a `clone`, NOT the key in DG15). */
   aaPrivateKey?: AAPrivateKey;
+  /** The chip's static Chip Authentication key (ECDH, P-256), whose public key DG14 announces. */
+  caPrivateKey: ECKey;
   /** The Document Signer certificate in the SOD. */
   documentSigner: { der: Uint8Array; pem: string };
 }
@@ -191,6 +193,7 @@ export async function makeCard(opts: MakeCardOptions = {}): Promise<SandboxCard>
     registry: registryRecords(profileName, holder),
     chip,
     ...(chipKey ? { aaPrivateKey: chipKey } : {}),
+    caPrivateKey: caKey,
     documentSigner: { der: ds.der, pem: ds.pem },
   };
 }

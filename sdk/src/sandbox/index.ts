@@ -1,6 +1,7 @@
 /**
  * `@chipid/sdk/sandbox` — sandbox PKI, complete synthetic CCCD chips for every outcome, a virtual chip
- * answering Active Authentication, and the sandbox registry seed.
+ * answering Active Authentication, the APDU-level virtual card (PACE / BAC, secure messaging, Chip and
+ * Active Authentication, faults on purpose), and the sandbox registry seed.
  *
  * Sandbox keys are public by design (derived from published seeds): never trust the sandbox CSCA in a
  * live environment.
@@ -55,3 +56,30 @@ export type { SandboxRandom } from './random.ts';
 export { createRandom } from './random.ts';
 export type { CardRecord, CitizenRecord, RegistryRecord } from './registry.ts';
 export { registryRecords, sandboxRegistry, sandboxRegistryJSONL } from './registry.ts';
+export type {
+  ChipProfileName,
+  LDSFileName,
+  PACEDomainName,
+  PACEMapping,
+  PACEOffer,
+  PACEOption,
+  VirtualCardFaults,
+  VirtualCardImage,
+  VirtualCardOptions,
+  VirtualCardSetup,
+  VirtualCardStats,
+} from './virtual-card/index.ts';
+export {
+  CHIP_PROFILE_DESCRIPTIONS,
+  CHIP_PROFILES,
+  EMRTD_AID,
+  encodeCardAccess,
+  mrzInformationFromDG1,
+  PACE_PARAMETER_IDS,
+  resolveSetup,
+  sandboxCardImage,
+  TagLostError,
+  VirtualCard,
+  virtualCard,
+  virtualCardFor,
+} from './virtual-card/index.ts';
