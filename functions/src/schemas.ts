@@ -62,6 +62,16 @@ export const VerificationResponseSchema = z
     result: ResultSchema,
     reasons: z.array(z.string()),
     assertion: z.string().openapi({ description: 'JWT (ES256, typ chipid-assertion+jwt)' }),
+    portrait: z
+      .object({
+        media_type: z.literal('image/jpeg'),
+        data: z.string().openapi({ description: 'the JPEG, standard base64' }),
+      })
+      .optional()
+      .openapi({
+        description:
+          "Scope `portrait`, `verified` chips only: the chip's DG2 face as JPEG (JPEG 2000 converted). Its SHA-256 is the assertion's `verified_claims.verification.evidence[0].attachments[0].digest` (desc `portrait`); check it before use. Never stored by the service.",
+      }),
   })
   .openapi('VerificationResponse');
 

@@ -41,6 +41,7 @@ import { schemaMismatch } from '../validation.ts';
 import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
 import type { ChipParts } from './parts.ts';
+import { type PortraitOut, portraitOf } from './portrait.ts';
 import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-check.ts';
 
 /** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
@@ -167,6 +168,8 @@ function usable(ch: ChallengeRecord | undefined, clientId: string, now: number):
 
 export interface PreparedVerification {
   response: { id: string; result: VerificationRecord['result']; reasons: string[]; assertion: string };
+  /** The face as JPEG (scope `portrait`, `verified` only): sent beside `response`, never stored. */
+  portrait?: PortraitOut;
   record: VerificationRecord;
   audit: AuditFacts;
   /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
@@ -332,6 +335,10 @@ export async function prepareVerification(
   }
 
   const scope = effectiveScope(auth.client.scope, rc.scope);
+  // The face goes to a verified chip's RP only, and only when DG2 itself passed passive authentication.
+  const face =
+    result === 'verified' && scope.has('portrait') ? await portraitOf(dump.dg2, report.checks) : undefined;
+  if (face) checks.push(face.check);
   const sub =
     passiveOk && facts?.idNumber
       ? await pairwiseSub(pairwiseSecret, auth.env, auth.clientId, facts.idNumber)
@@ -349,12 +356,14 @@ export async function prepareVerification(
       ...(facts ? { facts } : {}),
       scope,
       ...(registry ? { registry } : {}),
+      ...(face?.portrait ? { portrait: face.portrait } : {}),
     },
     sub,
   );
   const time = now.toISOString();
   return {
     response: { id, result, reasons, assertion },
+    ...(face?.portrait ? { portrait: face.portrait } : {}),
     record: { id, clientId: auth.clientId, result, reasons, checks, createdAt: time },
     audit: {
       verificationId: id,

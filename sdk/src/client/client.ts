@@ -25,7 +25,13 @@ import type { JWKSInput } from './assertion.ts';
 import { remoteJWKS, verifyAssertion as verifyAssertionWith } from './assertion.ts';
 import type { FetchLike, HttpAnswer, TransportOptions } from './http.ts';
 import { newIdempotencyKey, send } from './http.ts';
-import type { AssertionClaims, Challenge, VerificationOutcome, VerificationRecord } from './types.ts';
+import type {
+  AssertionClaims,
+  Challenge,
+  Portrait,
+  VerificationOutcome,
+  VerificationRecord,
+} from './types.ts';
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -61,7 +67,10 @@ export interface CallOptions {
 
 /** Options of {@link ChipIdClient.verify}. */
 export interface VerifyOptions extends CallOptions {
-  /** Claim names wanted (only those your client is allowed come back). */
+  /**
+   * Claim names wanted (only those your client is allowed come back); `portrait` asks for the chip's
+   * face as JPEG, returned as `outcome.portrait` and checked against the assertion.
+   */
   scope: readonly string[];
   /** Why you verify (≤ 200 characters), kept in the audit log. */
   purpose: string;
@@ -94,10 +103,13 @@ export interface ChipIdClient {
   verify(dump: ChipDumpJSON, options: VerifyOptions): Promise<VerificationOutcome>;
   /** Reads a past verification of this client (`GET /v1/verifications/:id`). */
   getVerification(id: string, options?: CallOptions): Promise<VerificationRecord>;
-  /** Verifies an assertion from this service for this client (cached JWKS). */
+  /**
+   * Verifies an assertion from this service for this client (cached JWKS); with `portrait`, also that
+   * the assertion was issued for that image (its SHA-256 is the assertion's attachment digest).
+   */
   verifyAssertion(
     jwt: string,
-    options?: { maxAgeSeconds?: number; currentDate?: Date },
+    options?: { maxAgeSeconds?: number; currentDate?: Date; portrait?: Uint8Array },
   ): Promise<AssertionClaims>;
 }
 
@@ -113,6 +125,7 @@ const outcomeSchema = z.object({
   result: resultSchema,
   reasons: z.array(z.string()),
   assertion: z.string().min(1),
+  portrait: z.object({ media_type: z.literal('image/jpeg'), data: z.string().min(1) }).optional(),
 });
 const recordSchema = z.object({
   id: z.string().min(1),
@@ -225,7 +238,10 @@ export function createClient(options: ClientOptions): ChipIdClient {
     return k;
   };
 
-  const verifyAssertion = (jwt: string, o: { maxAgeSeconds?: number; currentDate?: Date } = {}) => {
+  const verifyAssertion = (
+    jwt: string,
+    o: { maxAgeSeconds?: number; currentDate?: Date; portrait?: Uint8Array } = {},
+  ) => {
     const opts: Parameters<typeof verifyAssertionWith>[1] = {
       issuer: serviceUrl,
       audience: clientId,
@@ -233,6 +249,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
     };
     if (o.maxAgeSeconds !== undefined) opts.maxAgeSeconds = o.maxAgeSeconds;
     if (o.currentDate !== undefined) opts.currentDate = o.currentDate;
+    if (o.portrait !== undefined) opts.portrait = o.portrait;
     return verifyAssertionWith(jwt, opts);
   };
 
@@ -341,11 +358,26 @@ export function createClient(options: ClientOptions): ChipIdClient {
       const r = outcomeSchema.safeParse(a.json);
       if (!r.success) throw badAnswer(`POST ${path}`, a, r.error);
       const out = r.data;
-      if (o.verifyAssertion === false) {
-        return { id: out.id, result: out.result, reasons: out.reasons, assertion: out.assertion };
+      let portrait: Portrait | undefined;
+      if (out.portrait) {
+        try {
+          portrait = { mediaType: out.portrait.media_type, bytes: fromBase64(out.portrait.data) };
+        } catch (cause) {
+          throw badAnswer(`POST ${path}`, a, cause);
+        }
       }
-      // The JSON answer is unsigned; the assertion is the proof and must say the same thing.
-      const claims = await verifyAssertion(out.assertion);
+      if (o.verifyAssertion === false) {
+        return {
+          id: out.id,
+          result: out.result,
+          reasons: out.reasons,
+          assertion: out.assertion,
+          ...(portrait ? { portrait } : {}),
+        };
+      }
+      // The JSON answer is unsigned; the assertion is the proof and must say the same thing — and the
+      // portrait, when one came, must be the image whose SHA-256 the assertion carries.
+      const claims = await verifyAssertion(out.assertion, portrait ? { portrait: portrait.bytes } : {});
       if (
         claims.txn !== out.id ||
         claims.result !== out.result ||
@@ -356,7 +388,14 @@ export function createClient(options: ClientOptions): ChipIdClient {
           'ERR_ASSERTION_INVALID',
           'assertion: txn/result/reasons differ from the answer',
         );
-      return { id: out.id, result: out.result, reasons: out.reasons, assertion: out.assertion, claims };
+      return {
+        id: out.id,
+        result: out.result,
+        reasons: out.reasons,
+        assertion: out.assertion,
+        claims,
+        ...(portrait ? { portrait } : {}),
+      };
     },
 
     async getVerification(id, o = {}) {
