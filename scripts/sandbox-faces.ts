@@ -129,7 +129,11 @@ const JP2_RATIO = 30;
 /** An RGBA canvas with shape fills, anti-aliased by 4×4 supersampling at the edges. */
 function canvas() {
   const px = new Uint8Array(W * H * 4);
-  const fill = (inside: (x: number, y: number) => boolean, c: RGB, box: readonly [number, number, number, number] = [0, 0, W, H]) => {
+  const fill = (
+    inside: (x: number, y: number) => boolean,
+    c: RGB,
+    box: readonly [number, number, number, number] = [0, 0, W, H],
+  ) => {
     const [x0, y0, x1, y1] = box;
     for (let y = Math.max(0, Math.floor(y0)); y < Math.min(H, Math.ceil(y1)); y++) {
       for (let x = Math.max(0, Math.floor(x0)); x < Math.min(W, Math.ceil(x1)); x++) {
