@@ -26,7 +26,8 @@ import {
 import { type ExpectedOutcome, makeCard, type ProfileName, sandboxCSCA } from '@chipid/sdk/sandbox';
 import type { RpAuth } from '../app-env.ts';
 import type { Bindings } from '../env.ts';
-import { b64, hex, randomId, sha256 } from '../lib/crypto.ts';
+import { portraitJPEG } from '../image/portrait.ts';
+import { b64, fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
 import { type ClientRecord, getClient, putClient } from '../store/clients.ts';
 import { isConditionFailed, type StoreContext, storeFor, transact } from '../store/db.ts';
@@ -144,6 +145,23 @@ export function newSeed(): string {
 }
 
 /**
+ * A card description whose JPEG 2000 face also carries `display`: the face converted to JPEG (base64),
+ * which browsers show (they do not decode JPEG 2000). A face that does not convert keeps none.
+ */
+export async function withDisplayFace(card: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const face = (card.dg2 as { faces?: { format?: string; image?: string }[] } | undefined)?.faces?.[0];
+  if (face?.format !== 'jp2' || typeof face.image !== 'string') return card;
+  const image = fromB64(face.image);
+  if (!image) return card;
+  try {
+    (face as Record<string, unknown>).display = b64((await portraitJPEG({ format: 'jp2', image })).bytes);
+  } catch {
+    // shown as a caption only
+  }
+  return card;
+}
+
+/**
  * Makes a sandbox card and describes it (DG2 face included as base64 for display).
  *
  * @example
@@ -157,7 +175,7 @@ export async function consoleCard(profile: ProfileName, seed: string): Promise<C
     seed,
     expected: made.profile.expected,
     dump: made.dump,
-    card: describeDump(parseDump(made.dump), { images: true }),
+    card: await withDisplayFace(describeDump(parseDump(made.dump), { images: true })),
   };
 }
 
@@ -410,7 +428,7 @@ export async function consoleVerify(
     source,
     challengeAnswered: prepared.challengeUsed && !reasons.includes('challenge_invalid'),
     dump: chip,
-    card: describeDump(parseDump(chip), { images: true }),
+    card: await withDisplayFace(describeDump(parseDump(chip), { images: true })),
   };
   if ('profile' in input && expected) {
     out.profile = input.profile;
