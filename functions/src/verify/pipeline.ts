@@ -42,7 +42,7 @@ import { type CheckSummary, effectiveScope, pairwiseSub, signAssertion } from '.
 import { type ChipFacts, chipFacts } from './facts.ts';
 import type { ChipParts } from './parts.ts';
 import { type PortraitOut, portraitOf } from './portrait.ts';
-import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-check.ts';
+import { checkRegistry, type RegistryOutcome, registryFor, registryKeys } from './registry-check.ts';
 
 /** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
 export const CLONE_CHECK_REASONS: ReadonlySet<ReasonCode> = new Set([
@@ -293,7 +293,7 @@ export async function prepareVerification(
       ks.every((k) => known.has(keyId(k.pk, k.sk)))
         ? Promise.resolve(ks.map((k) => known.get(keyId(k.pk, k.sk))))
         : getItems(auth.store, ks);
-    registry = await checkRegistry(auth.store, regKeys, facts, now, read);
+    registry = await checkRegistry(registryFor(env, auth.store, read), regKeys, facts, now);
     for (const r of registry.reasons) if (!hard.includes(r)) hard.push(r);
   }
 
