@@ -237,6 +237,10 @@ export async function run(argv: string[], cwd: string = process.cwd()): Promise<
     reasons: out.reasons,
     assertion: out.assertion,
     claims: out.claims,
+    // Scope portrait: the face was checked against the assertion's digest; its size, not its bytes.
+    ...(out.portrait
+      ? { portrait: { mediaType: out.portrait.mediaType, bytes: out.portrait.bytes.length } }
+      : {}),
   });
   return out.result === 'verified' ? 0 : 1;
 }
