@@ -206,7 +206,11 @@ describe('verifyAssertion', () => {
 describe('portrait binding (OpenID Attachments digest)', () => {
   const image = new TextEncoder().encode('\xff\xd8\xff a JPEG face stands here');
   const digest = async (b: Uint8Array) =>
-    btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest('SHA-256', b))));
+    btoa(
+      String.fromCharCode(
+        ...new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)),
+      ),
+    );
   const withPortrait = async (over: { result?: string; alg?: string; value?: string; type?: string } = {}) =>
     claims({
       result: over.result ?? 'verified',
