@@ -42,8 +42,12 @@ export const CONSOLE_ENV = 'sandbox' as const;
 /** The built-in client the console verifies as (reserved, keyless, never accepted by RP auth). */
 export const CONSOLE_CLIENT_ID = 'sandbox_console';
 
-/** Every claim the service can put in an assertion: the console shows all of them (synthetic data). */
-export const CONSOLE_SCOPE = CLAIM_NAMES;
+/**
+ * Every claim the service can put in an assertion: the console shows all of them (synthetic data) —
+ * but not `portrait`: the page shows the DG2 face itself, and an image it never displays is not worth
+ * a conversion per run.
+ */
+export const CONSOLE_SCOPE = CLAIM_NAMES.filter((n) => n !== 'portrait');
 
 /** The `purpose` claim of console verifications. */
 export const CONSOLE_PURPOSE = 'chipid sandbox console';
@@ -259,7 +263,7 @@ export function consoleSteps(
 
   const steps: ConsoleStep[] = [];
   for (const c of checks) {
-    if (c.name.startsWith('aa.') || c.name === 'registry') continue;
+    if (c.name.startsWith('aa.') || c.name === 'registry' || c.name === 'portrait') continue;
     steps.push(step('passive', c.name, stepLabel(c.name), c.ok ? 'pass' : 'fail', codes(c), c.detail));
   }
 
