@@ -18,7 +18,8 @@ import { keyAttrs, keys } from '../../functions/src/store/keys.ts';
 import { type ChipIdClient, createClient } from '../../sdk/src/client/index.ts';
 import { isChipIdError } from '../../sdk/src/errors.ts';
 import { parseDG2 } from '../../sdk/src/icao/dg2.ts';
-import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
+import { type ChipDumpJSON, decodeDump } from '../../sdk/src/icao/dump.ts';
+import { encodeFormData, verificationFormData } from '../../sdk/src/request/sign.ts';
 import {
   makeCard,
   type ProfileName,
@@ -226,6 +227,27 @@ describe('portrait scope', () => {
     expect(stored.Item).toBeDefined();
     expect(body).not.toContain(a.portrait!.data.slice(0, 64));
     expect(JSON.stringify(stored.Item)).not.toContain(a.portrait!.data.slice(0, 64));
+  });
+
+  it('a multipart replay derives the image from the parts again', async () => {
+    const { chip, challengeId } = await answered(rp, 'valid-jp2', 'replay-mp');
+    const request = await rp.request(chip, { scope: SCOPE, challengeId, transport: 'multipart' });
+    const { bytes: body, type } = await encodeFormData(verificationFormData(request, decodeDump(chip)));
+    const key = `mp-portrait-${challengeId}`;
+    const sendKeyed = () =>
+      w.fetch('/v1/verifications', {
+        method: 'POST',
+        headers: { 'content-type': type, 'idempotency-key': key },
+        body,
+      });
+    const a = (await (await sendKeyed()).json()) as Answer;
+    expect(a.result).toBe('verified');
+    const again = await sendKeyed();
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const b = (await again.json()) as Answer;
+    expect(b.assertion).toBe(a.assertion);
+    expect(b.portrait).toEqual(a.portrait);
+    expect(attachment(b.assertion)?.digest.value).toBe(sha256b64(bytes(b.portrait!.data)));
   });
 
   it('the SDK client returns the verified bytes and media type (JSON and multipart, large DG2)', async () => {
