@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
-import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
+import { bundleWorker, miniflareModules, workerCompatibility } from '../../infra/src/bundle.ts';
 import { freePort } from '../../infra/src/dynamodb-local.ts';
 import { type Floor, type FloorOp, floorOf } from './floor.ts';
 import { median } from './measure.ts';
@@ -42,10 +42,9 @@ export interface WorkerdFigures {
  */
 /** The pipeline probe in its own workerd (Miniflare), and a way to call it. */
 export async function startProbe(o: { inspectorPort?: number } = {}) {
-  const script = await bundleForWorkerd(new URL('../workerd/pipeline-probe.ts', import.meta.url).pathname);
+  const bundle = await bundleWorker(new URL('../workerd/pipeline-probe.ts', import.meta.url).pathname);
   const mf = new Miniflare({
-    modules: true,
-    script,
+    modules: miniflareModules(bundle),
     ...workerCompatibility(),
     cf: false, // the placeholder `request.cf`, no download attempt
     ...(o.inspectorPort ? { inspectorPort: o.inspectorPort } : {}),

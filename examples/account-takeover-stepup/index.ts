@@ -11,6 +11,7 @@ import { DEFAULT_STORE } from '../ekyc-onboarding/index.ts';
 import { jsonFileStore } from '../ekyc-onboarding/store.ts';
 import { loadConfig } from '../shared/config.ts';
 import { createApp } from './app.ts';
+import { NOT_A_BIOMETRIC_MATCHER } from './face-match.ts';
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const storePath = process.env.STORE ?? DEFAULT_STORE;
@@ -18,6 +19,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const app = createApp({
     client: createClient(loadConfig()),
     lookup: async (userId) => (await store.get(userId))?.sub,
+    // The stand-in compares bytes, NOT faces: plug your face-match vendor's adapter in here.
+    matcher: NOT_A_BIOMETRIC_MATCHER,
     onDecision: (userId, trigger, d) =>
       // Outcome, trigger and references only: no personal data in logs.
       console.log(
@@ -34,7 +37,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const port = Number(process.env.PORT ?? 3001);
   serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => {
     console.log(`step-up backend on http://127.0.0.1:${info.port} (subjects: ${storePath})`);
-    console.log('  POST /stepup/challenge { userId, trigger: "new_device" | "large_transfer" }');
-    console.log('  POST /stepup/complete  { userId, challengeId, chip }');
+    console.log(
+      '  POST /stepup/challenge { userId, trigger: "new_device" | "large_transfer", amountVnd?, dailyTotalVnd? }',
+    );
+    console.log('  POST /stepup/complete  { userId, challengeId, chip, selfie? }');
+    console.warn(
+      '  face match: the STAND-IN matcher (byte equality) is NOT a biometric matcher; use a vendor',
+    );
   });
 }

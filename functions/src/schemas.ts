@@ -70,6 +70,16 @@ export const VerificationResponseSchema = z
           "Requested claims the assertion does not carry, each with why: the client is not registered for it (`not_registered`), the result is not `verified` (`not_verified`), or the chip does not hold it (`not_on_chip`). The same object is the assertion's `withheld_claims`. Absent when nothing was withheld.",
         example: { birthdate: 'not_registered', id_number: 'not_registered' },
       }),
+    portrait: z
+      .object({
+        media_type: z.literal('image/jpeg'),
+        data: z.string().openapi({ description: 'the JPEG, standard base64' }),
+      })
+      .optional()
+      .openapi({
+        description:
+          "Scope `portrait`, `verified` chips only: the chip's DG2 face as JPEG (JPEG 2000 converted). Its SHA-256 is the assertion's `verified_claims.verification.evidence[0].attachments[0].digest` (desc `portrait`); check it before use. Never stored by the service.",
+      }),
   })
   .openapi('VerificationResponse');
 

@@ -406,15 +406,14 @@ async function startWorkerd(opts: {
   vars: Record<string, string>;
   output: 'inherit' | 'quiet';
 }): Promise<WorkerServer> {
-  const [{ Miniflare }, { bundleForWorkerd, workerCompatibility }] = await Promise.all([
+  const [{ Miniflare }, { bundleWorker, miniflareModules, workerCompatibility }] = await Promise.all([
     import('miniflare'),
     import('./bundle.ts'),
   ]);
-  const script = await bundleForWorkerd(join(REPO_ROOT, 'functions', 'src', 'index.ts'));
+  const bundle = await bundleWorker(join(REPO_ROOT, 'functions', 'src', 'index.ts'));
   const output = new Tail(6_000);
   const mf = new Miniflare({
-    modules: true,
-    script,
+    modules: miniflareModules(bundle),
     ...workerCompatibility(),
     // The Worker serves its own socket, and its fetches go straight out: Miniflare's entry Worker
     // (request logging, pretty errors, `request.cf`) and its outbound `CF-Connecting-IP` stripper are two

@@ -141,6 +141,21 @@ describe('console API', () => {
     const jpeg = Buffer.from(c.card.dg2.faces[0]?.image ?? '', 'base64');
     expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
 
+    // A JPEG 2000 face (browsers do not decode it) also comes converted to JPEG for display.
+    const jp2 = (await (
+      await post(w, '/console/api/cards', { profile: 'valid-jp2', seed: 'api-card' })
+    ).json()) as {
+      card: { dg2: { faces: { format: string; image: string; display?: string }[] } };
+    };
+    const jp2Face = jp2.card.dg2.faces[0]!;
+    expect(jp2Face.format).toBe('jp2');
+    expect(
+      [...Buffer.from(jp2Face.image, 'base64').subarray(4, 8)].map((b) => String.fromCharCode(b)).join(''),
+    ).toBe('jP  ');
+    const shown = Buffer.from(jp2Face.display ?? '', 'base64');
+    expect([...shown.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    expect(c.card.dg2.faces[0]).not.toHaveProperty('display');
+
     const random = (await (await post(w, '/console/api/cards', { profile: 'valid' })).json()) as {
       seed: string;
     };
@@ -553,6 +568,16 @@ describe('console in a real browser (Playwright + Debian Chromium)', () => {
     expect(await page.getAttribute('.step[data-check="registry"]', 'data-status')).toBe('skip');
     expect(await page.textContent('#reasons')).toContain('dg_hash_mismatch');
     await page.screenshot({ fullPage: true, path: join(shots, 'console-tampered-dg1.png') });
+
+    // valid-jp2: the JPEG 2000 face is shown (converted by the service), with its caption.
+    await page.selectOption('#profile', 'valid-jp2');
+    await page.waitForSelector('#face-caption:has-text("JPEG 2000")');
+    const jp2 = await page.$eval('#face', (img) => ({
+      src: (img as HTMLImageElement).src.slice(0, 27),
+      w: (img as HTMLImageElement).naturalWidth,
+      hidden: (img as HTMLImageElement).hidden,
+    }));
+    expect(jp2).toEqual({ src: 'data:image/jpeg;base64,/9j/', w: 240, hidden: false });
 
     // Upload a dump through the file input.
     const upload = await makeCard({ profile: 'valid', seed: 'browser-upload' });

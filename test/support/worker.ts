@@ -12,7 +12,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Miniflare } from 'miniflare';
-import { bundleForWorkerd, workerCompatibility } from '../../infra/src/bundle.ts';
+import {
+  bundleWorker,
+  miniflareModules,
+  type WorkerBundle,
+  workerCompatibility,
+} from '../../infra/src/bundle.ts';
 import type { ChipDumpJSON } from '../../sdk/src/icao/dump.ts';
 import { signAuthToken, signVerificationRequest } from '../../sdk/src/request/index.ts';
 
@@ -38,28 +43,28 @@ function sourceStamp(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-let bundled: Promise<string> | undefined;
+let bundled: Promise<WorkerBundle> | undefined;
 
-/** The Worker bundle (ESM source), built once per run. */
-export function workerBundle(): Promise<string> {
+/** The Worker bundle (ESM source and its WebAssembly modules), built once per run. */
+export function workerBundle(): Promise<WorkerBundle> {
   bundled ??= (async () => {
     const cacheDir = join(root, 'node_modules', '.cache', 'chipid-worker');
-    const file = join(cacheDir, `worker-${sourceStamp()}.mjs`);
+    const file = join(cacheDir, `worker-${sourceStamp()}.json`);
     try {
-      return readFileSync(file, 'utf8');
+      return JSON.parse(readFileSync(file, 'utf8')) as WorkerBundle;
     } catch {
       // not built yet
     }
-    const code = await bundleForWorkerd(join(root, 'functions', 'src', 'index.ts'));
+    const b = await bundleWorker(join(root, 'functions', 'src', 'index.ts'));
     mkdirSync(cacheDir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
+    writeFileSync(tmp, JSON.stringify(b));
     try {
       renameSync(tmp, file);
     } catch {
       // another process won the race; its file is the same
     }
-    return code;
+    return b;
   })();
   return bundled;
 }
@@ -114,7 +119,7 @@ export interface TestWorker {
  * beforeAll(async () => { w = await startWorker({ endpoint: db.endpoint, prefix: db.prefix }); });
  */
 export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
-  const script = await workerBundle();
+  const bundle = await workerBundle();
   const signingKeys = { current: await newEcJwk('svc-current'), next: await newEcJwk('svc-next') };
   const sandboxSigningKeys = {
     current: await newEcJwk('sbx-current'),
@@ -135,8 +140,7 @@ export async function startWorker(o: WorkerOptions): Promise<TestWorker> {
   };
   const serviceUrl = o.port ? `http://127.0.0.1:${o.port}` : SERVICE_URL;
   const mf = new Miniflare({
-    modules: true,
-    script,
+    modules: miniflareModules(bundle),
     ...(o.port ? { host: '127.0.0.1', port: o.port } : {}),
     ...workerCompatibility(),
     // The Worker's fetches (DynamoDB Local) go straight out, as deployed, not through Miniflare's

@@ -148,10 +148,16 @@ export const CONSOLE_SCRIPT = `
     var face = card.dg2 && card.dg2.faces && card.dg2.faces[0];
     var img = $('face');
     var cap = $('face-caption');
-    if (face && face.image && face.format === 'jpeg' && /^[A-Za-z0-9+/]+={0,2}$/.test(face.image)) {
+    var b64re = /^[A-Za-z0-9+/]+={0,2}$/;
+    if (face && face.image && face.format === 'jpeg' && b64re.test(face.image)) {
       img.src = 'data:image/jpeg;base64,' + face.image;
       img.hidden = false;
       cap.textContent = 'DG2 · JPEG ' + (face.width || '?') + '×' + (face.height || '?') + ' · ' + face.bytes + ' bytes';
+    } else if (face && face.format === 'jp2' && typeof face.display === 'string' && b64re.test(face.display)) {
+      // Browsers do not decode JPEG 2000: the service sent the face converted to JPEG as well.
+      img.src = 'data:image/jpeg;base64,' + face.display;
+      img.hidden = false;
+      cap.textContent = 'DG2 · JPEG 2000 ' + (face.width || '?') + '×' + (face.height || '?') + ' · ' + face.bytes + ' bytes (shown as JPEG)';
     } else {
       img.removeAttribute('src');
       img.hidden = true;

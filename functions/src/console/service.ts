@@ -35,7 +35,8 @@ import {
 } from '@chipid/sdk/sandbox';
 import type { RpAuth } from '../app-env.ts';
 import type { Bindings } from '../env.ts';
-import { b64, hex, randomId, sha256 } from '../lib/crypto.ts';
+import { portraitJPEG } from '../image/portrait.ts';
+import { b64, fromB64, hex, randomId, sha256 } from '../lib/crypto.ts';
 import { ApiError } from '../problems.ts';
 import { type ClientRecord, getClient, putClient } from '../store/clients.ts';
 import { isConditionFailed, type StoreContext, storeFor, transact } from '../store/db.ts';
@@ -51,8 +52,12 @@ export const CONSOLE_ENV = 'sandbox' as const;
 /** The built-in client the console verifies as (reserved, keyless, never accepted by RP auth). */
 export const CONSOLE_CLIENT_ID = 'sandbox_console';
 
-/** Every claim the service can put in an assertion: the console shows all of them (synthetic data). */
-export const CONSOLE_SCOPE = CLAIM_NAMES;
+/**
+ * Every claim the service can put in an assertion: the console shows all of them (synthetic data) —
+ * but not `portrait`: the page shows the DG2 face itself, and an image it never displays is not worth
+ * a conversion per run.
+ */
+export const CONSOLE_SCOPE = CLAIM_NAMES.filter((n) => n !== 'portrait');
 
 /** The `purpose` claim of console verifications. */
 export const CONSOLE_PURPOSE = 'chipid sandbox console';
@@ -181,6 +186,23 @@ export function newSeed(): string {
 }
 
 /**
+ * A card description whose JPEG 2000 face also carries `display`: the face converted to JPEG (base64),
+ * which browsers show (they do not decode JPEG 2000). A face that does not convert keeps none.
+ */
+export async function withDisplayFace(card: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const face = (card.dg2 as { faces?: { format?: string; image?: string }[] } | undefined)?.faces?.[0];
+  if (face?.format !== 'jp2' || typeof face.image !== 'string') return card;
+  const image = fromB64(face.image);
+  if (!image) return card;
+  try {
+    (face as Record<string, unknown>).display = b64((await portraitJPEG({ format: 'jp2', image })).bytes);
+  } catch {
+    // shown as a caption only
+  }
+  return card;
+}
+
+/**
  * Makes a sandbox card and describes it (DG2 face included as base64 for display).
  *
  * @example
@@ -194,7 +216,7 @@ export async function consoleCard(profile: ProfileName, seed: string): Promise<C
     seed,
     expected: made.profile.expected,
     dump: made.dump,
-    card: describeDump(parseDump(made.dump), { images: true }),
+    card: await withDisplayFace(describeDump(parseDump(made.dump), { images: true })),
   };
 }
 
@@ -291,7 +313,7 @@ export function consoleSteps(
 
   const steps: ConsoleStep[] = [];
   for (const c of checks) {
-    if (c.name.startsWith('aa.') || c.name === 'registry') continue;
+    if (c.name.startsWith('aa.') || c.name === 'registry' || c.name === 'portrait') continue;
     steps.push(step('passive', c.name, stepLabel(c.name), c.ok ? 'pass' : 'fail', codes(c), c.detail));
   }
 
@@ -477,7 +499,7 @@ export async function consoleVerify(
     challengeAnswered: prepared.challengeUsed && !reasons.includes('challenge_invalid'),
     ...(read ? { read } : {}),
     dump: chip,
-    card: describeDump(parseDump(chip), { images: true }),
+    card: await withDisplayFace(describeDump(parseDump(chip), { images: true })),
   };
   if ('profile' in input && expected) {
     out.profile = input.profile;

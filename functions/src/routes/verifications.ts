@@ -15,6 +15,7 @@ import { commitVerification, getVerification } from '../store/verifications.ts';
 import { newApp } from '../validation.ts';
 import { MAX_REQUEST_LENGTH, NON_EMPTY } from '../verify/parts.ts';
 import { prepareVerification } from '../verify/pipeline.ts';
+import { portraitBody, portraitOnReplay } from '../verify/portrait-replay.ts';
 
 const VerificationRequestSchema = z
   .object({
@@ -71,7 +72,7 @@ export const verificationRoutes = newApp()
       path: '/v1/verifications',
       summary: 'Verify a chip read (passive + active authentication, registry) and get a signed assertion',
       // The rate limit is decided with the client (`authDecided`), while the handler reads ahead.
-      middleware: [requestAuth, idempotency] as const,
+      middleware: [requestAuth, portraitOnReplay, idempotency] as const,
       request: {
         // For the validators' sake (the published document says otherwise, app.ts): not `required` — a
         // JSON validator on a required body would hold a multipart body to the JSON schema —, and
@@ -141,7 +142,12 @@ export const verificationRoutes = newApp()
         throw new ApiError('ERR_CHALLENGE_INVALID', 'the challenge was used concurrently');
       }
       c.header('Cache-Control', 'no-store');
-      return c.json(prepared.response, 200);
+      // The portrait rides in this answer only: the idempotency record above holds the answer without it.
+      const { portrait } = prepared;
+      return c.json(
+        portrait ? { ...prepared.response, portrait: portraitBody(portrait) } : prepared.response,
+        200,
+      );
     },
   )
   .openapi(

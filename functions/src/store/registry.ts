@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { b64url, hmacSha256 } from '../lib/crypto.ts';
 import {
+  getItems,
   guarded,
   type Item,
   isConditionFailed,
@@ -23,7 +24,7 @@ import {
   storeError,
   unmarshal,
 } from './db.ts';
-import { keyAttrs, keys } from './keys.ts';
+import { type Key, keyAttrs, keys } from './keys.ts';
 
 export type CitizenStatus = 'alive' | 'deceased';
 export type CardStatus = 'active' | 'revoked' | 'lost' | 'replaced';
@@ -68,6 +69,59 @@ export function cardRecord(it: Item | undefined): CardRecord | undefined {
   if (typeof o.issuedOn === 'string') out.issuedOn = o.issuedOn;
   if (typeof o.expiresOn === 'string') out.expiresOn = o.expiresOn;
   return out;
+}
+
+/** What a registry is asked about one chip: the keyed hashes, and the chip's own numbers. */
+export interface RegistryQuery {
+  /** Keyed hash of the document number. */
+  card: string;
+  /** Keyed hash of the 12-digit id number; absent when the chip carries none (no DG13). */
+  id: string | undefined;
+}
+
+/** What a registry answers: the card's record and its holder's (each absent when unknown). */
+export interface RegistryAnswer {
+  card?: CardRecord;
+  /** The holder: found by the chip's id number, or by the card's `citizenKey` when the chip has none. */
+  citizen?: CitizenRecord;
+}
+
+/**
+ * THE registry boundary: where card and citizen standing come from. Implemented by the operator's
+ * DynamoDB copy ({@link dynamoRegistry}); a live registry service (the national population database's
+ * interface, reached by the operator) is another implementation in a file of its own, returned by
+ * `registryFor` (verify/registry-check.ts). `chip` carries the plain numbers (document number, id
+ * number, issuing state) such a service is asked with; they never leave the call.
+ */
+export interface RegistrySource {
+  lookup(
+    q: RegistryQuery,
+    chip: { documentNumber: string; idNumber?: string | undefined; issuingState: string },
+  ): Promise<RegistryAnswer>;
+}
+
+/** Reads items in one round trip (a batch), in order; `undefined` for a missing one. */
+export type ItemReader = (ks: Key[]) => Promise<(Item | undefined)[]>;
+
+/**
+ * The registry as the operator's DynamoDB copy: the card and (by id number) the citizen in one batch
+ * read — `read` lets the caller serve them from a batch of its own —, the citizen by the card's
+ * `citizenKey` in a second read when the chip has no id number.
+ *
+ * @example
+ * const { card, citizen } = await dynamoRegistry(store).lookup(q, chip);
+ */
+export function dynamoRegistry(s: StoreContext, read: ItemReader = (ks) => getItems(s, ks)): RegistrySource {
+  return {
+    async lookup(q) {
+      const first = q.id ? [keys.card(q.card), keys.citizen(q.id)] : [keys.card(q.card)];
+      const [cardItem, citizenItem] = await read(first);
+      const card = cardRecord(cardItem);
+      if (!card) return {};
+      const citizen = citizenRecord(q.id ? citizenItem : (await read([keys.citizen(card.citizenKey)]))[0]);
+      return citizen ? { card, citizen } : { card };
+    },
+  };
 }
 
 /** A prepared registry upsert. */

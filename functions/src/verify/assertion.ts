@@ -110,7 +110,12 @@ export interface AssertionInput {
   registeredScope?: readonly string[];
   requestedScope?: readonly string[];
   registry?: { expiresOn?: string; issuedOn?: string };
+  /** The portrait delivered beside the assertion: its media type and SHA-256 (standard base64). */
+  portrait?: { mediaType: string; sha256: string };
 }
+
+/** `desc` of the portrait's attachment in the document evidence. */
+export const PORTRAIT_ATTACHMENT_DESC = 'portrait';
 
 /** The `verified_claims` object (OIDC4IDA). Claims only for a verified outcome. */
 export function verifiedClaims(i: AssertionInput, serviceUrl: string): Record<string, unknown> {
@@ -155,7 +160,27 @@ export function verifiedClaims(i: AssertionInput, serviceUrl: string): Record<st
       trust_framework: i.env === 'live' ? 'chipid' : 'chipid_sandbox',
       time,
       verification_process: i.verificationId,
-      evidence: [{ type: 'document', time, check_details: checkDetails, document_details: documentDetails }],
+      evidence: [
+        {
+          type: 'document',
+          time,
+          check_details: checkDetails,
+          document_details: documentDetails,
+          // OpenID Attachments 1.0: an external attachment's digest binds the image sent beside the
+          // assertion (the response's `portrait`) to it; no `url`, since it travels in the same answer.
+          ...(i.portrait && i.result === 'verified'
+            ? {
+                attachments: [
+                  {
+                    desc: PORTRAIT_ATTACHMENT_DESC,
+                    content_type: i.portrait.mediaType,
+                    digest: { alg: 'sha-256', value: i.portrait.sha256 },
+                  },
+                ],
+              }
+            : {}),
+        },
+      ],
     },
     claims: i.result === 'verified' && i.facts ? claimsFor(i.scope, i.facts, i.at) : {},
   };

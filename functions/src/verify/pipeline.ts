@@ -53,7 +53,8 @@ import {
 } from './assertion.ts';
 import { type ChipFacts, chipFacts } from './facts.ts';
 import type { ChipParts } from './parts.ts';
-import { checkRegistry, type RegistryOutcome, registryKeys } from './registry-check.ts';
+import { type PortraitOut, portraitOf } from './portrait.ts';
+import { checkRegistry, type RegistryOutcome, registryFor, registryKeys } from './registry-check.ts';
 
 /** Reasons that only concern the clone check: alone they make a verification `inconclusive`. */
 export const CLONE_CHECK_REASONS: ReadonlySet<ReasonCode> = new Set([
@@ -203,6 +204,8 @@ export interface PreparedVerification {
     /** Requested claims left out of the assertion, and why (its `withheld_claims`). */
     withheld?: Record<string, WithheldReason>;
   };
+  /** The face as JPEG (scope `portrait`, `verified` only): sent beside `response`, never stored. */
+  portrait?: PortraitOut;
   record: VerificationRecord;
   audit: AuditFacts;
   /** Items the request consumes, in order: jti put is added by the caller; challenge consumption here. */
@@ -344,7 +347,7 @@ export async function prepareVerification(
       ks.every((k) => known.has(keyId(k.pk, k.sk)))
         ? Promise.resolve(ks.map((k) => known.get(keyId(k.pk, k.sk))))
         : getItems(auth.store, ks);
-    registry = await checkRegistry(auth.store, regKeys, facts, now, read);
+    registry = await checkRegistry(registryFor(env, auth.store, read), regKeys, facts, now);
     for (const r of registry.reasons) if (!hard.includes(r)) hard.push(r);
   }
 
@@ -386,6 +389,10 @@ export async function prepareVerification(
   }
 
   const scope = effectiveScope(auth.client.scope, rc.scope);
+  // The face goes to a verified chip's RP only, and only when DG2 itself passed passive authentication.
+  const face =
+    result === 'verified' && scope.has('portrait') ? await portraitOf(dump.dg2, report.checks) : undefined;
+  if (face) checks.push(face.check);
   const sub =
     passiveOk && facts?.idNumber
       ? await pairwiseSub(pairwiseSecret, auth.env, auth.clientId, facts.idNumber)
@@ -405,12 +412,14 @@ export async function prepareVerification(
       registeredScope: auth.client.scope,
       requestedScope: rc.scope,
       ...(registry ? { registry } : {}),
+      ...(face?.portrait ? { portrait: face.portrait } : {}),
     },
     sub,
   );
   const time = now.toISOString();
   return {
     response: { id, result, reasons, assertion, ...(Object.keys(withheld).length ? { withheld } : {}) },
+    ...(face?.portrait ? { portrait: face.portrait } : {}),
     record: { id, clientId: auth.clientId, result, reasons, checks, createdAt: time },
     audit: {
       verificationId: id,

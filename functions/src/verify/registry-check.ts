@@ -9,12 +9,17 @@
  * passive authentication tied it to the DS and CSCA country): a document of any other state is never
  * looked up — its number, however equal to a Vietnamese one, names another state's document — and is
  * `card_unknown`.
+ *
+ * Where the records come from is behind one interface, {@link RegistrySource} (`store/registry.ts`):
+ * the operator's DynamoDB copy today (`dynamoRegistry`); a live registry service is another
+ * implementation of it, chosen in {@link registryFor} — docs/registry.md.
  */
 import type { ReasonCode } from '@chipid/sdk';
-import { getItems, type Item, type StoreContext } from '../store/db.ts';
+import type { Bindings } from '../env.ts';
+import type { StoreContext } from '../store/db.ts';
 import type { Key } from '../store/keys.ts';
 import { keys } from '../store/keys.ts';
-import { cardRecord, citizenRecord, registryKey } from '../store/registry.ts';
+import { dynamoRegistry, type ItemReader, type RegistrySource, registryKey } from '../store/registry.ts';
 import type { ChipFacts } from './facts.ts';
 
 export type BirthPrecision = 'day' | 'month' | 'year' | 'none';
@@ -74,9 +79,6 @@ export const REGISTRY_ISSUING_STATE = 'VNM';
 /** The DG1 issuing state without MRZ fillers (`D<<` → `D`). */
 const stateOf = (chip: ChipFacts): string => chip.issuingState.replace(/</g, '');
 
-/** Reads items in one round trip (a batch), in order; `undefined` for a missing one. */
-export type ItemReader = (ks: Key[]) => Promise<(Item | undefined)[]>;
-
 /** A chip's registry keys (keyed hashes) and the items {@link checkRegistry} reads first. */
 export interface RegistryKeys {
   /** The document's issuing state is not the registry's: nothing is looked up (`first` is empty). */
@@ -97,19 +99,26 @@ export async function registryKeys(secret: string, chip: ChipFacts): Promise<Reg
 }
 
 /**
- * Runs the registry check for a chip that passed passive authentication. The card and the citizen
- * are read together (one `BatchGetItem` of `k.first`); `read` lets the caller serve them from a batch
- * of its own.
+ * The registry this deployment consults for an environment: the operator's DynamoDB copy, its first
+ * items served from the caller's batch (`read`). A live registry service plugs in here (a file
+ * implementing {@link RegistrySource}, selected by a binding), nothing else changes.
+ */
+export function registryFor(_env: Bindings, store: StoreContext, read?: ItemReader): RegistrySource {
+  return dynamoRegistry(store, read);
+}
+
+/**
+ * Runs the registry check for a chip that passed passive authentication, on the card and citizen
+ * records `source` answers for the chip's keys (one round trip for the DynamoDB copy).
  *
  * @example
- * const r = await checkRegistry(store, await registryKeys(secret, facts), facts, new Date());
+ * const r = await checkRegistry(dynamoRegistry(store), await registryKeys(secret, facts), facts, new Date());
  */
 export async function checkRegistry(
-  s: StoreContext,
+  source: RegistrySource,
   k: RegistryKeys,
   chip: ChipFacts,
   at: Date,
-  read: ItemReader = (ks) => getItems(s, ks),
 ): Promise<RegistryOutcome> {
   const reasons: ReasonCode[] = [];
   const mismatched: RegistryOutcome['mismatched'] = [];
@@ -125,8 +134,7 @@ export async function checkRegistry(
     out.note = `issuing state not served by this registry (${REGISTRY_ISSUING_STATE} only)`;
     return out;
   }
-  const [cardItem, citizenItem] = await read(k.first);
-  const card = cardRecord(cardItem);
+  const { card, citizen } = await source.lookup(k, chip);
   if (!card) {
     reasons.push('card_unknown');
     return out;
@@ -139,9 +147,7 @@ export async function checkRegistry(
   if (card.expiresOn && card.expiresOn < today && !reasons.includes('card_expired'))
     reasons.push('card_expired');
 
-  const citizenKey = idKey ?? card.citizenKey;
-  if (citizenKey !== card.citizenKey) mismatched.push('id_number');
-  const citizen = citizenRecord(idKey ? citizenItem : (await read([keys.citizen(citizenKey)]))[0]);
+  if ((idKey ?? card.citizenKey) !== card.citizenKey) mismatched.push('id_number');
   if (!citizen) {
     reasons.push('citizen_unknown');
   } else {

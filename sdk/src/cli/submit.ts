@@ -132,6 +132,11 @@ function printOutcome(out: VerificationOutcome): number {
     reasons: out.reasons,
     assertion: out.assertion,
     claims: out.claims,
+    ...(out.withheld ? { withheld: out.withheld } : {}),
+    // Scope portrait: the face was checked against the assertion's digest; its size, not its bytes.
+    ...(out.portrait
+      ? { portrait: { mediaType: out.portrait.mediaType, bytes: out.portrait.bytes.length } }
+      : {}),
   });
   return out.result === 'verified' ? 0 : 1;
 }

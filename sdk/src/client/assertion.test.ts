@@ -260,3 +260,62 @@ describe('verifyAssertion', () => {
     await rejectsWith(jwt, 'ERR_CONFIG', { issuer: undefined });
   });
 });
+
+describe('portrait binding (OpenID Attachments digest)', () => {
+  const image = new TextEncoder().encode('\xff\xd8\xff a JPEG face stands here');
+  const digest = async (b: Uint8Array) =>
+    btoa(
+      String.fromCharCode(
+        ...new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)),
+      ),
+    );
+  const withPortrait = async (over: { result?: string; alg?: string; value?: string; type?: string } = {}) =>
+    claims({
+      result: over.result ?? 'verified',
+      verified_claims: {
+        verification: {
+          trust_framework: 'chipid_sandbox',
+          evidence: [
+            {
+              type: 'document',
+              attachments: [
+                {
+                  desc: 'portrait',
+                  content_type: over.type ?? 'image/jpeg',
+                  digest: { alg: over.alg ?? 'sha-256', value: over.value ?? (await digest(image)) },
+                },
+              ],
+            },
+          ],
+        },
+        claims: {},
+      },
+    });
+  const opts = (portrait: Uint8Array) => ({ issuer: ISS, audience: AUD, jwks, portrait });
+  const refused = async (jwt: string, portrait: Uint8Array, why: RegExp) => {
+    const e = await verifyAssertion(jwt, opts(portrait)).catch((x: unknown) => x);
+    expect(isChipIdError(e) && e.code).toBe('ERR_ASSERTION_INVALID');
+    expect((e as Error).message).toMatch(why);
+  };
+
+  it('accepts the image whose SHA-256 the assertion carries', async () => {
+    const jwt = await sign({ payload: await withPortrait() });
+    await expect(verifyAssertion(jwt, opts(image))).resolves.toMatchObject({ result: 'verified' });
+  });
+
+  it('refuses a swapped or altered image, a missing digest, a non-verified assertion, another algorithm', async () => {
+    const jwt = await sign({ payload: await withPortrait() });
+    const altered = image.slice();
+    altered[5] = (altered[5] ?? 0) ^ 1;
+    await refused(jwt, altered, /SHA-256 differs/);
+    await refused(await sign(), image, /no portrait digest/);
+    await refused(await sign({ payload: await withPortrait({ result: 'rejected' }) }), image, /not verified/);
+    await refused(await sign({ payload: await withPortrait({ alg: 'sha-1' }) }), image, /algorithm/);
+    await refused(
+      await sign({ payload: await withPortrait({ type: 'image/png' }) }),
+      image,
+      /another portrait type/,
+    );
+    await refused(await sign({ payload: await withPortrait({ value: '%%%' }) }), image, /malformed|differs/);
+  });
+});

@@ -9,6 +9,7 @@ import type { JSONWebKeySet, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
 import { requireSubtle } from '../crypto/webcrypto.ts';
 import { ClientError } from '../errors.ts';
+import { equalBytes, fromBase64 } from '../lib/bytes.ts';
 import * as z from '../lib/zod.ts';
 import type { FetchLike } from './http.ts';
 import type { AssertionClaims } from './types.ts';
@@ -86,6 +87,52 @@ export interface VerifyAssertionOptions {
   fetch?: FetchLike;
   /** Timeout of a JWKS fetch when `jwks` is a URL (ms, default 5000). */
   timeoutMs?: number;
+  /**
+   * The portrait that came with the assertion (the answer's `portrait`, decoded): its SHA-256 must be
+   * the digest of the assertion's `portrait` attachment, and the assertion must be `verified`.
+   */
+  portrait?: Uint8Array;
+}
+
+/** `desc` of the portrait attachment in the assertion's document evidence. */
+export const PORTRAIT_ATTACHMENT = 'portrait' as const;
+
+/**
+ * The portrait attachment reference of an assertion's claims (`evidence[].attachments[]` with
+ * `desc: 'portrait'`), or undefined.
+ */
+export function portraitAttachment(
+  claims: AssertionClaims,
+): { content_type?: string; digest: { alg: string; value: string } } | undefined {
+  for (const ev of claims.verified_claims?.verification.evidence ?? [])
+    for (const a of ev.attachments ?? [])
+      if (a.desc === PORTRAIT_ATTACHMENT && a.digest && typeof a.digest.value === 'string')
+        return {
+          ...(typeof a.content_type === 'string' ? { content_type: a.content_type } : {}),
+          digest: a.digest,
+        };
+  return undefined;
+}
+
+/** Whether `image` is the portrait an assertion's claims were signed over (SHA-256, constant shape). */
+async function portraitMatches(claims: AssertionClaims, image: Uint8Array): Promise<string | undefined> {
+  const ref = portraitAttachment(claims);
+  if (!ref) return 'carries no portrait digest';
+  if (claims.result !== 'verified') return 'is not verified, so no portrait belongs to it';
+  if (ref.digest.alg !== 'sha-256') return 'names a portrait digest algorithm other than sha-256';
+  if (ref.content_type !== undefined && ref.content_type !== 'image/jpeg')
+    return 'names another portrait type';
+  const d = new Uint8Array(
+    await requireSubtle('checking a portrait').digest('SHA-256', image as Uint8Array<ArrayBuffer>),
+  );
+  let expected: Uint8Array;
+  try {
+    expected = fromBase64(ref.digest.value);
+  } catch {
+    return 'carries a malformed portrait digest';
+  }
+  if (!equalBytes(d, expected)) return 'was not issued for this portrait (SHA-256 differs)';
+  return undefined;
 }
 
 const claimsSchema = z.looseObject({
@@ -264,7 +311,14 @@ export async function verifyAssertion(jwt: string, o: VerifyAssertionOptions): P
   const claimedEnv = (r.data as { env?: unknown }).env;
   if (env && claimedEnv !== undefined && claimedEnv !== env)
     throw invalid(`env is ${String(claimedEnv).slice(0, 16)} for a ${env} client`);
-  return r.data as AssertionClaims;
+  const claims = r.data as AssertionClaims;
+  if (o.portrait !== undefined) {
+    if (!(o.portrait instanceof Uint8Array))
+      throw new ClientError('ERR_CONFIG', 'portrait must be a Uint8Array');
+    const why = await portraitMatches(claims, o.portrait);
+    if (why) throw invalid(why);
+  }
+  return claims;
 }
 
 /**

@@ -29,6 +29,7 @@ import { newIdempotencyKey, send } from './http.ts';
 import type {
   AssertionClaims,
   Challenge,
+  Portrait,
   VerificationOutcome,
   VerificationRecord,
   WithheldReason,
@@ -74,7 +75,10 @@ export interface CallOptions {
 
 /** Options of {@link ChipIdClient.verify}. */
 export interface VerifyOptions extends CallOptions {
-  /** Claim names wanted (only those your client is allowed come back). */
+  /**
+   * Claim names wanted (only those your client is allowed come back); `portrait` asks for the chip's
+   * face as JPEG, returned as `outcome.portrait` and checked against the assertion.
+   */
   scope: readonly string[];
   /** Why you verify (≤ 200 characters), kept in the audit log. */
   purpose: string;
@@ -128,10 +132,13 @@ export interface ChipIdClient {
   verifyCard(transport: ChipTransport, options: VerifyCardOptions): Promise<CardVerificationOutcome>;
   /** Reads a past verification of this client (`GET /v1/verifications/:id`). */
   getVerification(id: string, options?: CallOptions): Promise<VerificationRecord>;
-  /** Verifies an assertion from this service for this client (cached JWKS). */
+  /**
+   * Verifies an assertion from this service for this client (cached JWKS); with `portrait`, also that
+   * the assertion was issued for that image (its SHA-256 is the assertion's attachment digest).
+   */
   verifyAssertion(
     jwt: string,
-    options?: { maxAgeSeconds?: number; currentDate?: Date },
+    options?: { maxAgeSeconds?: number; currentDate?: Date; portrait?: Uint8Array },
   ): Promise<AssertionClaims>;
 }
 
@@ -148,6 +155,7 @@ const outcomeSchema = z.object({
   reasons: z.array(z.string()),
   assertion: z.string().min(1),
   withheld: z.record(z.string(), z.string()).optional(),
+  portrait: z.object({ media_type: z.literal('image/jpeg'), data: z.string().min(1) }).optional(),
 });
 const recordSchema = z.object({
   id: z.string().min(1),
@@ -263,7 +271,10 @@ export function createClient(options: ClientOptions): ChipIdClient {
     return k;
   };
 
-  const verifyAssertion = (jwt: string, o: { maxAgeSeconds?: number; currentDate?: Date } = {}) => {
+  const verifyAssertion = (
+    jwt: string,
+    o: { maxAgeSeconds?: number; currentDate?: Date; portrait?: Uint8Array } = {},
+  ) => {
     const opts: Parameters<typeof verifyAssertionWith>[1] = {
       issuer,
       audience: clientId,
@@ -271,6 +282,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
     };
     if (o.maxAgeSeconds !== undefined) opts.maxAgeSeconds = o.maxAgeSeconds;
     if (o.currentDate !== undefined) opts.currentDate = o.currentDate;
+    if (o.portrait !== undefined) opts.portrait = o.portrait;
     return verifyAssertionWith(jwt, opts);
   };
 
@@ -380,6 +392,14 @@ export function createClient(options: ClientOptions): ChipIdClient {
       if (!r.success) throw badAnswer(`POST ${path}`, a, r.error);
       const out = r.data;
       const withheld = out.withheld ? { withheld: out.withheld as Record<string, WithheldReason> } : {};
+      let portrait: Portrait | undefined;
+      if (out.portrait) {
+        try {
+          portrait = { mediaType: out.portrait.media_type, bytes: fromBase64(out.portrait.data) };
+        } catch (cause) {
+          throw badAnswer(`POST ${path}`, a, cause);
+        }
+      }
       if (o.verifyAssertion === false) {
         return {
           id: out.id,
@@ -387,10 +407,12 @@ export function createClient(options: ClientOptions): ChipIdClient {
           reasons: out.reasons,
           assertion: out.assertion,
           ...withheld,
+          ...(portrait ? { portrait } : {}),
         };
       }
-      // The JSON answer is unsigned; the assertion is the proof and must say the same thing.
-      const claims = await verifyAssertion(out.assertion);
+      // The JSON answer is unsigned; the assertion is the proof and must say the same thing — and the
+      // portrait, when one came, must be the image whose SHA-256 the assertion carries.
+      const claims = await verifyAssertion(out.assertion, portrait ? { portrait: portrait.bytes } : {});
       if (
         claims.txn !== out.id ||
         claims.result !== out.result ||
@@ -409,6 +431,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
         assertion: out.assertion,
         ...withheld,
         claims,
+        ...(portrait ? { portrait } : {}),
       };
     },
 

@@ -5,6 +5,8 @@ export {
   ASSERTION_ALGORITHMS,
   ASSERTION_TYP,
   assertionIssuer,
+  PORTRAIT_ATTACHMENT,
+  portraitAttachment,
   remoteJWKS,
   verifyAssertion,
 } from './assertion.ts';
@@ -21,11 +23,13 @@ export type { FetchLike } from './http.ts';
 export type {
   AssertionClaims,
   AssertionReason,
+  AttachmentReference,
   Challenge,
   CheckDetail,
   DocumentDetails,
   DocumentEvidence,
   IdentityClaims,
+  Portrait,
   VerificationOutcome,
   VerificationRecord,
   VerificationResult,

@@ -37,6 +37,25 @@ export interface VerificationOutcome {
    * when every requested claim came.
    */
   readonly withheld?: Readonly<Record<string, WithheldReason>>;
+  /**
+   * Scope `portrait`, `verified` chips: the chip's face as JPEG, its SHA-256 checked against the
+   * assertion's attachment digest (unless `verifyAssertion: false`). Absent otherwise.
+   */
+  readonly portrait?: Portrait;
+}
+
+/** The chip's face (DG2) as the service delivered it. */
+export interface Portrait {
+  readonly mediaType: 'image/jpeg';
+  readonly bytes: Uint8Array;
+}
+
+/** An attachment reference in evidence (OpenID Attachments 1.0; chipid names the portrait `desc: 'portrait'`). */
+export interface AttachmentReference {
+  desc?: string;
+  content_type?: string;
+  digest?: { alg: string; value: string };
+  [member: string]: unknown;
 }
 
 /**
@@ -83,6 +102,8 @@ export interface DocumentEvidence {
   time?: string;
   check_details?: CheckDetail[];
   document_details?: DocumentDetails;
+  /** Images bound to the assertion by digest (the `portrait`). */
+  attachments?: AttachmentReference[];
   [member: string]: unknown;
 }
 

@@ -25,7 +25,7 @@ import { parseDG15 } from '../icao/dg15.ts';
 import { type ChipDumpJSON, chipDumpSchema, parseDump } from '../icao/dump.ts';
 import { parseSOD } from '../icao/sod.ts';
 import { bytesToBigInt, concat, equalBytes, fromBase64, toHex } from '../lib/bytes.ts';
-import { makeCard, type SandboxCard } from './factory.ts';
+import { faceFor, makeCard, type SandboxCard } from './factory.ts';
 import type { RSAKey } from './keys.ts';
 import { sandboxCSCA } from './pki.ts';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.ts';
@@ -162,8 +162,12 @@ describe('round trip through the SDK parsers', () => {
       expect(dg13.unknown).toEqual([]);
 
       const [face] = parseDG2(b(dump.dg2));
-      expect(face).toMatchObject({ format: 'jpeg', width: 240, height: 320 });
-      expect(toHex(face!.image.subarray(0, 3))).toBe('ffd8ff');
+      const jp2 = p === 'valid-jp2';
+      expect(face).toMatchObject({ format: jp2 ? 'jp2' : 'jpeg', width: 240, height: 320 });
+      // JPEG SOI, or the JP2 signature box (ISO/IEC 15444-1 §I.5.1).
+      expect(toHex(face!.image.subarray(0, jp2 ? 12 : 3))).toBe(jp2 ? '0000000c6a5020200d0a870a' : 'ffd8ff');
+      if (p === 'valid-large-dg2') expect(face!.image.length).toBeGreaterThanOrEqual(120_000);
+      else expect(face!.image.length).toBeLessThan(20_000);
 
       const com = parseCOM(b(dump.com));
       expect(com.ldsVersion).toBe('0107');
@@ -178,6 +182,32 @@ describe('round trip through the SDK parsers', () => {
 
       if (dump.dg15) expect(parseDG15(b(dump.dg15)).key.kind).toBe(p === 'valid-rsa' ? 'rsa' : 'ec');
     }
+  });
+
+  it('citizens have several distinct faces, each fixed by the citizen (not the seed)', async () => {
+    const faces = new Map<string, string>();
+    for (const p of PROFILE_NAMES) {
+      const c = cards.get(p)!;
+      const [face] = parseDG2(b(c.dump.dg2));
+      faces.set(p, toHex(face!.image.subarray(0, 4096)));
+    }
+    // Three JPEG faces per sex and the JPEG 2000 one: the sandbox shows at least five of them.
+    expect(new Set(faces.values()).size).toBeGreaterThanOrEqual(5);
+    const again = await makeCard({ profile: 'valid-brainpool', seed: 'another seed' });
+    expect(toHex(parseDG2(b(again.dump.dg2))[0]!.image.subarray(0, 4096))).toBe(faces.get('valid-brainpool'));
+    expect(faceFor({ idNumber: '001090211803', sex: 'M' }).sex).toBe('M');
+    expect(faceFor({ idNumber: '079195004127', sex: 'F' }).sex).toBe('F');
+  });
+
+  it('a padded JPEG 2000 face keeps its codestream and reaches the size', async () => {
+    const big = await makeCard({ profile: 'valid-jp2', seed: 1, faceSize: 50_000 });
+    const [face] = parseDG2(b(big.dump.dg2));
+    expect(face!.format).toBe('jp2');
+    expect(face!.image.length).toBeGreaterThanOrEqual(50_000);
+    // The padding is a trailing `free` box after the codestream box.
+    const small = parseDG2(b((await makeCard({ profile: 'valid-jp2', seed: 1 })).dump.dg2))[0]!.image;
+    expect(face!.image.subarray(0, small.length)).toEqual(small);
+    expect(new TextDecoder().decode(face!.image.subarray(small.length + 4, small.length + 8))).toBe('free');
   });
 
   it('a padded face reaches the requested size and still parses', async () => {

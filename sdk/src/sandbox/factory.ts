@@ -11,7 +11,7 @@ import { ChipIdError } from '../errors.ts';
 import type { ChipDumpJSON } from '../icao/dump.ts';
 import { DUMP_FORMAT } from '../icao/dump.ts';
 import { fromBase64, toBase64 } from '../lib/bytes.ts';
-import { FACE_JPEG_BASE64, FACE_JPEG_SIZE } from './assets/face-jpeg.ts';
+import { SANDBOX_FACES, type SandboxFace } from './assets/faces.ts';
 import { type AAPrivateKey, VirtualChip } from './chip.ts';
 import { type Card, type Citizen, type CitizenCard, randomCitizen, readyCitizen } from './citizens.ts';
 import { type ECKey, generateECKey, rsaKey } from './keys.ts';
@@ -93,6 +93,22 @@ function makeAAKey(choice: Exclude<AAChoice, 'none'>, rnd: SandboxRandom): AAPri
   return choice === 'rsa1024' ? rsaKey(generateRSAKey(1024, rnd)) : generateECKey(choice, rnd);
 }
 
+/**
+ * The face on a citizen's chip: the JPEG 2000 face when the recipe asks for it, otherwise one of the
+ * JPEG faces of the citizen's sex, chosen by the id number (the same citizen always has the same face).
+ */
+export function faceFor(
+  citizen: Pick<Citizen, 'idNumber' | 'sex'>,
+  format: 'jpeg' | 'jp2' = 'jpeg',
+): SandboxFace {
+  const pool = SANDBOX_FACES.filter(
+    (f) => f.format === format && (format === 'jp2' || f.sex === citizen.sex),
+  );
+  const face = pool[Number(citizen.idNumber.slice(-6)) % pool.length];
+  if (!face) throw new ChipIdError('ERR_SANDBOX', 'sandbox: no face for this citizen');
+  return face;
+}
+
 const addYears = (iso: string, n: number) => `${Number(iso.slice(0, 4)) + n}${iso.slice(4)}`;
 const signingTime = (issuedOn: string) => new Date(`${issuedOn}T02:00:00Z`); // 09:00 in Hà Nội
 
@@ -121,12 +137,16 @@ export async function makeCard(opts: MakeCardOptions = {}): Promise<SandboxCard>
   const caKey: ECKey = generateECKey('p256', rnd.fork('ca'));
 
   const dg1 = encodeDG1(citizen, card, recipe.issuingState ? { issuingState: recipe.issuingState } : {});
+  const face = faceFor(citizen, recipe.face);
+  const padTo = opts.faceSize ?? recipe.faceSize;
   const dg2 = encodeDG2({
-    jpeg: fromBase64(FACE_JPEG_BASE64),
-    ...FACE_JPEG_SIZE,
+    jpeg: fromBase64(face.base64),
+    format: face.format,
+    width: face.width,
+    height: face.height,
     sex: citizen.sex,
     created: signingTime(card.issuedOn),
-    ...(opts.faceSize ? { padTo: opts.faceSize } : {}),
+    ...(padTo ? { padTo } : {}),
   });
   const dg13 = encodeDG13(citizen, card);
   const dg14 = encodeDG14({

@@ -6,6 +6,8 @@
  * Sandbox keys are public by design (derived from published seeds): never trust the sandbox CSCA in a
  * live environment.
  */
+
+export { SANDBOX_FACES, type SandboxFace } from './assets/faces.ts';
 export type { AAPrivateKey } from './chip.ts';
 export { iso9796d2Sign, VirtualChip } from './chip.ts';
 export type { Card, Citizen, CitizenCard, ProvinceCode } from './citizens.ts';
@@ -20,7 +22,7 @@ export {
   sexCenturyDigit,
 } from './citizens.ts';
 export type { MakeCardOptions, SandboxCard } from './factory.ts';
-export { makeCard } from './factory.ts';
+export { faceFor, makeCard } from './factory.ts';
 export type { ECKey, KeyKind, RSAKey, SandboxKey } from './keys.ts';
 export type { DG1Options, DG2Options, DG14Options, SODOptions } from './lds.ts';
 export {

@@ -76,8 +76,10 @@ export function encodeDG1(citizen: Citizen, card: Card, opts: DG1Options = {}): 
 
 /** Input of the DG2 encoder. */
 export interface DG2Options {
-  /** The JPEG image. */
+  /** The image: JPEG, or JPEG 2000 with `format: 'jp2'`. */
   jpeg: Uint8Array;
+  /** Image data type (ISO/IEC 19794-5 §5.7.2: 0 JPEG, 1 JPEG 2000); default `jpeg`. */
+  format?: 'jpeg' | 'jp2';
   width: number;
   height: number;
   sex?: 'M' | 'F';
@@ -104,6 +106,19 @@ export function padJPEG(jpeg: Uint8Array, size: number): Uint8Array {
   return concat(jpeg.subarray(0, 2), ...segments, jpeg.subarray(2));
 }
 
+/**
+ * JP2 file padded with a trailing `free` box (ISO/IEC 15444-1 §I.4: readers skip boxes they do not
+ * know) to at least `size` bytes (image unchanged).
+ */
+export function padJP2(jp2: Uint8Array, size: number): Uint8Array {
+  const need = size - jp2.length;
+  if (need <= 0) return jp2;
+  const len = Math.max(8, need);
+  const free = new Uint8Array(len);
+  free.set([(len >>> 24) & 0xff, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff, 0x66, 0x72, 0x65, 0x65]);
+  return concat(jp2, free);
+}
+
 const u16 = (n: number) => Uint8Array.of((n >> 8) & 0xff, n & 0xff);
 const u32 = (n: number) => Uint8Array.of((n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 const bcd = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (p) => Number.parseInt(p, 16));
@@ -114,7 +129,12 @@ const bcd = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (p) => Number.p
  * digital still camera) and the image.
  */
 export function encodeFacialRecord(opts: DG2Options): Uint8Array {
-  const image = opts.padTo ? padJPEG(opts.jpeg, opts.padTo) : opts.jpeg;
+  const jp2 = opts.format === 'jp2';
+  const image = opts.padTo
+    ? jp2
+      ? padJP2(opts.jpeg, opts.padTo)
+      : padJPEG(opts.jpeg, opts.padTo)
+    : opts.jpeg;
   const gender = opts.sex === 'M' ? 1 : opts.sex === 'F' ? 2 : 0;
   const faceDataLength = 20 + 12 + image.length;
   const facialInfo = concat(
@@ -126,7 +146,7 @@ export function encodeFacialRecord(opts: DG2Options): Uint8Array {
     Uint8Array.of(0, 0, 0, 0, 0, 0), // pose angle yaw/pitch/roll + uncertainty
   );
   const imageInfo = concat(
-    Uint8Array.of(1, 0), // face image type: full frontal; image data type: JPEG
+    Uint8Array.of(1, jp2 ? 1 : 0), // face image type: full frontal; image data type: JPEG / JPEG 2000
     u16(opts.width),
     u16(opts.height),
     Uint8Array.of(1, 2), // colour space: 24-bit RGB; source: digital still camera

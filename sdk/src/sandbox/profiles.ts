@@ -28,6 +28,8 @@ export const PROFILE_NAMES = [
   'name-mismatch',
   'clone',
   'no-aa',
+  'valid-jp2',
+  'valid-large-dg2',
 ] as const;
 
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -60,6 +62,10 @@ export interface ProfileRecipe {
   tamper?: 'dg1' | 'dg13' | 'signature';
   /** DG1 issuing state (default `VNM`). */
   issuingState?: string;
+  /** DG2 face encoding (default `jpeg`). */
+  face?: 'jpeg' | 'jp2';
+  /** Pad the DG2 face to at least this many bytes (a high-resolution capture's size). */
+  faceSize?: number;
 }
 
 const ok = (): ExpectedOutcome => ({ result: 'verified', reasons: [] });
@@ -186,6 +192,20 @@ export const PROFILES: Record<ProfileName, Profile & { recipe: ProfileRecipe }> 
       'Genuine chip without Active Authentication: no DG15 (and none in the SOD or EF.COM), so no clone check is possible.',
     expected: { result: 'inconclusive', reasons: ['aa_not_supported'] },
     recipe: { ds: 'p256', aa: 'none' },
+  },
+  'valid-jp2': {
+    name: 'valid-jp2',
+    description:
+      'Genuine card whose DG2 face is JPEG 2000 (a JP2 file, as most passports encode it): with the `portrait` scope the service delivers it converted to JPEG.',
+    expected: ok(),
+    recipe: { ds: 'p256', aa: 'p256', face: 'jp2' },
+  },
+  'valid-large-dg2': {
+    name: 'valid-large-dg2',
+    description:
+      'Genuine card with a large DG2 (the JPEG face padded to 120 000 bytes, as a high-resolution capture): transport, hashing and the `portrait` scope at that size.',
+    expected: ok(),
+    recipe: { ds: 'p256', aa: 'p256', faceSize: 120_000 },
   },
 };
 
