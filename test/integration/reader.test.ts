@@ -40,7 +40,7 @@ beforeAll(async () => {
     clientId: rp.clientId,
     privateKey: rp.privateJwk,
     serviceUrl: w.serviceUrl,
-    jwks: `${url}/.well-known/jwks.json`,
+    jwks: `${url}/sandbox/.well-known/jwks.json`, // a sandbox client: the sandbox issuer's keys
     retryBaseDelayMs: 50,
   });
 });

@@ -103,9 +103,9 @@ describe('chipid submit --read (real service)', () => {
       claims: Record<string, unknown>;
     };
     expect(printed).toMatchObject({ result: 'verified', reasons: [] });
-    expect(printed.claims).toMatchObject({ txn: printed.id, aud: clientId, iss: w.serviceUrl });
-    // The assertion is the service's, checked here again against its JWKS.
-    const jwks = (await (await w.fetch('/.well-known/jwks.json')).json()) as Parameters<
+    expect(printed.claims).toMatchObject({ txn: printed.id, aud: clientId, iss: `${w.serviceUrl}/sandbox` });
+    // The assertion is the sandbox issuer's, checked here again against that issuer's JWKS.
+    const jwks = (await (await w.fetch('/sandbox/.well-known/jwks.json')).json()) as Parameters<
       typeof createLocalJWKSet
     >[0];
     const { payload } = await jwtVerify(printed.assertion, createLocalJWKSet(jwks), { audience: clientId });
