@@ -40,6 +40,26 @@ describe('withheld claims', () => {
     expect(out.withheld).toEqual({ given_name: 'not_verified', birthdate: 'not_registered' });
   });
 
+  it('a delivered portrait (an attachment, not a claim) is not withheld; an unregistered one is', async () => {
+    const { client } = await svc.newClient(['given_name', 'portrait']);
+    let challenge = await client.challenge();
+    let { dump } = await makeCard({ profile: 'valid', seed: 5, challenge: challenge.challenge });
+    const out = await client.verify(dump, {
+      scope: ['given_name', 'portrait'],
+      purpose: 'withheld',
+      challenge,
+    });
+    expect(out.result).toBe('verified');
+    expect(out.portrait?.mediaType).toBe('image/jpeg');
+    expect(out.withheld).toBeUndefined();
+    const other = (await svc.newClient(['given_name'])).client;
+    challenge = await other.challenge();
+    ({ dump } = await makeCard({ profile: 'valid', seed: 5, challenge: challenge.challenge }));
+    const refused = await other.verify(dump, { scope: ['portrait'], purpose: 'withheld', challenge });
+    expect(refused.portrait).toBeUndefined();
+    expect(refused.withheld).toEqual({ portrait: 'not_registered' });
+  });
+
   it('nothing withheld: no member at all', async () => {
     const { client } = await svc.newClient(['given_name']);
     const challenge = await client.challenge();

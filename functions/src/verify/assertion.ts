@@ -65,13 +65,18 @@ export interface CheckSummary {
  */
 export type WithheldReason = 'not_registered' | 'not_verified' | 'not_on_chip';
 
-/** Each requested claim name → whether it reached the assertion (claims or document_details). */
-const DELIVERED: Record<
-  string,
-  (vc: { claims: Record<string, unknown>; details: Record<string, unknown> }) => boolean
-> = {
+/** What the assertion carries, for {@link withheldClaims}: claims, document details, attachments. */
+export interface Delivered {
+  claims: Record<string, unknown>;
+  details: Record<string, unknown>;
+  attachments?: readonly { desc?: string }[];
+}
+
+/** Each requested name that is not a claim → whether it reached the assertion. */
+const DELIVERED: Record<string, (vc: Delivered) => boolean> = {
   document_number: (vc) => vc.details.document_number !== undefined,
   id_number: (vc) => vc.details.personal_number !== undefined,
+  portrait: (vc) => (vc.attachments ?? []).some((a) => a.desc === 'portrait'),
 };
 
 /**
@@ -84,7 +89,7 @@ export function withheldClaims(
   registered: readonly string[],
   requested: readonly string[],
   result: AssertionInput['result'],
-  vc: { claims: Record<string, unknown>; details: Record<string, unknown> },
+  vc: Delivered,
 ): Record<string, WithheldReason> {
   const r = new Set(registered);
   const out: Record<string, WithheldReason> = {};
@@ -200,11 +205,15 @@ export async function signAssertion(
   const { key, kid } = await currentSigner(env, i.env);
   const iat = Math.floor(i.at.getTime() / 1000);
   const vc = verifiedClaims(i, env.SERVICE_URL);
-  const evidence = (vc.verification as { evidence: { document_details: Record<string, unknown> }[] })
-    .evidence;
+  const evidence = (
+    vc.verification as {
+      evidence: { document_details: Record<string, unknown>; attachments?: { desc?: string }[] }[];
+    }
+  ).evidence;
   const withheld = withheldClaims(i.registeredScope ?? [], i.requestedScope ?? [], i.result, {
     claims: vc.claims as Record<string, unknown>,
     details: evidence[0]?.document_details ?? {},
+    attachments: evidence[0]?.attachments ?? [],
   });
   // The claims set built here and signed as a compact JWS: jose's SignJWT would deep-copy it first
   // (structuredClone in its claims builder) for nothing.
