@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consolePage } from '../../functions/src/console/page.ts';
 import { keys } from '../../functions/src/store/keys.ts';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { REASON_CODES } from '../../sdk/src/reasons.ts';
@@ -415,6 +416,41 @@ describe('console page', () => {
     // A fresh nonce each time.
     const again = (await w.fetch('/console')).headers.get('content-security-policy');
     expect(again).not.toBe(csp);
+  });
+
+  it('renders the profiles into the page (escaped) and their data as an inert JSON block nothing can close', () => {
+    const nasty = '</script><script>alert(1)</script>\u2028';
+    const html = consolePage('AAAA', {
+      profiles: [
+        {
+          name: 'x"<b>' as never,
+          description: nasty,
+          expected: { result: 'rejected', reasons: ['dg_hash_mismatch'] },
+        },
+      ],
+      reasons: { dg_hash_mismatch: '<i>' },
+    });
+    expect(html).toContain(
+      '<optgroup label="Expected: rejected"><option value="x&quot;&lt;b&gt;">x&quot;&lt;b&gt; — dg_hash_mismatch</option>',
+    );
+    const block =
+      /<script id="console-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    expect(block).not.toMatch(/[<\u2028]/);
+    expect(JSON.parse(block)).toEqual({
+      profiles: [
+        {
+          name: 'x"<b>',
+          description: nasty,
+          expected: { result: 'rejected', reasons: ['dg_hash_mismatch'] },
+        },
+      ],
+      reasons: { dg_hash_mismatch: '<i>' },
+    });
+    // The page's own two scripts, nothing more: the data did not open a third.
+    expect(html.match(/<script/g)).toHaveLength(2);
+    // The served page carries the real list.
+    const served = consolePage('AAAA');
+    for (const p of listProfiles()) expect(served).toContain(`<option value="${p.name}">`);
   });
 
   it('CONSOLE_ENABLED=false, or not set at all → every console path is a 404 problem', async () => {
