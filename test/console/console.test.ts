@@ -742,6 +742,9 @@ describe('console in a real browser (Playwright + Debian Chromium)', () => {
         ds.map((d) => (d as HTMLElement).dataset.claim),
       );
       expect(shownClaims).toEqual(Object.keys(payload.verified_claims.claims));
+      expect(await page.textContent('#assertion-claims [data-claim="address"]')).toBe(
+        payload.verified_claims.claims.address.formatted,
+      );
 
       // Copy the JWT: through the Clipboard API …
       const jwt = (await page.textContent('#assertion-jwt')) ?? '';

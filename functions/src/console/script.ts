@@ -349,7 +349,10 @@ export const CONSOLE_SCRIPT = `
       names.forEach(function (n) {
         var v = claims[n];
         dl.appendChild(el('dt', 'mono', n));
-        var dd = el('dd', '', typeof v === 'object' ? JSON.stringify(v) : String(v));
+        // An address claim (OIDC Core §5.1.1) reads best as its formatted line.
+        var text = v && typeof v === 'object'
+          ? (typeof v.formatted === 'string' ? v.formatted : JSON.stringify(v)) : String(v);
+        var dd = el('dd', '', text);
         dd.dataset.claim = n;
         dl.appendChild(dd);
       });
