@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consolePage } from '../../functions/src/console/page.ts';
 import { keys } from '../../functions/src/store/keys.ts';
 import { readAudit, verifyAuditChain } from '../../functions/src/store/verifications.ts';
 import { REASON_CODES } from '../../sdk/src/reasons.ts';
@@ -417,6 +418,41 @@ describe('console page', () => {
     expect(again).not.toBe(csp);
   });
 
+  it('renders the profiles into the page (escaped) and their data as an inert JSON block nothing can close', () => {
+    const nasty = '</script><script>alert(1)</script>\u2028';
+    const html = consolePage('AAAA', {
+      profiles: [
+        {
+          name: 'x"<b>' as never,
+          description: nasty,
+          expected: { result: 'rejected', reasons: ['dg_hash_mismatch'] },
+        },
+      ],
+      reasons: { dg_hash_mismatch: '<i>' },
+    });
+    expect(html).toContain(
+      '<optgroup label="Expected: rejected"><option value="x&quot;&lt;b&gt;">x&quot;&lt;b&gt; — dg_hash_mismatch</option>',
+    );
+    const block =
+      /<script id="console-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    expect(block).not.toMatch(/[<\u2028]/);
+    expect(JSON.parse(block)).toEqual({
+      profiles: [
+        {
+          name: 'x"<b>',
+          description: nasty,
+          expected: { result: 'rejected', reasons: ['dg_hash_mismatch'] },
+        },
+      ],
+      reasons: { dg_hash_mismatch: '<i>' },
+    });
+    // The page's own two scripts, nothing more: the data did not open a third.
+    expect(html.match(/<script/g)).toHaveLength(2);
+    // The served page carries the real list.
+    const served = consolePage('AAAA');
+    for (const p of listProfiles()) expect(served).toContain(`<option value="${p.name}">`);
+  });
+
   it('CONSOLE_ENABLED=false, or not set at all → every console path is a 404 problem', async () => {
     for (const worker of [off, unset]) {
       for (const [method, path] of [
@@ -596,5 +632,193 @@ describe('console in a real browser (Playwright + Debian Chromium)', () => {
     writeFileSync(join(shots, 'README.txt'), 'screenshots of test/console/console.test.ts\n');
 
     expect(problems).toEqual([]);
+  });
+
+  it('marks forged data NOT AUTHENTIC; first paint has the profiles; claims, copy, upload and phone width', async (ctx) => {
+    // Issue 21, items 4 and 9.
+    const mine = await chromiumForTest(ctx);
+    try {
+      const browser = mine.browser;
+      const base = (await w.mf.ready).toString().replace(/\/$/, '');
+      await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+
+      // First paint: the profiles come with the page. Hold the profiles API back: the form still
+      // offers every profile, enabled, with the first one described.
+      const html = await (await w.fetch('/console')).text();
+      expect(html).not.toContain('Loading profiles');
+      for (const p of listProfiles()) expect(html).toContain(`<option value="${p.name}">`);
+      const held: { continue: () => Promise<void> }[] = [];
+      await page.route('**/console/api/profiles', (route) => {
+        held.push(route);
+      });
+      await page.goto(`${base}/console`);
+      await page.waitForSelector('#run:not([disabled])');
+      expect(await page.$$eval('#profile option', (os) => os.length)).toBe(listProfiles().length);
+      expect(await page.isDisabled('#profile')).toBe(false);
+      expect(await page.textContent('#profile-desc')).toBe(listProfiles()[0]?.description);
+      expect(held.length).toBe(1);
+      for (const r of held) await r.continue();
+      await page.unroute('**/console/api/profiles');
+
+      // tampered-dg13: before verifying, the preview says it is not verified yet …
+      const forged = await makeCard({ profile: 'tampered-dg13', seed: 'forged' });
+      const genuine = await makeCard({ profile: 'valid', seed: 'forged' });
+      await page.fill('#seed', 'forged');
+      await page.selectOption('#profile', 'tampered-dg13');
+      await page.waitForSelector('#card-source:text("tampered-dg13 · seed forged")');
+      expect(await page.getAttribute('#card-panel', 'data-trust')).toBe('unchecked');
+      expect(await page.isVisible('#card-unchecked')).toBe(true);
+      expect(await page.isVisible('#card-untrusted')).toBe(false);
+      // … and once verified it is shown NOT AUTHENTIC, the forged DG13 marked, nothing looking clean.
+      await page.click('#run');
+      await page.waitForSelector('#result[data-result="rejected"]', { timeout: 30_000 });
+      expect(await page.getAttribute('#card-panel', 'data-trust')).toBe('untrusted');
+      expect(await page.isVisible('#card-untrusted')).toBe(true);
+      const banner = (await page.textContent('#card-untrusted')) ?? '';
+      expect(banner).toContain('NOT AUTHENTIC');
+      expect(banner).toContain('failed passive authentication');
+      expect(banner).toContain('DG13 does not match the hash signed in the SOD');
+      expect(await page.getAttribute('#dg13-fields', 'data-forged')).toBe('true');
+      expect(await page.getAttribute('#dg1-fields', 'data-forged')).toBeNull();
+      expect(await page.isVisible('#dg13-forged')).toBe(true);
+      expect(await page.isVisible('#dg1-forged')).toBe(false);
+      expect(await page.getAttribute('#holder-name', 'data-forged')).toBe('true');
+      // The forged address is there, for inspection, but struck through in the failure colour.
+      const residence = await page.textContent('#dg13-placeOfResidence');
+      expect(residence).not.toBe(genuine.citizen.placeOfResidence);
+      expect(forged.dump.dg13).not.toEqual(genuine.dump.dg13);
+      const look = (sel: string) =>
+        page.$eval(sel, (e) => {
+          const cs = getComputedStyle(e);
+          return { line: cs.textDecorationLine, colour: cs.color, filter: cs.filter };
+        });
+      expect((await look('#dg13-placeOfResidence')).line).toContain('line-through');
+      expect((await look('#dg13-placeOfResidence')).colour).toBe('rgb(180, 35, 24)');
+      // Every other value of the card is struck too (not forged, but from an untrusted chip).
+      expect((await look('#dg1-documentNumber')).line).toContain('line-through');
+      expect((await look('#face')).filter).toContain('grayscale');
+      expect(await page.textContent('#face-caption')).toMatch(/^NOT AUTHENTIC · /);
+      await page.screenshot({ fullPage: true, path: join(shots, 'console-tampered-dg13.png') });
+
+      // A chip failing passive authentication some other way: the banner, no file called forged.
+      await page.selectOption('#profile', 'bad-sod-signature');
+      await page.click('#run');
+      await page.waitForSelector('#result[data-result="rejected"]:has-text("rejected")', { timeout: 30_000 });
+      await page.waitForSelector('#card-source:text("bad-sod-signature")');
+      expect(await page.getAttribute('#card-panel', 'data-trust')).toBe('untrusted');
+      expect(await page.textContent('#card-untrusted')).toContain('sod.signature');
+      expect(await page.$$('[data-forged]')).toHaveLength(0);
+
+      // valid: authentic, no banner, no marks, nothing struck; the claims shown above the payload.
+      await page.selectOption('#profile', 'valid');
+      await page.click('#run');
+      await page.waitForSelector('#result[data-result="verified"]', { timeout: 30_000 });
+      await page.waitForSelector('#assertion-sig[data-verified]');
+      expect(await page.getAttribute('#card-panel', 'data-trust')).toBe('authentic');
+      expect(await page.isVisible('#card-untrusted')).toBe(false);
+      expect(await page.isVisible('#card-unchecked')).toBe(false);
+      expect(await page.$$('[data-forged]')).toHaveLength(0);
+      expect((await look('#dg13-placeOfResidence')).line).toBe('none');
+      expect(await page.textContent('#dg13-placeOfResidence')).toBe(genuine.citizen.placeOfResidence);
+      expect(await page.textContent('#face-caption')).not.toContain('NOT AUTHENTIC');
+
+      expect(await page.textContent('#assertion-claims [data-claim="name"]')).toBe(genuine.citizen.fullName);
+      const claimsBox = await page.$eval('#assertion-claims', (e) => ({
+        fits: e.scrollHeight <= e.clientHeight + 1,
+        beforePayload: Boolean(
+          e.compareDocumentPosition(document.getElementById('assertion-payload') as Node) &
+            Node.DOCUMENT_POSITION_FOLLOWING,
+        ),
+      }));
+      expect(claimsBox).toEqual({ fits: true, beforePayload: true });
+      const payload = JSON.parse((await page.textContent('#assertion-payload')) ?? '{}');
+      const shownClaims = await page.$$eval('#assertion-claims [data-claim]', (ds) =>
+        ds.map((d) => (d as HTMLElement).dataset.claim),
+      );
+      expect(shownClaims).toEqual(Object.keys(payload.verified_claims.claims));
+      expect(await page.textContent('#assertion-claims [data-claim="address"]')).toBe(
+        payload.verified_claims.claims.address.formatted,
+      );
+
+      // Copy the JWT: through the Clipboard API …
+      const jwt = (await page.textContent('#assertion-jwt')) ?? '';
+      expect(jwt.split('.')).toHaveLength(3);
+      await page.click('#copy-jwt');
+      await page.waitForSelector('#copy-jwt[data-copied="true"]');
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(jwt);
+      // … and through the fallback where the Clipboard API is missing.
+      await page.evaluate(() => navigator.clipboard.writeText('something else'));
+      await page.evaluate(() =>
+        Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true }),
+      );
+      await page.click('#copy-jwt');
+      await page.waitForSelector('#copy-jwt[data-copied="true"]');
+      await page.evaluate(() => delete (navigator as unknown as Record<string, unknown>).clipboard);
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(jwt);
+
+      // Phone width: "Verify this card" brings the result into view.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const resultTop = () => page.$eval('#result-panel', (e) => e.getBoundingClientRect().top);
+      expect(await resultTop()).toBeGreaterThan(844);
+      await page.selectOption('#profile', 'clone');
+      await page.waitForSelector('#card-source:text("clone")');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.click('#run');
+      await page.waitForSelector('#result[data-result="inconclusive"]', { timeout: 30_000 });
+      const top = await resultTop();
+      expect(top).toBeGreaterThanOrEqual(-1); // sub-pixel scrolling
+      expect(top).toBeLessThan(844 / 2);
+      expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+
+      // After an upload the button verifies the upload, not the selected profile.
+      const upload = await makeCard({ profile: 'valid', seed: 'phone-upload' });
+      await page.setInputFiles('#file', {
+        name: 'phone.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(upload.dump)),
+      });
+      await page.waitForSelector('#card-source:text("uploaded dump")', { timeout: 30_000 });
+      expect(await page.textContent('#run')).toBe('Verify the uploaded dump');
+      expect(await page.textContent('#upload-note')).toContain('phone.json');
+      const sent = async () => {
+        const req = page.waitForRequest((r) => r.url().endsWith('/console/api/verifications'));
+        const res = page.waitForResponse((r) => r.url().endsWith('/console/api/verifications'));
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.click('#run');
+        const body = (await req).postDataJSON() as { profile?: string; dump?: unknown };
+        const answer = await res;
+        expect(answer.status()).toBe(200);
+        // Rendered: the page shows this verification's id.
+        const { id } = (await answer.json()) as { id: string };
+        await page.waitForSelector(`#verification-id:text-is("${id}")`);
+        return body;
+      };
+      const again = await sent();
+      expect(again.profile).toBeUndefined();
+      expect(again.dump).toEqual(upload.dump);
+      await page.waitForSelector('#card-source:text("uploaded dump")');
+      expect(await page.getAttribute('#result', 'data-result')).toBe('inconclusive');
+      expect(await page.getAttribute('#card-panel', 'data-trust')).toBe('authentic');
+      expect(await resultTop()).toBeGreaterThanOrEqual(-1); // sub-pixel scrolling
+      // Back to the profile when asked.
+      await page.click('#use-profile');
+      expect(await page.textContent('#run')).toBe('Verify this card');
+      expect(await page.isVisible('#upload-note')).toBe(false);
+      const back = await sent();
+      expect(back).toMatchObject({ profile: 'clone' });
+      expect(back.dump).toBeUndefined();
+      await page.screenshot({ path: join(shots, 'console-phone-result.png') });
+
+      expect(problems).toEqual([]);
+    } finally {
+      await mine.close();
+    }
   });
 });

@@ -1,18 +1,70 @@
 /**
  * Sandbox console page — static HTML (WHATWG HTML living standard) with the stylesheet and script
- * inlined under one per-request CSP nonce. Everything dynamic is filled in by the script through the
+ * inlined under one per-request CSP nonce. The profile list is rendered into the page (options, and
+ * the profiles and reason texts as an inert `application/json` data block, HTML §4.12.1.2), so the
+ * first paint already offers every profile; everything else is filled in by the script through the
  * DOM (`textContent`, never HTML strings), so no data can become markup.
  */
+import { REASONS } from '@chipid/sdk';
+import { listProfiles, type Profile } from '@chipid/sdk/sandbox';
 import { CONSOLE_SCRIPT } from './script.ts';
 import { CONSOLE_CSS } from './style.ts';
 
+/** What the page knows at first paint: the profiles and the reason texts (static, from the SDK). */
+export interface ConsolePageData {
+  profiles: readonly Profile[];
+  reasons: Readonly<Record<string, string>>;
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text for an HTML text node or quoted attribute value. */
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** The profile `<select>` options, grouped by expected result (first one selected, as the browser does). */
+function profileOptions(profiles: readonly Profile[]): string {
+  return (['verified', 'inconclusive', 'rejected'] as const)
+    .map((result) => {
+      const mine = profiles.filter((p) => p.expected.result === result);
+      if (!mine.length) return '';
+      const options = mine
+        .map((p) => {
+          const label = p.name + (p.expected.reasons.length ? ` — ${p.expected.reasons.join(', ')}` : '');
+          return `<option value="${escapeHtml(p.name)}">${escapeHtml(label)}</option>`;
+        })
+        .join('');
+      return `<optgroup label="Expected: ${result}">${options}</optgroup>`;
+    })
+    .join('\n');
+}
+
+/** JSON safe inside a `<script type="application/json">` block: no `<` can close it. */
+function inertJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
 /**
- * The console page for a CSP nonce (standard base64, as produced by the route).
+ * The console page for a CSP nonce (standard base64, as produced by the route), with the sandbox
+ * profiles rendered in.
  *
  * @example
  * c.html(consolePage(nonce));
  */
-export function consolePage(nonce: string): string {
+export function consolePage(
+  nonce: string,
+  data: ConsolePageData = { profiles: listProfiles(), reasons: REASONS },
+): string {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(nonce)) throw new Error('console: nonce must be base64');
   return `<!doctype html>
 <html lang="en">
@@ -37,14 +89,16 @@ export function consolePage(nonce: string): string {
       <h2 id="choose-title">Choose a chip</h2>
       <form id="profile-form" novalidate>
         <label for="profile">Test profile</label>
-        <select id="profile" name="profile" aria-describedby="profile-desc" disabled>
-          <option>Loading profiles…</option>
+        <select id="profile" name="profile" aria-describedby="profile-desc">
+${profileOptions(data.profiles)}
         </select>
         <p id="profile-desc" class="hint"></p>
         <p id="profile-expect" class="expect"></p>
         <label for="seed">Seed <span class="hint">(same seed, same card)</span></label>
         <input id="seed" name="seed" type="text" inputmode="text" autocomplete="off" spellcheck="false"
           maxlength="64" pattern="[A-Za-z0-9._-]+" placeholder="random">
+        <p id="upload-note" class="upload-note" hidden><span id="upload-text"></span>
+          <button id="use-profile" type="button" class="link">Use the selected profile instead</button></p>
         <div class="actions">
           <button id="run" type="submit" disabled>Verify this card</button>
           <button id="download" type="button" class="secondary" disabled>Download dump</button>
@@ -70,7 +124,7 @@ export function consolePage(nonce: string): string {
       Pick a test profile (its card is made with the sandbox chip factory) or drop a chip dump,
       then run the verification to see every check the service makes.
     </section>
-    <section id="result-panel" class="panel" aria-labelledby="result-title" hidden>
+    <section id="result-panel" class="panel" tabindex="-1" aria-labelledby="result-title" hidden>
       <h2 id="result-title">Result</h2>
       <div class="result">
         <span id="result" class="verdict" data-result=""></span>
@@ -84,6 +138,13 @@ export function consolePage(nonce: string): string {
     </section>
     <section id="card-panel" class="panel" aria-labelledby="card-title" hidden>
       <h2 id="card-title">Decoded card</h2>
+      <div id="card-untrusted" class="trust-banner" role="alert" hidden>
+        <strong>NOT AUTHENTIC</strong> — data from a chip that failed passive authentication.
+        <span id="card-untrusted-why"></span>
+        Do not rely on any value below: it is shown struck through, for inspection only.
+      </div>
+      <p id="card-unchecked" class="notice unchecked" hidden>Decoded, <strong>not yet verified</strong>:
+        this is only what the chip says. Run the verification to learn whether it is authentic.</p>
       <div class="idcard">
         <div class="idcard-head"><span>Căn cước công dân · Citizen identity card</span><span id="card-source"></span></div>
         <figure class="face">
@@ -92,12 +153,14 @@ export function consolePage(nonce: string): string {
         </figure>
         <div>
           <p id="holder-name" class="holder-name" lang="vi"></p>
+          <p id="dg13-forged" class="forged-note" hidden></p>
           <dl id="dg13-fields" class="fields" aria-label="DG13 — CCCD personal details"></dl>
         </div>
       </div>
       <div class="cols">
         <div>
           <h3>DG1 · MRZ</h3>
+          <p id="dg1-forged" class="forged-note" hidden></p>
           <dl id="dg1-fields" class="fields" aria-label="DG1 — machine readable zone"></dl>
         </div>
         <div>
@@ -113,7 +176,13 @@ export function consolePage(nonce: string): string {
     <section id="assertion-panel" class="panel" aria-labelledby="assertion-title" hidden>
       <h2 id="assertion-title">Signed identity assertion</h2>
       <div id="assertion-jwt" class="jwt" aria-label="Compact JWT"></div>
+      <div class="jwt-actions">
+        <button id="copy-jwt" type="button" class="secondary">Copy JWT</button>
+        <span id="copy-status" class="hint" role="status" aria-live="polite"></span>
+      </div>
       <p id="assertion-sig" class="sig"></p>
+      <h3>Verified claims <span class="hint">(<code>verified_claims.claims</code>)</span></h3>
+      <div id="assertion-claims" class="claims-box" aria-label="Verified claims"></div>
       <div class="cols">
         <div>
           <h3>Header</h3>
@@ -128,6 +197,7 @@ export function consolePage(nonce: string): string {
   </main>
 </div>
 <footer>chipid sandbox console · ICAO Doc 9303 passive and active authentication · nothing you do here touches live data</footer>
+<script id="console-data" type="application/json">${inertJson(data)}</script>
 <script nonce="${nonce}">${CONSOLE_SCRIPT}</script>
 </body>
 </html>

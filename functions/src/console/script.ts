@@ -48,7 +48,8 @@ export const CONSOLE_SCRIPT = `
     ['checkDigitsValid', 'Check digits']
   ];
 
-  var state = { reasons: {}, profiles: [], dump: null, dumpName: 'chipid-dump.json', seq: 0 };
+  var state = { reasons: {}, profiles: [], dump: null, dumpName: 'chipid-dump.json', seq: 0, upload: null };
+  var FILE_OF = { dg1: 'DG1', dg2: 'DG2', dg13: 'DG13' };
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -141,10 +142,51 @@ export const CONSOLE_SCRIPT = `
     return s.slice(4, 6) + '/' + s.slice(2, 4) + '/' + (century + yy) + '  (' + s + ')';
   }
 
-  function renderCard(card, source) {
+  // Whether the card's data can be trusted, from the pipeline's passive-authentication steps: none yet
+  // (a preview: decoded, not checked), all passed, or some failed — then every value is shown struck
+  // through under a NOT AUTHENTIC banner, and the files whose hash does not match are marked forged.
+  function cardTrust(steps) {
+    if (!steps) return { trust: 'unchecked', forged: {}, failed: [] };
+    var failed = steps.filter(function (s) { return s.group === 'passive' && s.status === 'fail'; });
+    var forged = {};
+    failed.forEach(function (s) {
+      var m = /^(dg[0-9]+)[.]hash$/.exec(s.name);
+      if (m) forged[m[1]] = true;
+    });
+    return { trust: failed.length ? 'untrusted' : 'authentic', forged: forged, failed: failed };
+  }
+
+  function markTrust(t, nameFrom) {
+    $('card-panel').dataset.trust = t.trust;
+    show('card-unchecked', t.trust === 'unchecked');
+    show('card-untrusted', t.trust === 'untrusted');
+    var why = $('card-untrusted-why');
+    clear(why);
+    if (t.trust === 'untrusted') {
+      var files = Object.keys(t.forged).map(function (f) { return FILE_OF[f] || f.toUpperCase(); });
+      why.textContent = files.length
+        ? files.join(' and ') + ' do' + (files.length === 1 ? 'es' : '') + ' not match the hash signed in the SOD: ' +
+          (files.length === 1 ? 'its' : 'their') + ' contents were altered after the card was issued.'
+        : 'Failed: ' + t.failed.map(function (s) { return s.label + ' (' + s.name + ')'; }).join('; ') + '.';
+    }
+    ['dg1', 'dg13'].forEach(function (f) {
+      var dl = $(f + '-fields');
+      if (t.forged[f]) dl.dataset.forged = 'true'; else delete dl.dataset.forged;
+      var note = $(f + '-forged');
+      note.hidden = !t.forged[f];
+      note.textContent = t.forged[f] ? '✗ ' + FILE_OF[f] + ' is forged: it does not hash to the value signed in the SOD' : '';
+    });
+    var fig = $('face').parentNode;
+    if (t.forged.dg2) fig.dataset.forged = 'true'; else delete fig.dataset.forged;
+    var holder = $('holder-name');
+    if (t.forged[nameFrom]) holder.dataset.forged = 'true'; else delete holder.dataset.forged;
+  }
+
+  function renderCard(card, source, steps) {
     show('placeholder', false);
     show('card-panel', true);
     $('card-source').textContent = source;
+    var trust = cardTrust(steps);
     var face = card.dg2 && card.dg2.faces && card.dg2.faces[0];
     var img = $('face');
     var cap = $('face-caption');
@@ -169,6 +211,7 @@ export const CONSOLE_SCRIPT = `
       : dg1 ? (dg1.givenNames + ' ' + dg1.surname).trim() : '';
     var holder = $('holder-name');
     holder.textContent = name;
+    var nameFrom = dg13 && dg13.fullName ? 'dg13' : 'dg1';
     var f13 = $('dg13-fields');
     clear(f13);
     if (dg13) {
@@ -212,6 +255,10 @@ export const CONSOLE_SCRIPT = `
     } else {
       field(fs, 'AA key (DG15)', 'none');
     }
+    if (trust.trust === 'untrusted') {
+      cap.textContent = 'NOT AUTHENTIC · ' + cap.textContent;
+    }
+    markTrust(trust, nameFrom);
   }
 
   function renderSteps(steps) {
@@ -287,6 +334,63 @@ export const CONSOLE_SCRIPT = `
     }
   }
 
+  // The claims an RP reads (verified_claims.claims), one per line, above the raw payload.
+  function renderClaims(payload) {
+    var box = $('assertion-claims');
+    clear(box);
+    var vc = payload && payload.verified_claims;
+    var claims = vc && vc.claims && typeof vc.claims === 'object' ? vc.claims : null;
+    var names = claims ? Object.keys(claims) : [];
+    if (!names.length) {
+      box.appendChild(el('p', 'hint', 'No verified claims: the assertion carries claims only for a verified card (result "' +
+        (payload && payload.result) + '").'));
+    } else {
+      var dl = el('dl', 'fields');
+      names.forEach(function (n) {
+        var v = claims[n];
+        dl.appendChild(el('dt', 'mono', n));
+        // An address claim (OIDC Core §5.1.1) reads best as its formatted line.
+        var text = v && typeof v === 'object'
+          ? (typeof v.formatted === 'string' ? v.formatted : JSON.stringify(v)) : String(v);
+        var dd = el('dd', '', text);
+        dd.dataset.claim = n;
+        dl.appendChild(dd);
+      });
+      box.appendChild(dl);
+    }
+    var withheld = payload && payload.withheld_claims;
+    if (withheld && typeof withheld === 'object' && Object.keys(withheld).length) {
+      box.appendChild(el('p', 'hint', 'Withheld: ' + Object.keys(withheld).map(function (n) {
+        return n + ' (' + withheld[n] + ')';
+      }).join(', ')));
+    }
+  }
+
+  function copyFallback(text) {
+    var ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.className = 'offscreen';
+    document.body.appendChild(ta);
+    ta.select();
+    var ok = false;
+    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    ta.remove();
+    return ok;
+  }
+
+  async function copyJwt() {
+    var text = state.jwt;
+    if (!text) return;
+    var ok = false;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      try { await navigator.clipboard.writeText(text); ok = true; } catch (e) { ok = false; }
+    }
+    if (!ok) ok = copyFallback(text);
+    $('copy-status').textContent = ok ? 'Copied the JWT to the clipboard.' : 'Could not copy: select the JWT above and copy it.';
+    $('copy-jwt').dataset.copied = ok ? 'true' : 'false';
+  }
+
   function renderAssertion(jwt) {
     var parts = jwt.split('.');
     var box = $('assertion-jwt');
@@ -300,6 +404,10 @@ export const CONSOLE_SCRIPT = `
     var payload = b64urlJson(parts[1]);
     $('assertion-header').textContent = JSON.stringify(header, null, 2);
     $('assertion-payload').textContent = JSON.stringify(payload, null, 2);
+    renderClaims(payload);
+    state.jwt = jwt;
+    $('copy-status').textContent = '';
+    delete $('copy-jwt').dataset.copied;
     $('assertion-sig').textContent = 'Checking the signature…';
     delete $('assertion-sig').dataset.verified;
     show('assertion-panel', true);
@@ -341,6 +449,14 @@ export const CONSOLE_SCRIPT = `
       ok.className = 'none';
       ul.appendChild(ok);
     }
+  }
+
+  // On a narrow screen the result is below the form: bring it into view (and focus, for screen readers).
+  function revealResult() {
+    var panel = $('result-panel');
+    var top = panel.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) panel.scrollIntoView({ block: 'start' });
+    panel.focus({ preventScroll: true });
   }
 
   function hideResults() {
@@ -405,9 +521,10 @@ export const CONSOLE_SCRIPT = `
       var v = await api('/console/api/verifications', body);
       if (seq !== state.seq) return;
       if (v.seed) $('seed').value = v.seed;
-      renderCard(v.card, source(v));
+      renderCard(v.card, source(v), v.steps);
       renderResult(v);
       renderSteps(v.steps);
+      revealResult();
       keepDump(v.dump, v.profile ? 'chipid-' + v.profile + '-' + v.seed + '.json' : state.dumpName);
       setStatus(null);
       await renderAssertion(v.assertion);
@@ -421,8 +538,19 @@ export const CONSOLE_SCRIPT = `
     }
   }
 
+  function setUpload(up) {
+    state.upload = up;
+    show('upload-note', !!up);
+    $('upload-text').textContent = up ? 'The button verifies the uploaded file ' + up.name + '.' : '';
+    $('run').textContent = up ? 'Verify the uploaded dump' : 'Verify this card';
+  }
+
   function runProfile(ev) {
     ev.preventDefault();
+    if (state.upload) {
+      verify({ dump: state.upload.dump }, function () { return 'uploaded dump'; });
+      return;
+    }
     var p = selectedProfile();
     if (!p) return;
     var body = { profile: p.name };
@@ -442,6 +570,7 @@ export const CONSOLE_SCRIPT = `
     }
     if (json && typeof json === 'object' && json.dump && !json.format) json = json.dump;
     state.dumpName = file.name;
+    setUpload({ dump: json, name: file.name });
     verify({ dump: json }, function () { return 'uploaded dump'; });
   }
 
@@ -459,38 +588,41 @@ export const CONSOLE_SCRIPT = `
   }
 
   async function init() {
+    // The profiles and reason texts come with the page (its options are rendered by the server), so
+    // the form works at first paint; the API is asked only for the trust store's state.
+    try {
+      var inline = JSON.parse($('console-data').textContent || '{}');
+      state.reasons = inline.reasons || {};
+      state.profiles = inline.profiles || [];
+    } catch (e) {
+      state.profiles = [];
+    }
+    $('run').disabled = !state.profiles.length;
+    describeProfile();
+    var first = preview();
     try {
       var d = await api('/console/api/profiles');
-      state.reasons = d.reasons || {};
-      state.profiles = d.profiles || [];
-      var sel = $('profile');
-      clear(sel);
-      ['verified', 'inconclusive', 'rejected'].forEach(function (result) {
-        var og = document.createElement('optgroup');
-        og.label = 'Expected: ' + result;
-        state.profiles.filter(function (p) { return p.expected.result === result; }).forEach(function (p) {
-          var o = el('option', '', p.name + (p.expected.reasons.length ? ' — ' + p.expected.reasons.join(', ') : ''));
-          o.value = p.name;
-          og.appendChild(o);
-        });
-        if (og.children.length) sel.appendChild(og);
-      });
-      sel.disabled = false;
-      $('run').disabled = false;
+      if (!state.profiles.length) {
+        state.reasons = d.reasons || {};
+        state.profiles = d.profiles || [];
+        $('run').disabled = false;
+        describeProfile();
+      }
       if (d.trust && !d.trust.sandboxCsca) {
         var w = $('trust-warning');
         w.textContent = 'The sandbox trust store does not hold the sandbox CSCA, so every card will end with ds_untrusted. '
           + 'Seed it with npm start, or POST its PEM (chipid sandbox csca) to /admin/v1/trust/sandbox/cscas.';
         w.hidden = false;
       }
-      describeProfile();
-      await preview();
     } catch (e) {
       setError(e);
     }
+    await first;
   }
 
-  $('profile').addEventListener('change', function () { describeProfile(); preview(); });
+  $('profile').addEventListener('change', function () { setUpload(null); describeProfile(); preview(); });
+  $('use-profile').addEventListener('click', function () { setUpload(null); preview(); });
+  $('copy-jwt').addEventListener('click', copyJwt);
   $('profile-form').addEventListener('submit', runProfile);
   $('download').addEventListener('click', download);
   $('file').addEventListener('change', function (e) {

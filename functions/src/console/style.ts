@@ -156,5 +156,38 @@ pre.json {
   border-radius: 50%; animation: spin .8s linear infinite; vertical-align: -2px; margin-right: 6px; }
 @keyframes spin { to { transform: rotate(360deg); } }
 @media (prefers-reduced-motion: reduce) { .spinner { animation: none; } }
+
+/* Data from a chip that failed passive authentication: never shown as a clean card. */
+.trust-banner { background: var(--fail); color: #fff; border-radius: 8px; padding: 10px 14px; margin: 0 0 12px;
+  font-size: 14px; border: 2px solid #7a1710; }
+.trust-banner strong { letter-spacing: .06em; }
+.notice.unchecked { background: var(--skip-bg); color: var(--muted); border: 1px dashed #aab4c8; margin: 0 0 12px; }
+#card-panel[data-trust="untrusted"] .idcard {
+  border: 2px solid var(--fail);
+  background: repeating-linear-gradient(135deg, #fff5f4 0 14px, #fde3e0 14px 28px);
+}
+#card-panel[data-trust="untrusted"] .idcard-head span:first-child::after { content: " · NOT AUTHENTIC"; }
+#card-panel[data-trust="untrusted"] .idcard dl.fields dd,
+#card-panel[data-trust="untrusted"] #dg1-fields dd,
+#card-panel[data-trust="untrusted"] .holder-name { color: var(--muted); text-decoration: line-through; font-weight: 500; }
+#card-panel[data-trust="untrusted"] .face img { filter: grayscale(1) contrast(.7); opacity: .6; }
+#card-panel[data-trust="untrusted"] .face figcaption { color: var(--fail); font-weight: 700; }
+#card-panel[data-trust="unchecked"] .idcard { border-style: dashed; }
+dl.fields[data-forged="true"] { outline: 2px solid var(--fail); outline-offset: 4px; border-radius: 4px; }
+#card-panel[data-trust] dl.fields[data-forged="true"] dd,
+#card-panel[data-trust] .holder-name[data-forged="true"] {
+  color: var(--fail); text-decoration: line-through 2px;
+}
+.face[data-forged="true"] img { outline: 3px solid var(--fail); }
+.forged-note { color: var(--fail); font-weight: 700; font-size: 13px; margin: 0 0 6px; }
+.upload-note { font-size: 13px; margin: 12px 0 0; padding: 8px 10px; border-radius: 8px; background: #eef3ff; }
+button.link { background: none; border: 0; padding: 0; color: var(--brand); text-decoration: underline;
+  font-weight: 600; font-size: 13px; }
+.jwt-actions { display: flex; align-items: center; gap: 10px; margin-top: 8px; }
+.jwt-actions .hint { margin: 0; }
+.claims-box { border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; background: #fbfcfe; }
+.claims-box dt.mono { color: var(--ink); }
+.claims-box .hint { margin: 0; }
+.offscreen { position: fixed; left: -9999px; top: 0; }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 0 20px 24px; }
 `;
