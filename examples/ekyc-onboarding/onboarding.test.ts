@@ -93,6 +93,11 @@ describe('eKYC onboarding', () => {
     expect(raw).not.toContain(card.card.documentNumber);
     // A reloaded store sees it.
     expect((await jsonFileStore(path).get('user-file'))?.txn).toBe(done.json.txn);
+    // So does a store opened BEFORE the write (the step-up example's, in another process).
+    const early = jsonFileStore(join(tmp, 'early.json'));
+    await jsonFileStore(join(tmp, 'early.json')).put('late', { sub: 's', txn: 't', onboardedAt: 'now' });
+    expect((await early.get('late'))?.txn).toBe('t');
+    expect(await early.findBySub('s')).toBe('late');
   });
 
   it('refuses a revoked card with the signed reasons and stores nothing', async () => {

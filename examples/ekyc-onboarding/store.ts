@@ -47,7 +47,9 @@ export function memoryStore(initial: Record<string, SubjectRecord> = {}): Subjec
 }
 
 /**
- * A store persisted to a JSON file (written atomically on every change).
+ * A store persisted to a JSON file (written atomically on every change). Every read reads the file
+ * again, so another process — the step-up example reading what onboarding wrote — sees new users
+ * without a restart (a demo store: a bank's is a database).
  *
  * @example
  * const store = jsonFileStore('examples/ekyc-onboarding/data/subjects.json');
@@ -55,10 +57,13 @@ export function memoryStore(initial: Record<string, SubjectRecord> = {}): Subjec
 export function jsonFileStore(path: string): SubjectStore {
   const load = (): Record<string, SubjectRecord> =>
     existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, SubjectRecord>) : {};
-  const mem = memoryStore(load());
+  const fresh = () => memoryStore(load());
   return {
-    ...mem,
+    get: async (userId) => fresh().get(userId),
+    findBySub: async (sub) => fresh().findBySub(sub),
+    dump: async () => fresh().dump(),
     put: async (userId, record) => {
+      const mem = fresh();
       await mem.put(userId, record);
       mkdirSync(dirname(path), { recursive: true });
       const tmp = `${path}.${process.pid}.tmp`;
