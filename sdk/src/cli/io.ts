@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ChipIdError } from '../errors.ts';
-import { type ChipDump, type ChipDumpJSON, DUMP_FORMAT, parseDump } from '../icao/dump.ts';
+import { type ChipDump, type ChipDumpJSON, DUMP_FORMAT, FILE_TAG, parseDump } from '../icao/dump.ts';
 import { toBase64 } from '../lib/bytes.ts';
 
 /** Why a file could not be read, in words: `no such file`, `permission denied`, `a directory`. */

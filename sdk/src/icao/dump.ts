@@ -53,7 +53,7 @@ export const chipDumpStructureSchema = dumpObject(b64Documented);
 export type ChipDumpJSON = z.infer<typeof chipDumpSchema>;
 
 /** The outer LDS tag of each file member (Doc 9303 Part 10 §4.6). */
-const FILE_TAG: Readonly<Record<string, number>> = {
+export const FILE_TAG = {
   com: 0x60,
   sod: 0x77,
   dg1: 0x61,
@@ -61,7 +61,7 @@ const FILE_TAG: Readonly<Record<string, number>> = {
   dg13: 0x6d,
   dg14: 0x6e,
   dg15: 0x6f,
-};
+} as const;
 
 /** Names of the elementary files a dump can carry, with their data group numbers. */
 export const DUMP_FILES = { com: 0, dg1: 1, dg2: 2, dg13: 13, dg14: 14, dg15: 15 } as const;
@@ -124,7 +124,7 @@ export function decodeDump(d: ChipDumpJSON): ChipDump {
     }
     // Hex digits are base64 characters too: a hex dump decodes to garbage. Say so when the text, read
     // as hex, starts with the file's own LDS tag and the base64 reading does not.
-    const tag = FILE_TAG[name];
+    const tag = (FILE_TAG as Readonly<Record<string, number>>)[name];
     if (tag !== undefined && /^(?:[0-9a-fA-F]{2})+$/.test(s) && Number.parseInt(s.slice(0, 2), 16) === tag) {
       if (bytes?.[0] !== tag)
         throw new LDSError(

@@ -6,6 +6,8 @@
  * checked before any byte of it is used; 6987/6988, a bad MAC or bad padding break the session for good
  * (a broken session is re-established, never continued).
  */
+
+import { concat } from '../lib/bytes.ts';
 import { type CommandAPDU, needsExtended, type ResponseAPDU, SW } from './apdu.ts';
 import { SM_BLOCK_LENGTH } from './crypto/kdf.ts';
 import { pad, unpad } from './crypto/padding.ts';
@@ -92,9 +94,9 @@ export class SecureChannel implements Channel {
       objects.push(odd ? do85(cg) : do87(cg));
     }
     if (ne > 0) objects.push(do97(ne, ne > 256));
-    const mac = smMac(this.keys, this.ssc, concatAll([pad(header, bl), ...objects]));
+    const mac = smMac(this.keys, this.ssc, concat(pad(header, bl), ...objects));
     objects.push(do8e(mac));
-    const body = concatAll(objects);
+    const body = concat(...objects);
     // A long answer goes extended when the transport allows it; otherwise the chip may chain it (61xx).
     const extended =
       options?.extended ??
@@ -131,7 +133,7 @@ export class SecureChannel implements Channel {
     }
     const last = objects[objects.length - 1];
     if (last?.tag !== 0x8e || last.value.length !== 8) return this.breakSession('response without MAC', r.sw);
-    const covered = concatAll(objects.slice(0, -1).map((o) => o.raw));
+    const covered = concat(...objects.slice(0, -1).map((o) => o.raw));
     if (!equalMac(smMac(this.keys, this.ssc, covered), last.value))
       return this.breakSession('response MAC mismatch', r.sw);
     let sw: number | undefined;
@@ -154,16 +156,4 @@ export class SecureChannel implements Channel {
     if (sw === undefined) return this.breakSession('response without DO99', r.sw);
     return { data, sw };
   }
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
