@@ -6,6 +6,7 @@
  * chunks of 5,000 persons, one or several requests in flight. Prints persons and items per second per
  * setting and, last, one JSON line. docs/capacity.md extrapolates from it with DynamoDB's limits.
  */
+import './lib/quiet-aws.ts';
 import { parseArgs } from 'node:util';
 import { dynamoClient, startDynamoDBLocal } from '../infra/src/dynamodb-local.ts';
 import { createTables } from '../infra/src/tables.ts';

@@ -24,6 +24,7 @@
  * BENCH_COMPARE=0 (no comparison stacks), BENCH_SKIP_E2E=1 (in-process figures only),
  * BENCH_WARMUP_SECONDS (30), BENCH_STORE_RTT_MS (5; 0 skips the distant-store rows).
  */
+import './lib/quiet-aws.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';

@@ -7,6 +7,7 @@
  *
  *   BENCH_SECONDS=1.5 BENCH_VERIFICATIONS=40 npm run bench:trust
  */
+import './lib/quiet-aws.ts';
 import { readFileSync } from 'node:fs';
 import { dynamoClient, startDynamoDBLocal } from '../infra/src/dynamodb-local.ts';
 import { createTables } from '../infra/src/tables.ts';
