@@ -40,15 +40,7 @@ export function readDumpFile(path: string): { json: ChipDumpJSON; dump: ChipDump
 }
 
 /** The elementary files a dump holds, by member name, with their outer LDS tag (Doc 9303 Part 10 §4.6). */
-export const RAW_FILES = {
-  com: 0x60,
-  sod: 0x77,
-  dg1: 0x61,
-  dg2: 0x75,
-  dg13: 0x6d,
-  dg14: 0x6e,
-  dg15: 0x6f,
-} as const;
+export const RAW_FILES = FILE_TAG;
 export type RawFileName = keyof typeof RAW_FILES;
 
 /** Which elementary file raw bytes are, by their first byte (the outer LDS tag). */
