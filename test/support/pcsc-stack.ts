@@ -14,7 +14,7 @@
  * to 127.0.0.1, slower but the same bytes.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,45 @@ const listening = (port: number): boolean => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** vpcd's two ports (its two virtual readers), inside Linux's default ephemeral range 32768–60999. */
+const VPCD_PORTS = [35963, 35964] as const;
+
+/** Any socket, in any state, whose local port is `port` (an outgoing connection's, a TIME_WAIT…). */
+const portInUse = (port: number): boolean => {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
+    try {
+      return readFileSync(f, 'utf8')
+        .split('\n')
+        .some((l) => l.split(/\s+/)[2]?.endsWith(hexPort.trim()));
+    } catch {
+      return false;
+    }
+  });
+};
+
+/**
+ * vpcd binds its ports without SO_REUSEADDR, and they lie in the ephemeral range: while the test run's
+ * thousands of loopback connections can take one as a client port (or leave it in TIME_WAIT), pcscd's
+ * vpcd fails with "Address already in use" — a flaky start. Reserve them from the ephemeral range
+ * (`net.ipv4.ip_local_reserved_ports`, kept with whatever is reserved already; root, as the harness is
+ * in CI), then wait until no socket still holds them (TIME_WAIT ends within 60 s).
+ */
+async function freeVpcdPorts(): Promise<void> {
+  const file = '/proc/sys/net/ipv4/ip_local_reserved_ports';
+  try {
+    const current = readFileSync(file, 'utf8').trim();
+    const reserved = current.split(',').some((r) => {
+      const [a, b = a] = r.split('-').map(Number);
+      return a !== undefined && a <= VPCD_PORTS[0] && VPCD_PORTS[1] <= (b ?? a);
+    });
+    if (!reserved) writeFileSync(file, current ? `${current},35963-35964` : '35963-35964');
+  } catch {
+    // Not root (a developer's checkout): the wait below still avoids most collisions.
+  }
+  for (let i = 0; i < 140 && VPCD_PORTS.some(portInUse); i++) await sleep(500);
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise<void>((r) => child.once('exit', () => r()));
@@ -132,18 +171,22 @@ export async function startPcscStack(): Promise<PcscStack> {
   if (!listening(35963)) {
     const state = mkdtempSync(join(tmpdir(), 'chipid-pcscd-'));
     log = join(state, 'pcscd.log');
-    const out = openSync(log, 'a');
-    // A pcscd killed earlier leaves its socket and pid file; a new one refuses to start beside them.
-    await run('rm', ['-f', '/run/pcscd/pcscd.comm', '/run/pcscd/pcscd.pid']);
-    mkdirSync('/run/pcscd', { recursive: true }); // /run is emptied at boot; systemd-tmpfiles is not there to make it
-    child = spawn(PCSCD, ['--foreground'], { stdio: ['ignore', out, out] });
-    for (let i = 0; i < 100 && !(listening(35963) && listening(35964)); i++) {
-      if (child.exitCode !== null) break;
-      await sleep(50);
-    }
-    if (!listening(35963)) {
+    // Two tries: a port taken between the wait and pcscd's bind is waited out once more.
+    for (let attempt = 1; ; attempt++) {
+      await freeVpcdPorts();
+      const out = openSync(log, 'a');
+      // A pcscd killed earlier leaves its socket and pid file; a new one refuses to start beside them.
+      await run('rm', ['-f', '/run/pcscd/pcscd.comm', '/run/pcscd/pcscd.pid']);
+      mkdirSync('/run/pcscd', { recursive: true }); // /run is emptied at boot; systemd-tmpfiles is not there to make it
+      child = spawn(PCSCD, ['--foreground'], { stdio: ['ignore', out, out] });
+      for (let i = 0; i < 100 && !(listening(35963) && listening(35964)); i++) {
+        if (child.exitCode !== null) break;
+        await sleep(50);
+      }
+      if (listening(35963) && listening(35964)) break;
       await stopChild(child);
-      throw new Error(`pcscd did not start vpcd (log: ${readFileSync(log, 'utf8').slice(-500)})`);
+      if (attempt >= 2)
+        throw new Error(`pcscd did not start vpcd (log: ${readFileSync(log, 'utf8').slice(-500)})`);
     }
   }
   let route = false;
