@@ -400,16 +400,15 @@ export function createClient(options: ClientOptions): ChipIdClient {
           throw badAnswer(`POST ${path}`, a, cause);
         }
       }
-      if (o.verifyAssertion === false) {
-        return {
-          id: out.id,
-          result: out.result,
-          reasons: out.reasons,
-          assertion: out.assertion,
-          ...withheld,
-          ...(portrait ? { portrait } : {}),
-        };
-      }
+      const outcome = {
+        id: out.id,
+        result: out.result,
+        reasons: out.reasons,
+        assertion: out.assertion,
+        ...withheld,
+        ...(portrait ? { portrait } : {}),
+      };
+      if (o.verifyAssertion === false) return outcome;
       // The JSON answer is unsigned; the assertion is the proof and must say the same thing — and the
       // portrait, when one came, must be the image whose SHA-256 the assertion carries.
       const claims = await verifyAssertion(out.assertion, portrait ? { portrait: portrait.bytes } : {});
@@ -424,15 +423,7 @@ export function createClient(options: ClientOptions): ChipIdClient {
           'ERR_ASSERTION_INVALID',
           'assertion: txn/result/reasons/withheld_claims differ from the answer',
         );
-      return {
-        id: out.id,
-        result: out.result,
-        reasons: out.reasons,
-        assertion: out.assertion,
-        ...withheld,
-        claims,
-        ...(portrait ? { portrait } : {}),
-      };
+      return { ...outcome, claims };
     },
 
     async verifyCard(chip, o) {

@@ -137,7 +137,8 @@ function selfSigned(c: Certificate): boolean {
   );
 }
 
-async function signs(issuer: Certificate, cert: Certificate): Promise<boolean> {
+/** Whether `issuer`'s key signed `cert` (false for an algorithm it cannot check). */
+export async function signs(issuer: Certificate, cert: Certificate): Promise<boolean> {
   try {
     return await verifySignature(
       issuer.publicKey,

@@ -9,6 +9,7 @@
 import { children, parseOne, Reader, readInt, readOID, TAG } from '../asn1/der.ts';
 import { OID } from '../asn1/oid.ts';
 import { digest } from '../crypto/hash.ts';
+import { signs } from '../crypto/passive-auth.ts';
 import { schemeName, signatureScheme, verifySignature } from '../crypto/signature.ts';
 import { type Certificate, parseCertificate, readCertificates } from '../crypto/x509.ts';
 import { CryptoError, isChipIdError } from '../errors.ts';
@@ -214,16 +215,7 @@ async function issuedBy(cert: Certificate, issuer: Certificate): Promise<boolean
   if (cert.issuer.key !== issuer.subject.key) return false;
   if (cert.authorityKeyId && issuer.subjectKeyId && !equalBytes(cert.authorityKeyId, issuer.subjectKeyId))
     return false;
-  try {
-    return await verifySignature(
-      issuer.publicKey,
-      signatureScheme(cert.signatureAlgorithm),
-      cert.tbs,
-      cert.signature,
-    );
-  } catch {
-    return false;
-  }
+  return signs(issuer, cert);
 }
 
 /**

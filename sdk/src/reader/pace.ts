@@ -6,7 +6,7 @@
  */
 import { sha1 } from '@noble/hashes/legacy.js';
 import type { PACEInfo, SecurityInfo } from '../icao/dg14.ts';
-import { bytesToBigInt } from '../lib/bytes.ts';
+import { bytesToBigInt, concat } from '../lib/bytes.ts';
 import { type ResponseAPDU, SW, swHex } from './apdu.ts';
 import { isAccessDenied, type SessionKeys } from './bac.ts';
 import { aesCbcDecrypt, aesCmac, aesEncryptBlock } from './crypto/aes.ts';
@@ -121,18 +121,6 @@ export function oidBytes(oid: string): Uint8Array {
   }
   return Uint8Array.from(out);
 }
-
-const concat = (...p: Uint8Array[]): Uint8Array => {
-  let n = 0;
-  for (const x of p) n += x.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const x of p) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-};
 
 /** The PACE authentication token over the other side's public key (§4.4.3.4): MAC of 7F49 { 06 OID, 86/84 key }. */
 export function authenticationToken(

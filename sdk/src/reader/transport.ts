@@ -3,6 +3,8 @@
  * NFC or a contact/contactless PC/SC reader) — and the plain APDU channel the reader builds on it:
  * counters, the redacted APDU log, abort, and ISO/IEC 7816-4 §5.3.4 GET RESPONSE for 61xx.
  */
+
+import { concat } from '../lib/bytes.ts';
 import { type CommandAPDU, decodeResponse, encodeCommand, type ResponseAPDU, SW } from './apdu.ts';
 import { ReaderError } from './errors.ts';
 
@@ -163,15 +165,7 @@ export class PlainChannel implements Channel {
       parts.push(more.data);
       sw = more.sw;
     }
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const data = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      data.set(p, o);
-      o += p.length;
-    }
-    return { data, sw: sw >> 8 === 0x61 ? SW.OK : sw };
+    return { data: concat(...parts), sw: sw >> 8 === 0x61 ? SW.OK : sw };
   }
 }
 
